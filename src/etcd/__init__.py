@@ -1,0 +1,174 @@
+"""etcd-client: a complete, reliable client for etcd's v3 API.
+
+::
+
+    import etcd
+
+    client = etcd.Client()                      # 127.0.0.1:2379
+    client.put("/config/color", "blue")
+    client.range("/config/", prefix=True).kvs
+
+The public names are all here; the modules behind them are private.
+"""
+
+from ._client import Client
+from ._config import Endpoint
+from ._exceptions import (
+    EtcdAlreadyExist,
+    EtcdAuthError,
+    EtcdAuthFailed,
+    EtcdAuthNotEnabled,
+    EtcdAuthRevisionOld,
+    EtcdCancelled,
+    EtcdClientClosed,
+    EtcdCompacted,
+    EtcdCompareFailed,
+    EtcdConnectionFailed,
+    EtcdDirNotEmpty,
+    EtcdDuplicateKey,
+    EtcdException,
+    EtcdForkedClient,
+    EtcdFutureRevision,
+    EtcdInvalidArgument,
+    EtcdInvalidAuthToken,
+    EtcdKeyError,
+    EtcdKeyNotFound,
+    EtcdLeaderChanged,
+    EtcdLeaseNotFound,
+    EtcdNoLeader,
+    EtcdNoSpace,
+    EtcdNotDir,
+    EtcdNotFile,
+    EtcdNotFound,
+    EtcdNotLeader,
+    EtcdPermissionDenied,
+    EtcdPreconditionFailed,
+    EtcdRequestTimedOut,
+    EtcdRequestTooLarge,
+    EtcdResponseTooLarge,
+    EtcdRevisionError,
+    EtcdServerError,
+    EtcdTimeout,
+    EtcdTooManyOps,
+    EtcdTooManyRequests,
+    EtcdTypeError,
+    EtcdUnavailable,
+    EtcdValueError,
+    EtcdWatchTimedOut,
+)
+from ._kv import (
+    ALL_KEYS,
+    Compare,
+    CompareResult,
+    CompareTarget,
+    CreateRevision,
+    DeleteRangeOp,
+    LeaseValue,
+    ModRevision,
+    Op,
+    PutOp,
+    RangeOp,
+    SortOrder,
+    SortTarget,
+    Txn,
+    Value,
+    Version,
+    prefix_end,
+)
+from ._models import (
+    CompactResponse,
+    DeleteRangeResponse,
+    KeyValue,
+    PutResponse,
+    RangeResponse,
+    ResponseHeader,
+    TxnResponse,
+)
+from ._retry import RetryPolicy
+from ._version import __version__
+
+__all__ = [
+    "ALL_KEYS",
+    "Client",
+    "CompactResponse",
+    "Compare",
+    "CompareResult",
+    "CompareTarget",
+    "CreateRevision",
+    "DeleteRangeOp",
+    "DeleteRangeResponse",
+    "Endpoint",
+    "EtcdAlreadyExist",
+    "EtcdAuthError",
+    "EtcdAuthFailed",
+    "EtcdAuthNotEnabled",
+    "EtcdAuthRevisionOld",
+    "EtcdCancelled",
+    "EtcdClientClosed",
+    "EtcdCompacted",
+    "EtcdCompareFailed",
+    "EtcdConnectionFailed",
+    "EtcdDirNotEmpty",
+    "EtcdDuplicateKey",
+    "EtcdException",
+    "EtcdForkedClient",
+    "EtcdFutureRevision",
+    "EtcdInvalidArgument",
+    "EtcdInvalidAuthToken",
+    "EtcdKeyError",
+    "EtcdKeyNotFound",
+    "EtcdLeaderChanged",
+    "EtcdLeaseNotFound",
+    "EtcdNoLeader",
+    "EtcdNoSpace",
+    "EtcdNotDir",
+    "EtcdNotFile",
+    "EtcdNotFound",
+    "EtcdNotLeader",
+    "EtcdPermissionDenied",
+    "EtcdPreconditionFailed",
+    "EtcdRequestTimedOut",
+    "EtcdRequestTooLarge",
+    "EtcdResponseTooLarge",
+    "EtcdRevisionError",
+    "EtcdServerError",
+    "EtcdTimeout",
+    "EtcdTooManyOps",
+    "EtcdTooManyRequests",
+    "EtcdTypeError",
+    "EtcdUnavailable",
+    "EtcdValueError",
+    "EtcdWatchTimedOut",
+    "KeyValue",
+    "LeaseValue",
+    "ModRevision",
+    "Op",
+    "PutOp",
+    "PutResponse",
+    "RangeOp",
+    "RangeResponse",
+    "ResponseHeader",
+    "RetryPolicy",
+    "SortOrder",
+    "SortTarget",
+    "Txn",
+    "TxnResponse",
+    "Value",
+    "Version",
+    "__version__",
+    "prefix_end",
+]
+
+# Show the public path (etcd.Client, not etcd._client.Client) in reprs, tracebacks and docs.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) or callable(_obj):
+        try:
+            _obj.__module__ = "etcd"
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj
+
+import logging as _logging
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -1,0 +1,152 @@
+"""From a gRPC status to the most specific :class:`~etcd.EtcdException` (pure, no I/O).
+
+etcd reports its errors as a gRPC status code plus a message that starts with
+``etcdserver:``. The message is the precise part, so it is matched first; the status code
+decides only when the message is unknown (or comes from gRPC itself, not from etcd).
+"""
+
+from __future__ import annotations
+
+from . import _exceptions as exc
+
+# Server messages, without the "etcdserver: " prefix that most of them carry.
+_BY_MESSAGE: dict[str, type[exc.EtcdException]] = {
+    "mvcc: required revision has been compacted": exc.EtcdCompacted,
+    "mvcc: required revision is a future revision": exc.EtcdFutureRevision,
+    "mvcc: database space exceeded": exc.EtcdNoSpace,
+    "too many requests": exc.EtcdTooManyRequests,
+    "request is too large": exc.EtcdRequestTooLarge,
+    "too many operations in txn request": exc.EtcdTooManyOps,
+    "duplicate key given in txn request": exc.EtcdDuplicateKey,
+    "key is not provided": exc.EtcdInvalidArgument,
+    "key not found": exc.EtcdKeyNotFound,
+    "requested lease not found": exc.EtcdLeaseNotFound,
+    "permission denied": exc.EtcdPermissionDenied,
+    "invalid auth token": exc.EtcdInvalidAuthToken,
+    "authentication failed, invalid user ID or password": exc.EtcdAuthFailed,
+    "revision of auth store is old": exc.EtcdAuthRevisionOld,
+    "authentication is not enabled": exc.EtcdAuthNotEnabled,
+    "no leader": exc.EtcdNoLeader,
+    "not leader": exc.EtcdNotLeader,
+    "leader changed": exc.EtcdLeaderChanged,
+    "request timed out": exc.EtcdRequestTimedOut,
+    "request timed out, possibly due to previous leader failure": exc.EtcdRequestTimedOut,
+    "request timed out, possibly due to connection lost": exc.EtcdRequestTimedOut,
+    "request timed out, waiting for the applied index took too long": exc.EtcdRequestTimedOut,
+    "server stopped": exc.EtcdUnavailable,
+    "unhealthy cluster": exc.EtcdUnavailable,
+}
+
+_BY_CODE: dict[str, type[exc.EtcdException]] = {
+    "INVALID_ARGUMENT": exc.EtcdInvalidArgument,
+    "OUT_OF_RANGE": exc.EtcdRevisionError,
+    "NOT_FOUND": exc.EtcdNotFound,
+    "ALREADY_EXISTS": exc.EtcdPreconditionFailed,
+    "FAILED_PRECONDITION": exc.EtcdPreconditionFailed,
+    "PERMISSION_DENIED": exc.EtcdPermissionDenied,
+    "UNAUTHENTICATED": exc.EtcdInvalidAuthToken,
+    "RESOURCE_EXHAUSTED": exc.EtcdTooManyRequests,
+    "UNAVAILABLE": exc.EtcdUnavailable,
+    "DEADLINE_EXCEEDED": exc.EtcdTimeout,
+    "CANCELLED": exc.EtcdCancelled,
+}
+
+# gRPC's own words (not etcd's) for "the connection could not be made": the request never
+# left this process, so even a mutation may be retried.
+_NOT_SENT_MARKERS = (
+    "failed to connect to all addresses",
+    "connections to all backends failing",
+    "dns resolution failed",
+    "name resolution failure",
+    "empty address list",
+    "channel is in state transient_failure",
+)
+
+# Server answers that can come after the request was proposed to raft: a mutation may
+# nevertheless have been applied.
+_AMBIGUOUS_SERVER_MESSAGES = frozenset(
+    {
+        "leader changed",
+        "server stopped",
+        "request timed out",
+        "request timed out, possibly due to previous leader failure",
+        "request timed out, possibly due to connection lost",
+        "request timed out, waiting for the applied index took too long",
+    }
+)
+
+
+def strip_server_prefix(details: str) -> str:
+    """The server message without its ``etcdserver:`` prefix."""
+    text = details.strip()
+    if text.startswith("etcdserver:"):
+        text = text[len("etcdserver:") :].strip()
+    return text
+
+
+def request_never_sent(code: str, details: str) -> bool:
+    """True when gRPC failed before the request could leave this process."""
+    if code != "UNAVAILABLE":
+        return False
+    lowered = details.lower()
+    return any(marker in lowered for marker in _NOT_SENT_MARKERS)
+
+
+def classify(code: str, details: str) -> type[exc.EtcdException]:
+    """The exception class for a gRPC status code name and its details."""
+    cls = _BY_MESSAGE.get(strip_server_prefix(details))
+    if cls is not None:
+        return cls
+    lowered = details.lower()
+    if code == "RESOURCE_EXHAUSTED":
+        if "received message larger than max" in lowered:
+            return exc.EtcdResponseTooLarge
+        if "sent message larger than max" in lowered:
+            return exc.EtcdRequestTooLarge
+    if code == "UNAVAILABLE" and request_never_sent(code, details):
+        return exc.EtcdConnectionFailed
+    return _BY_CODE.get(code, exc.EtcdServerError)
+
+
+def map_rpc_error(
+    code: str,
+    details: str,
+    *,
+    operation: str,
+    endpoint: str,
+    mutation: bool,
+) -> exc.EtcdException:
+    """Build the exception for a failed call (the caller raises it ``from`` the gRPC error).
+
+    ``mutation`` marks calls that change the store: for those, an error that does not prove
+    the request was refused is flagged ``outcome_unknown``.
+    """
+    cls = classify(code, details)
+    outcome_unknown = mutation and _is_ambiguous(code, details)
+    reason = details or code
+    message = f"{operation} on {endpoint} failed: {reason}"
+    if cls is exc.EtcdTimeout:
+        message = f"{operation} on {endpoint} timed out: {reason}"
+    if outcome_unknown:
+        message += " (the request may or may not have been applied)"
+    return cls(
+        message,
+        operation=operation,
+        endpoint=endpoint,
+        code=code,
+        details=details,
+        outcome_unknown=outcome_unknown,
+    )
+
+
+def _is_ambiguous(code: str, details: str) -> bool:
+    if strip_server_prefix(details) in _AMBIGUOUS_SERVER_MESSAGES:
+        return True
+    if code == "DEADLINE_EXCEEDED" or code == "CANCELLED":
+        return True
+    if code == "UNAVAILABLE":
+        # A plain "unavailable" from gRPC (connection reset, closed, GOAWAY) after sending is
+        # ambiguous; etcd's other unavailable answers ("no leader", "unhealthy cluster")
+        # come before the request is proposed, so they are definite.
+        return not details.startswith("etcdserver:") and not request_never_sent(code, details)
+    return False

@@ -1,0 +1,320 @@
+"""The exception hierarchy: every failure the library reports is an :class:`EtcdException`.
+
+The classes mix in the matching built-in exception (``KeyError``, ``ValueError``,
+``TypeError``, ``ConnectionError``, ``TimeoutError``, ``PermissionError``) so that code
+written against python-etcd, or against plain Python conventions, keeps catching them.
+
+Which server answer becomes which class is decided in :mod:`etcd._error_mapping`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EtcdAlreadyExist",
+    "EtcdAuthError",
+    "EtcdAuthFailed",
+    "EtcdAuthNotEnabled",
+    "EtcdAuthRevisionOld",
+    "EtcdCancelled",
+    "EtcdClientClosed",
+    "EtcdCompacted",
+    "EtcdCompareFailed",
+    "EtcdConnectionFailed",
+    "EtcdDirNotEmpty",
+    "EtcdDuplicateKey",
+    "EtcdException",
+    "EtcdForkedClient",
+    "EtcdFutureRevision",
+    "EtcdInvalidArgument",
+    "EtcdInvalidAuthToken",
+    "EtcdKeyError",
+    "EtcdKeyNotFound",
+    "EtcdLeaderChanged",
+    "EtcdLeaseNotFound",
+    "EtcdNoLeader",
+    "EtcdNoSpace",
+    "EtcdNotDir",
+    "EtcdNotFile",
+    "EtcdNotFound",
+    "EtcdNotLeader",
+    "EtcdPermissionDenied",
+    "EtcdPreconditionFailed",
+    "EtcdRequestTimedOut",
+    "EtcdRequestTooLarge",
+    "EtcdResponseTooLarge",
+    "EtcdRevisionError",
+    "EtcdServerError",
+    "EtcdTimeout",
+    "EtcdTooManyOps",
+    "EtcdTooManyRequests",
+    "EtcdTypeError",
+    "EtcdUnavailable",
+    "EtcdValueError",
+    "EtcdWatchTimedOut",
+]
+
+
+class EtcdException(Exception):
+    """Base class of every error raised by this library.
+
+    Attributes:
+        operation: what was being done, e.g. ``"KV.Put"``, or ``None`` for client-side checks.
+        endpoint: the member the request went to (``"127.0.0.1:2379"``), when there was one.
+        code: the gRPC status name (``"UNAVAILABLE"``) when the error came from the wire.
+        details: the server's own message, e.g. ``"etcdserver: no leader"``.
+        outcome_unknown: ``True`` when a mutation may or may not have been applied: the
+            request was sent, but its answer never arrived (timeout, connection lost, leader
+            change). A definite failure has ``False``.
+    """
+
+    operation: str | None
+    endpoint: str | None
+    code: str | None
+    details: str | None
+    outcome_unknown: bool
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        operation: str | None = None,
+        endpoint: str | None = None,
+        code: str | None = None,
+        details: str | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        # Exactly one positional argument: several of our classes derive from OSError,
+        # which would read two arguments as (errno, strerror).
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.endpoint = endpoint
+        self.code = code
+        self.details = details
+        self.outcome_unknown = outcome_unknown
+
+    def __str__(self) -> str:
+        # KeyError (a base of some subclasses) would otherwise quote the message.
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild,
+            (
+                type(self),
+                self.message,
+                self.operation,
+                self.endpoint,
+                self.code,
+                self.details,
+                self.outcome_unknown,
+            ),
+        )
+
+
+def _rebuild(
+    cls: type[EtcdException],
+    message: str,
+    operation: str | None,
+    endpoint: str | None,
+    code: str | None,
+    details: str | None,
+    outcome_unknown: bool,
+) -> EtcdException:
+    return cls(
+        message,
+        operation=operation,
+        endpoint=endpoint,
+        code=code,
+        details=details,
+        outcome_unknown=outcome_unknown,
+    )
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+class EtcdValueError(EtcdException, ValueError):
+    """A value was refused, by this client before sending or by the server."""
+
+
+class EtcdTypeError(EtcdException, TypeError):
+    """An argument has the wrong type; nothing was sent."""
+
+
+class EtcdInvalidArgument(EtcdValueError):
+    """The server refused the request as invalid (gRPC ``INVALID_ARGUMENT``)."""
+
+
+class EtcdRequestTooLarge(EtcdValueError):
+    """The request is larger than the server accepts (``--max-request-bytes``, 1.5 MiB by
+    default)."""
+
+
+class EtcdTooManyOps(EtcdValueError):
+    """A transaction has more operations than the server accepts (``--max-txn-ops``, 128 by
+    default)."""
+
+
+class EtcdDuplicateKey(EtcdValueError):
+    """A transaction branch writes the same key twice."""
+
+
+class EtcdCompareFailed(EtcdValueError):
+    """A compare-and-swap did not match (python-etcd's name); nothing was written."""
+
+
+class EtcdDirNotEmpty(EtcdValueError):
+    """A directory still has keys below it (python-etcd's name)."""
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+class EtcdKeyError(EtcdException, KeyError):
+    """Something is wrong with a key (python-etcd's base class for key errors)."""
+
+
+class EtcdKeyNotFound(EtcdKeyError):
+    """The key does not exist."""
+
+
+class EtcdAlreadyExist(EtcdKeyError):
+    """The key exists already."""
+
+
+class EtcdNotFile(EtcdKeyError):
+    """The key is a directory where a plain key was expected."""
+
+
+class EtcdNotDir(EtcdKeyError):
+    """The key is a plain key where a directory was expected."""
+
+
+# --- revisions --------------------------------------------------------------------------------
+
+
+class EtcdRevisionError(EtcdException):
+    """A revision outside what the server keeps."""
+
+
+class EtcdCompacted(EtcdRevisionError):
+    """The revision asked for has been compacted away.
+
+    ``compact_revision`` is the oldest revision still available, when the server said it.
+    """
+
+    compact_revision: int | None = None
+
+
+class EtcdFutureRevision(EtcdRevisionError):
+    """The revision asked for is newer than the store."""
+
+
+# --- leases, quotas, lookups ------------------------------------------------------------------
+
+
+class EtcdNotFound(EtcdException):
+    """The server has no such object (lease, member, user, role...)."""
+
+
+class EtcdLeaseNotFound(EtcdNotFound):
+    """The lease does not exist, or has expired."""
+
+
+class EtcdNoSpace(EtcdException):
+    """The server's storage quota is full (``mvcc: database space exceeded``).
+
+    Reads still work. Writes resume after compacting, defragmenting and disarming the
+    ``NOSPACE`` alarm.
+    """
+
+
+class EtcdTooManyRequests(EtcdException):
+    """The server is overloaded and refused the request."""
+
+
+class EtcdResponseTooLarge(EtcdException):
+    """The answer is larger than this client's receive limit (``max_receive_bytes``)."""
+
+
+class EtcdPreconditionFailed(EtcdException):
+    """The server refused the request in its current state (gRPC ``FAILED_PRECONDITION``)."""
+
+
+class EtcdNotLeader(EtcdPreconditionFailed):
+    """The request needs the leader and reached a follower."""
+
+
+class EtcdServerError(EtcdException):
+    """Any other error the server reported."""
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+class EtcdAuthError(EtcdException):
+    """Base class of authentication and authorisation errors."""
+
+
+class EtcdPermissionDenied(EtcdAuthError, PermissionError):
+    """The user's roles do not allow this request."""
+
+
+class EtcdAuthFailed(EtcdAuthError):
+    """Wrong user name or password."""
+
+
+class EtcdInvalidAuthToken(EtcdAuthError):
+    """The authentication token was refused (expired, or issued by another member)."""
+
+
+class EtcdAuthRevisionOld(EtcdAuthError):
+    """The token predates a change of users or roles and must be renewed."""
+
+
+class EtcdAuthNotEnabled(EtcdAuthError):
+    """Authentication is not enabled on the cluster."""
+
+
+# --- reaching the cluster ---------------------------------------------------------------------
+
+
+class EtcdConnectionFailed(EtcdException, ConnectionError):
+    """The cluster could not be reached or could not serve the request."""
+
+
+class EtcdUnavailable(EtcdConnectionFailed):
+    """A member answered, but cannot serve the request now (gRPC ``UNAVAILABLE``)."""
+
+
+class EtcdNoLeader(EtcdUnavailable):
+    """The member has no leader (election in progress or partition)."""
+
+
+class EtcdLeaderChanged(EtcdUnavailable):
+    """The leader changed while the request was being processed; its outcome is unknown."""
+
+
+class EtcdRequestTimedOut(EtcdUnavailable):
+    """The server gave up on the request; for a mutation its outcome is unknown."""
+
+
+class EtcdTimeout(EtcdConnectionFailed, TimeoutError):
+    """The call's deadline passed before an answer came."""
+
+
+class EtcdWatchTimedOut(EtcdTimeout):
+    """A watch saw no change within its timeout (python-etcd's name)."""
+
+
+class EtcdCancelled(EtcdException):
+    """The call was cancelled."""
+
+
+class EtcdClientClosed(EtcdException):
+    """The client was closed."""
+
+
+class EtcdForkedClient(EtcdException):
+    """The client was created in another process: create a new client after ``fork()``."""

@@ -1,0 +1,64 @@
+"""When a failed call may be sent again, and how long to wait first (pure, no I/O).
+
+The rule is Go clientv3's: reads and other idempotent calls are retried when the cluster is
+unavailable; mutations only when the request certainly never left this process, so that a
+write is applied at most once.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Final
+
+from ._error_mapping import request_never_sent, strip_server_prefix
+
+# Answers after which another member may well succeed.
+_TRY_ELSEWHERE: Final = frozenset({"no leader", "not leader", "server stopped", "unhealthy cluster"})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How failed calls are retried.
+
+    Attributes:
+        base_delay: the first wait, in seconds; it doubles on each attempt.
+        max_delay: the longest wait between two attempts.
+        jitter: the fraction by which each wait is randomly shortened or stretched.
+        max_attempts: how many times a call is tried at most (its deadline also bounds it).
+        retry_mutations_when_not_sent: retry writes whose request never left the client.
+    """
+
+    base_delay: float = 0.025
+    max_delay: float = 1.0
+    jitter: float = 0.1
+    max_attempts: int = 10
+    retry_mutations_when_not_sent: bool = True
+
+    def delay(self, attempt: int, rand: random.Random | None = None) -> float:
+        """The wait before attempt number ``attempt + 1`` (``attempt`` counts from 1)."""
+        exponent = min(max(attempt - 1, 0), 30)
+        base = min(self.max_delay, self.base_delay * (2**exponent))
+        spread = (rand or random).uniform(-self.jitter, self.jitter)
+        return max(0.0, base * (1 + spread))
+
+    def should_retry(self, code: str, details: str, *, mutation: bool, attempt: int) -> bool:
+        """Whether a call that failed with this status may be tried again."""
+        if attempt >= self.max_attempts:
+            return False
+        if request_never_sent(code, details):
+            return not mutation or self.retry_mutations_when_not_sent
+        if mutation:
+            return False
+        if code == "UNAVAILABLE":
+            return True
+        return strip_server_prefix(details) in _TRY_ELSEWHERE
+
+    def should_switch_endpoint(self, code: str, details: str) -> bool:
+        """Whether the failure says more about the member than about the request."""
+        if code == "UNAVAILABLE":
+            return True
+        return strip_server_prefix(details) in _TRY_ELSEWHERE
+
+
+DEFAULT_RETRY_POLICY: Final = RetryPolicy()

@@ -1,0 +1,237 @@
+"""The synchronous I/O shell: gRPC channels, deadlines, retries, authentication.
+
+This is the only place where the sync client touches the network; it is also the strict
+point of cut-off for errors: a ``grpc.RpcError`` never passes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import grpc
+
+from . import _exceptions as exc
+from ._config import ClientConfig, Endpoint
+from ._error_mapping import map_rpc_error
+from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from ._wire import messages as pb
+from ._wire import methods
+from ._wire.methods import Method
+
+log = logging.getLogger(__name__)
+
+_AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
+
+
+def _status(error: grpc.RpcError) -> tuple[str, str]:
+    code = error.code()
+    name = code.name if code is not None else "UNKNOWN"
+    return name, error.details() or ""
+
+
+def operation_name(method: Method) -> str:
+    """``KV.Range`` for ``/etcdserverpb.KV/Range``."""
+    return f"{method.service.rpartition('.')[2]}.{method.name}"
+
+
+class Transport:
+    """Channels to the configured endpoints, and the calls made over them."""
+
+    def __init__(self, config: ClientConfig, retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY):
+        self.config = config
+        self.retry_policy = retry_policy
+        self._endpoints: tuple[Endpoint, ...] = config.endpoints
+        self._current = 0
+        self._channels: dict[str, grpc.Channel] = {}
+        self._callables: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._closed = False
+        self._token: str | None = None
+        self._base_metadata: tuple[tuple[str, str], ...] = (
+            (("hasleader", "true"),) if config.require_leader else ()
+        )
+        self._metadata = self._base_metadata
+
+    # --- endpoints and channels -----------------------------------------------------------
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return self._endpoints
+
+    @property
+    def current_endpoint(self) -> Endpoint:
+        return self._endpoints[self._current % len(self._endpoints)]
+
+    def set_endpoints(self, endpoints: tuple[Endpoint, ...]) -> None:
+        """Replace the endpoint list (channels to members that left are closed)."""
+        if not endpoints:
+            raise exc.EtcdValueError("at least one endpoint is needed")
+        current = self.current_endpoint
+        with self._lock:
+            self._endpoints = endpoints
+            targets = [e.target for e in endpoints]
+            self._current = targets.index(current.target) if current.target in targets else 0
+            for target in [t for t in self._channels if t not in targets]:
+                self._drop_channel(target)
+
+    def _advance(self, failed: Endpoint) -> None:
+        """Move on from a failed endpoint (unless another thread already did)."""
+        if len(self._endpoints) > 1 and self.current_endpoint.target == failed.target:
+            self._current = (self._current + 1) % len(self._endpoints)
+            log.info("switching from %s to %s", failed, self.current_endpoint)
+
+    def _channel(self, endpoint: Endpoint) -> grpc.Channel:
+        channel = self._channels.get(endpoint.target)
+        if channel is not None:
+            return channel
+        with self._lock:
+            channel = self._channels.get(endpoint.target)
+            if channel is None:
+                self._check_usable()
+                channel = self._open_channel(endpoint)
+                self._channels[endpoint.target] = channel
+        return channel
+
+    def _open_channel(self, endpoint: Endpoint) -> grpc.Channel:
+        options = self.config.channel_options()
+        tls = self.config.tls
+        if tls is None:
+            return grpc.insecure_channel(endpoint.target, options=options)
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=tls.root_certificates,
+            private_key=tls.private_key,
+            certificate_chain=tls.certificate_chain,
+        )
+        return grpc.secure_channel(endpoint.target, credentials, options=options)
+
+    def _drop_channel(self, target: str) -> None:
+        channel = self._channels.pop(target, None)
+        for key in [k for k in self._callables if k[0] == target]:
+            del self._callables[key]
+        if channel is not None:
+            channel.close()
+
+    def _callable(self, endpoint: Endpoint, method: Method) -> Any:
+        key = (endpoint.target, method.path)
+        bound = self._callables.get(key)
+        if bound is None:
+            channel = self._channel(endpoint)
+            factory = getattr(channel, method.kind)
+            bound = factory(
+                method.path,
+                request_serializer=method.request.SerializeToString,
+                response_deserializer=method.response.FromString,
+            )
+            self._callables[key] = bound
+        return bound
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise exc.EtcdClientClosed("the client is closed")
+        if os.getpid() != self._pid:
+            raise exc.EtcdForkedClient(
+                f"this client was created in process {self._pid} and cannot be used in "
+                f"process {os.getpid()} after fork(): create a new client in the child"
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if os.getpid() != self._pid:
+                # The parent owns these connections; closing them here could hang.
+                self._channels.clear()
+                self._callables.clear()
+                return
+            for target in list(self._channels):
+                self._drop_channel(target)
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def deadline(self, timeout: float | None) -> float | None:
+        return None if timeout is None else time.monotonic() + timeout
+
+    def unary(
+        self,
+        method: Method,
+        request: Any,
+        *,
+        timeout: float | None,
+        mutation: bool,
+        endpoint: Endpoint | None = None,
+    ) -> Any:
+        """Send one request and return its response message, retrying what is safe.
+
+        ``endpoint`` pins the call to one member (no failover), for per-member calls.
+        """
+        self._check_usable()
+        deadline = self.deadline(timeout)
+        attempt = 0
+        reauthenticated = False
+        while True:
+            attempt += 1
+            target = endpoint or self.current_endpoint
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise exc.EtcdTimeout(
+                    f"{operation_name(method)} on {target} timed out after {timeout} s",
+                    operation=operation_name(method),
+                    endpoint=str(target),
+                    code="DEADLINE_EXCEEDED",
+                    outcome_unknown=mutation and attempt > 1,
+                )
+            current = method
+            try:
+                if self.config.username and self._token is None:
+                    current = methods.AUTH_AUTHENTICATE
+                    self._authenticate(target, remaining)
+                    current = method
+                call = self._callable(target, method)
+                return call(request, timeout=remaining, metadata=self._metadata)
+            except grpc.RpcError as error:
+                code, details = _status(error)
+                mapped = map_rpc_error(
+                    code, details, operation=operation_name(current), endpoint=str(target),
+                    mutation=mutation and current is method,
+                )
+                if isinstance(mapped, _AUTH_ERRORS) and self.config.username and not reauthenticated:
+                    # Expired or foreign token: nothing was applied; get a new one and resend.
+                    reauthenticated = True
+                    self._token = None
+                    continue
+                policy = self.retry_policy
+                if endpoint is None and policy.should_switch_endpoint(code, details):
+                    self._advance(target)
+                if not policy.should_retry(code, details, mutation=mutation, attempt=attempt):
+                    raise mapped from error
+                pause = policy.delay(attempt)
+                if deadline is not None and time.monotonic() + pause >= deadline:
+                    raise mapped from error
+                log.debug("%s on %s failed (%s), retrying in %.3f s",
+                          operation_name(method), target, code, pause)
+                time.sleep(pause)
+
+    # --- authentication -------------------------------------------------------------------
+
+    def _authenticate(self, endpoint: Endpoint, remaining: float | None) -> None:
+        """Exchange the user name and password for a token (kept out of every log)."""
+        call = self._callable(endpoint, methods.AUTH_AUTHENTICATE)
+        response = call(
+            pb.AuthenticateRequest(name=self.config.username, password=self.config.password),
+            timeout=remaining,
+            metadata=self._base_metadata,
+        )
+        self.set_token(response.token)
+        log.debug("authenticated as %r on %s", self.config.username, endpoint)
+
+    def set_token(self, token: str | None) -> None:
+        self._token = token
+        self._metadata = self._base_metadata + ((("token", token),) if token else ())

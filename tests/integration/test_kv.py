@@ -1,0 +1,300 @@
+"""KV, transactions and compaction against a real etcd."""
+
+from __future__ import annotations
+
+import pytest
+
+import etcd
+from etcd import Op
+
+pytestmark = pytest.mark.integration
+
+
+def test_put_and_range_a_single_key(etcd_client):
+    put = etcd_client.put("/kv/a", "1")
+    assert put.header.revision > 0
+    assert put.prev_kv is None
+    got = etcd_client.range("/kv/a")
+    assert got.count == 1 and not got.more
+    kv = got.kvs[0]
+    assert (kv.key, kv.value, kv.version, kv.lease) == (b"/kv/a", b"1", 1, 0)
+    assert kv.create_revision == kv.mod_revision == put.header.revision
+    assert got.header.revision == put.header.revision
+    assert got.header.cluster_id and got.header.member_id and got.header.raft_term
+
+
+def test_str_and_bytes_keys_and_values(etcd_client):
+    etcd_client.put(b"/kv/bin\xff", b"\x00\x01")
+    etcd_client.put("/kv/ünï", "välue")
+    assert etcd_client.range(b"/kv/bin\xff").kvs[0].value == b"\x00\x01"
+    assert etcd_client.range("/kv/ünï").kvs[0].value.decode() == "välue"
+
+
+def test_missing_key_is_an_empty_answer(etcd_client):
+    got = etcd_client.range("/kv/none")
+    assert got.kvs == [] and got.count == 0
+
+
+def _fill(client, n=5, prefix="/p/"):
+    return [client.put(f"{prefix}{i}", f"v{i}").header.revision for i in range(n)]
+
+
+def test_prefix_from_key_and_explicit_range(etcd_client):
+    _fill(etcd_client)
+    etcd_client.put("/p0", "outside")
+    assert [kv.key for kv in etcd_client.range("/p/", prefix=True).kvs] == [
+        b"/p/0", b"/p/1", b"/p/2", b"/p/3", b"/p/4"]
+    assert [kv.key for kv in etcd_client.range("/p/3", from_key=True).kvs] == [
+        b"/p/3", b"/p/4", b"/p0"]
+    assert [kv.key for kv in etcd_client.range("/p/1", "/p/3").kvs] == [b"/p/1", b"/p/2"]
+    assert etcd_client.range(etcd.ALL_KEYS, count_only=True).count == 6
+
+
+def test_limit_and_more(etcd_client):
+    _fill(etcd_client)
+    got = etcd_client.range("/p/", prefix=True, limit=2)
+    assert len(got.kvs) == 2 and got.more and got.count == 5
+
+
+def test_revision_reads_the_past(etcd_client):
+    first = etcd_client.put("/kv/r", "old").header.revision
+    etcd_client.put("/kv/r", "new")
+    assert etcd_client.range("/kv/r", revision=first).kvs[0].value == b"old"
+    assert etcd_client.range("/kv/r").kvs[0].value == b"new"
+
+
+def test_future_revision_is_a_typed_error(etcd_client):
+    now = etcd_client.put("/kv/f", "x").header.revision
+    with pytest.raises(etcd.EtcdFutureRevision) as info:
+        etcd_client.range("/kv/f", revision=now + 1000)
+    assert "KV.Range on 127.0.0.1:" in str(info.value)
+    assert "future revision" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("order", "target", "expected"),
+    [
+        ("ascend", "key", [b"/s/a", b"/s/b", b"/s/c"]),
+        ("descend", "key", [b"/s/c", b"/s/b", b"/s/a"]),
+        ("ascend", "value", [b"/s/c", b"/s/a", b"/s/b"]),
+        ("descend", "create", [b"/s/c", b"/s/a", b"/s/b"]),
+        ("ascend", "mod", [b"/s/a", b"/s/c", b"/s/b"]),
+        ("descend", "version", [b"/s/b", b"/s/c", b"/s/a"]),
+    ],
+)
+def test_sort(etcd_client, order, target, expected):
+    etcd_client.put("/s/b", "2")
+    etcd_client.put("/s/a", "3")
+    etcd_client.put("/s/c", "1")
+    etcd_client.put("/s/b", "2")  # b: version 2, newest mod
+    got = etcd_client.range("/s/", prefix=True, sort_order=order, sort_target=target)
+    if target == "version":
+        assert got.kvs[0].key == b"/s/b"
+    else:
+        assert [kv.key for kv in got.kvs] == expected
+
+
+def test_serializable_keys_only_count_only(etcd_client):
+    _fill(etcd_client, 3)
+    assert etcd_client.range("/p/0", serializable=True).kvs[0].value == b"v0"
+    keys = etcd_client.range("/p/", prefix=True, keys_only=True).kvs
+    assert [kv.value for kv in keys] == [b"", b"", b""] and keys[0].key == b"/p/0"
+    counted = etcd_client.range("/p/", prefix=True, count_only=True)
+    assert counted.count == 3 and counted.kvs == []
+
+
+def test_min_max_mod_and_create_revisions(etcd_client):
+    revs = _fill(etcd_client, 4)
+    etcd_client.put("/p/0", "again")
+    by_mod = etcd_client.range("/p/", prefix=True, min_mod_revision=revs[2])
+    assert [kv.key for kv in by_mod.kvs] == [b"/p/0", b"/p/2", b"/p/3"]
+    by_mod_max = etcd_client.range("/p/", prefix=True, max_mod_revision=revs[1])
+    assert [kv.key for kv in by_mod_max.kvs] == [b"/p/1"]
+    by_create = etcd_client.range("/p/", prefix=True, min_create_revision=revs[1],
+                                  max_create_revision=revs[2])
+    assert [kv.key for kv in by_create.kvs] == [b"/p/1", b"/p/2"]
+
+
+def test_put_prev_kv_ignore_value_ignore_lease(etcd_client):
+    etcd_client.put("/kv/p", "one")
+    second = etcd_client.put("/kv/p", "two", prev_kv=True)
+    assert second.prev_kv is not None and second.prev_kv.value == b"one"
+    etcd_client.put("/kv/p", ignore_value=True)
+    kv = etcd_client.range("/kv/p").kvs[0]
+    assert kv.value == b"two" and kv.version == 3
+    etcd_client.put("/kv/p", "three", ignore_lease=True)
+    assert etcd_client.range("/kv/p").kvs[0].value == b"three"
+
+
+def test_put_with_lease_and_ignore_value_on_a_missing_key(etcd_client):
+    with pytest.raises(etcd.EtcdLeaseNotFound) as info:
+        etcd_client.put("/kv/l", "v", lease=0x1234)
+    assert "KV.Put" in str(info.value) and "requested lease not found" in str(info.value)
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        etcd_client.put("/kv/missing", ignore_value=True)
+
+
+def test_delete_range_forms(etcd_client):
+    _fill(etcd_client, 5)
+    assert etcd_client.delete_range("/p/0").deleted == 1
+    one = etcd_client.delete_range("/p/1", prev_kv=True)
+    assert one.deleted == 1 and one.prev_kvs[0].value == b"v1"
+    assert etcd_client.delete_range("/p/2", "/p/4").deleted == 2
+    assert etcd_client.delete_range("/p/", prefix=True).deleted == 1
+    assert etcd_client.delete_range("/p/none").deleted == 0
+    _fill(etcd_client, 3, prefix="/q/")
+    assert etcd_client.delete_range("/q/1", from_key=True).deleted == 2
+
+
+def test_txn_with_every_compare_target(etcd_client):
+    put = etcd_client.put("/t/k", "v")
+    rev = put.header.revision
+    conditions = [
+        etcd.Value("/t/k") == "v",
+        etcd.Value("/t/k") != "w",
+        etcd.Value("/t/k") < "w",
+        etcd.Value("/t/k") > "u",
+        etcd.Version("/t/k") == 1,
+        etcd.CreateRevision("/t/k") == rev,
+        etcd.ModRevision("/t/k") == rev,
+        etcd.LeaseValue("/t/k") == 0,
+        etcd.Compare.version("/t/", ">", 0, prefix=True),
+        etcd.Compare.mod_revision("/t/a", "<", rev + 1).with_range("/t/z"),
+    ]
+    result = etcd_client.txn(conditions, [Op.put("/t/k", "w"), Op.range("/t/k")],
+                             [Op.range("/t/k")])
+    assert result.succeeded
+    assert isinstance(result.responses[0], etcd.PutResponse)
+    assert isinstance(result.responses[1], etcd.RangeResponse)
+    assert result.responses[1].kvs[0].value == b"w"
+
+
+def test_txn_failure_branch_and_builder(etcd_client):
+    etcd_client.put("/t/k", "v")
+    result = (
+        etcd_client.transaction()
+        .If(etcd.Value("/t/k") == "nope")
+        .Then(Op.put("/t/k", "changed"))
+        .Else(Op.range("/t/k"), Op.delete_range("/t/none"))
+        .commit()
+    )
+    assert not result.succeeded
+    assert result.responses[0].kvs[0].value == b"v"
+    assert isinstance(result.responses[1], etcd.DeleteRangeResponse)
+    assert etcd_client.range("/t/k").kvs[0].value == b"v"
+    unbound = etcd.Txn().If(etcd.Version("/t/new") == 0).Then(Op.put("/t/new", "1"))
+    assert etcd_client.txn(unbound).succeeded
+    assert not etcd_client.txn(unbound).succeeded
+
+
+def test_nested_txn(etcd_client):
+    inner = Op.txn([etcd.Version("/t/x") == 0], [Op.put("/t/x", "1")], [Op.range("/t/x")])
+    result = etcd_client.txn([], [inner], [])
+    assert result.succeeded
+    nested = result.responses[0]
+    assert isinstance(nested, etcd.TxnResponse) and nested.succeeded
+    again = etcd_client.txn([], [inner], [])
+    assert not again.responses[0].succeeded
+    assert again.responses[0].responses[0].kvs[0].value == b"1"
+
+
+def test_txn_limits_are_checked_before_sending_and_by_the_server(etcd_client):
+    with pytest.raises(etcd.EtcdTooManyOps):
+        etcd_client.txn([], [Op.put(f"/t/{i}", "v") for i in range(129)], [])
+    with pytest.raises(etcd.EtcdDuplicateKey):
+        etcd_client.txn([], [Op.put("/t/d", "1"), Op.put("/t/d", "2")], [])
+    # A nested duplicate the client cannot see is refused by the server, with the same type.
+    nested = [Op.put("/t/n", "1"), Op.txn([], [Op.put("/t/n", "2")], [])]
+    with pytest.raises(etcd.EtcdDuplicateKey):
+        etcd_client.txn([], nested, [])
+
+
+def test_compact(etcd_client):
+    first = etcd_client.put("/c/k", "1").header.revision
+    last = etcd_client.put("/c/k", "2").header.revision
+    etcd_client.compact(last)
+    with pytest.raises(etcd.EtcdCompacted):
+        etcd_client.range("/c/k", revision=first)
+    assert etcd_client.range("/c/k", revision=last).kvs[0].value == b"2"
+    last = etcd_client.put("/c/k", "3").header.revision
+    etcd_client.compact(last, physical=True)
+    with pytest.raises(etcd.EtcdCompacted):
+        etcd_client.compact(last)
+
+
+def test_range_iter_walks_a_snapshot_page_by_page(etcd_client):
+    for i in range(25):
+        etcd_client.put(f"/it/{i:03}", str(i))
+    walk = etcd_client.range_iter("/it/", prefix=True, page_size=7)
+    first = [next(walk) for _ in range(10)]
+    etcd_client.put("/it/0005x", "written during the walk")
+    rest = list(walk)
+    keys = [kv.key for kv in first + rest]
+    assert keys == [f"/it/{i:03}".encode() for i in range(25)]
+
+
+def test_large_values_and_large_prefix_reads(etcd_client):
+    value = b"x" * (1024 * 1024)
+    for i in range(6):
+        etcd_client.put(f"/big/{i}", value)
+    got = etcd_client.range("/big/", prefix=True)
+    assert len(got.kvs) == 6 and sum(len(kv.value) for kv in got.kvs) == 6 * len(value)
+
+
+def test_oversized_value_is_refused_before_sending(etcd_client):
+    with pytest.raises(etcd.EtcdRequestTooLarge, match="1572864"):
+        etcd_client.put("/big/too", b"x" * (2 * 1024 * 1024))
+    with pytest.raises(etcd.EtcdRequestTooLarge):
+        etcd_client.txn([], [Op.put(f"/big/t{i}", b"x" * 400_000) for i in range(5)], [])
+
+
+def test_per_call_timeout_and_explicit_none(etcd_client):
+    assert etcd_client.range("/kv/a", timeout=2.5).count == 0
+    assert etcd_client.range("/kv/a", timeout=None).count == 0
+    with pytest.raises(etcd.EtcdValueError):
+        etcd_client.range("/kv/a", timeout=0)
+
+
+def test_require_leader_client_works_with_a_leader(etcd_server):
+    with etcd.Client(endpoints=[etcd_server.endpoint], allow_redirect=False) as client:
+        client.put("/kv/leader", "yes")
+        assert client.range("/kv/leader").kvs[0].value == b"yes"
+        client.delete_range("/kv/leader")
+
+
+def test_closed_client_refuses_calls(etcd_server):
+    client = etcd.Client(endpoints=[etcd_server.endpoint])
+    client.close()
+    client.close()
+    with pytest.raises(etcd.EtcdClientClosed):
+        client.range("/kv/a")
+
+
+def test_unreachable_endpoint_fails_within_the_deadline():
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with etcd.Client(port=port, timeout=1.0) as client:
+        started = time.monotonic()
+        with pytest.raises(etcd.EtcdConnectionFailed) as info:
+            client.range("/x")
+        assert time.monotonic() - started < 3.0
+        assert f"127.0.0.1:{port}" in str(info.value)
+        with pytest.raises(etcd.EtcdConnectionFailed) as info:
+            client.put("/x", "y")
+        assert not info.value.outcome_unknown
+
+
+def test_failover_to_the_next_endpoint(etcd_server):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{sock.getsockname()[1]}"
+    with etcd.Client(endpoints=[dead, etcd_server.endpoint], timeout=5.0) as client:
+        client.put("/kv/failover", "ok")
+        assert client.range("/kv/failover").kvs[0].value == b"ok"
+        client.delete_range("/kv/failover")

@@ -1,0 +1,116 @@
+"""The error catalogue: server answers to exception classes (pure)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import etcd
+from etcd._error_mapping import classify, map_rpc_error, request_never_sent
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "expected"),
+    [
+        ("OUT_OF_RANGE", "etcdserver: mvcc: required revision has been compacted", etcd.EtcdCompacted),
+        ("OUT_OF_RANGE", "etcdserver: mvcc: required revision is a future revision",
+         etcd.EtcdFutureRevision),
+        ("RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded", etcd.EtcdNoSpace),
+        ("RESOURCE_EXHAUSTED", "etcdserver: too many requests", etcd.EtcdTooManyRequests),
+        ("INVALID_ARGUMENT", "etcdserver: request is too large", etcd.EtcdRequestTooLarge),
+        ("INVALID_ARGUMENT", "etcdserver: too many operations in txn request", etcd.EtcdTooManyOps),
+        ("INVALID_ARGUMENT", "etcdserver: duplicate key given in txn request",
+         etcd.EtcdDuplicateKey),
+        ("NOT_FOUND", "etcdserver: requested lease not found", etcd.EtcdLeaseNotFound),
+        ("PERMISSION_DENIED", "etcdserver: permission denied", etcd.EtcdPermissionDenied),
+        ("UNAUTHENTICATED", "etcdserver: invalid auth token", etcd.EtcdInvalidAuthToken),
+        ("INVALID_ARGUMENT", "etcdserver: revision of auth store is old", etcd.EtcdAuthRevisionOld),
+        ("INVALID_ARGUMENT", "etcdserver: authentication failed, invalid user ID or password",
+         etcd.EtcdAuthFailed),
+        ("UNAVAILABLE", "etcdserver: no leader", etcd.EtcdNoLeader),
+        ("UNAVAILABLE", "etcdserver: leader changed", etcd.EtcdLeaderChanged),
+        ("UNAVAILABLE", "etcdserver: request timed out", etcd.EtcdRequestTimedOut),
+        ("UNAVAILABLE", "etcdserver: request timed out, possibly due to previous leader failure",
+         etcd.EtcdRequestTimedOut),
+        ("UNAVAILABLE", "failed to connect to all addresses; last error: UNKNOWN: refused",
+         etcd.EtcdConnectionFailed),
+        ("UNAVAILABLE", "Socket closed", etcd.EtcdUnavailable),
+        ("DEADLINE_EXCEEDED", "Deadline Exceeded", etcd.EtcdTimeout),
+        ("RESOURCE_EXHAUSTED", "Received message larger than max (9 vs. 4)",
+         etcd.EtcdResponseTooLarge),
+        ("RESOURCE_EXHAUSTED", "Sent message larger than max (9 vs. 4)", etcd.EtcdRequestTooLarge),
+        ("FAILED_PRECONDITION", "etcdserver: something new", etcd.EtcdPreconditionFailed),
+        ("INTERNAL", "boom", etcd.EtcdServerError),
+        ("UNKNOWN", "", etcd.EtcdServerError),
+    ],
+)
+def test_classify(code, details, expected):
+    assert classify(code, details) is expected
+
+
+def test_message_names_operation_endpoint_and_reason():
+    error = map_rpc_error(
+        "UNAVAILABLE", "etcdserver: no leader", operation="KV.Put", endpoint="127.0.0.1:2379",
+        mutation=True,
+    )
+    assert str(error) == "KV.Put on 127.0.0.1:2379 failed: etcdserver: no leader"
+    assert error.operation == "KV.Put"
+    assert error.endpoint == "127.0.0.1:2379"
+    assert error.code == "UNAVAILABLE"
+    assert not error.outcome_unknown
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "mutation", "unknown"),
+    [
+        ("DEADLINE_EXCEEDED", "Deadline Exceeded", True, True),
+        ("DEADLINE_EXCEEDED", "Deadline Exceeded", False, False),
+        ("UNAVAILABLE", "etcdserver: leader changed", True, True),
+        ("UNAVAILABLE", "etcdserver: request timed out", True, True),
+        ("UNAVAILABLE", "Connection reset by peer", True, True),
+        ("UNAVAILABLE", "failed to connect to all addresses", True, False),
+        ("UNAVAILABLE", "etcdserver: no leader", True, False),
+        ("INVALID_ARGUMENT", "etcdserver: request is too large", True, False),
+    ],
+)
+def test_outcome_unknown_only_when_a_mutation_may_have_applied(code, details, mutation, unknown):
+    error = map_rpc_error(code, details, operation="KV.Put", endpoint="e", mutation=mutation)
+    assert error.outcome_unknown is unknown
+    assert ("may or may not have been applied" in str(error)) is unknown
+
+
+def test_never_sent_detection():
+    assert request_never_sent("UNAVAILABLE", "failed to connect to all addresses; last error: x")
+    assert not request_never_sent("UNAVAILABLE", "Socket closed")
+    assert not request_never_sent("DEADLINE_EXCEEDED", "failed to connect to all addresses")
+
+
+def test_builtin_bases_for_python_etcd_and_plain_python_code():
+    assert issubclass(etcd.EtcdKeyNotFound, KeyError)
+    assert issubclass(etcd.EtcdKeyNotFound, etcd.EtcdException)
+    assert issubclass(etcd.EtcdCompareFailed, ValueError)
+    assert issubclass(etcd.EtcdTimeout, TimeoutError)
+    assert issubclass(etcd.EtcdTimeout, etcd.EtcdConnectionFailed)
+    assert issubclass(etcd.EtcdWatchTimedOut, etcd.EtcdConnectionFailed)
+    assert issubclass(etcd.EtcdConnectionFailed, ConnectionError)
+    assert issubclass(etcd.EtcdPermissionDenied, PermissionError)
+    assert issubclass(etcd.EtcdTypeError, TypeError)
+
+
+def test_key_error_message_is_not_quoted():
+    assert str(etcd.EtcdKeyNotFound("Key not found : /a")) == "Key not found : /a"
+
+
+def test_exceptions_pickle_with_their_context():
+    error = etcd.EtcdNoLeader("x failed", operation="KV.Put", endpoint="e", code="UNAVAILABLE")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is etcd.EtcdNoLeader
+    assert (copy.message, copy.operation, copy.endpoint, copy.code) == (
+        "x failed", "KV.Put", "e", "UNAVAILABLE")
+
+
+def test_os_error_subclasses_keep_the_message():
+    error = etcd.EtcdTimeout("KV.Range on e timed out", operation="KV.Range")
+    assert str(error) == "KV.Range on e timed out"
+    assert error.args == ("KV.Range on e timed out",)
