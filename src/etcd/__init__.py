@@ -11,6 +11,9 @@
 The public names are all here; the modules behind them are private.
 """
 
+import contextlib as _contextlib
+import logging as _logging
+
 from ._client import Client
 from ._config import Endpoint
 from ._exceptions import (
@@ -163,12 +166,8 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if isinstance(_obj, type) or callable(_obj):
-        try:
+        with _contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = "etcd"
-        except (AttributeError, TypeError):
-            pass
 del _name, _obj
-
-import logging as _logging
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from . import _config
+from . import _config as config
 from . import _validation as check
 from ._config import ClientConfig, Endpoint
 from ._kv import Op, PutOp, Txn
@@ -23,8 +23,8 @@ class BaseClient:
 
     def __init__(
         self,
-        host: str | tuple[tuple[str, int], ...] = _config.DEFAULT_HOST,
-        port: int = _config.DEFAULT_PORT,
+        host: str | tuple[tuple[str, int], ...] = config.DEFAULT_HOST,
+        port: int = config.DEFAULT_PORT,
         *,
         endpoints: Sequence[str] | str | None = None,
         protocol: str = "http",
@@ -32,20 +32,20 @@ class BaseClient:
         ca_cert: str | None = None,
         username: str | None = None,
         password: str | None = None,
-        timeout: float | None = _config.DEFAULT_TIMEOUT,
-        read_timeout: float | None | check._Unset = check.UNSET,
-        connect_timeout: float = _config.DEFAULT_CONNECT_TIMEOUT,
+        timeout: float | None = config.DEFAULT_TIMEOUT,
+        read_timeout: float | check._Unset | None = check.UNSET,
+        connect_timeout: float = config.DEFAULT_CONNECT_TIMEOUT,
         allow_redirect: bool = True,
         allow_reconnect: bool = False,
         max_request_bytes: int = check.DEFAULT_MAX_REQUEST_BYTES,
-        max_receive_bytes: int = _config.DEFAULT_MAX_RECEIVE_BYTES,
+        max_receive_bytes: int = config.DEFAULT_MAX_RECEIVE_BYTES,
         max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout.
             timeout = read_timeout
-        self._config = _config.build_config(
+        self._config = config.build_config(
             host=host,
             port=port,
             protocol=protocol,
@@ -80,7 +80,7 @@ class BaseClient:
         ``ETCDCTL_USER`` (``name`` or ``name:password``), ``ETCDCTL_PASSWORD``,
         ``ETCDCTL_DIAL_TIMEOUT`` and ``ETCDCTL_COMMAND_TIMEOUT``; keyword arguments win.
         """
-        options = _config.env_options(os.environ if environ is None else environ)
+        options = config.env_options(os.environ if environ is None else environ)
         options.update(overrides)
         return cls(**options)
 
@@ -89,7 +89,7 @@ class BaseClient:
         """The configuration this client was built with (read-only)."""
         return self._config
 
-    def _call_timeout(self, timeout: float | None | check._Unset) -> float | None:
+    def _call_timeout(self, timeout: float | check._Unset | None) -> float | None:
         if isinstance(timeout, check._Unset):
             return self._config.timeout
         return check.timeout(timeout)

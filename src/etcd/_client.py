@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
+from . import _exceptions as exc
 from . import _validation as check
 from ._base import BaseClient
 from ._config import Endpoint
@@ -242,7 +243,7 @@ class Client(BaseClient):
         """
         if isinstance(compare, Txn):
             if success or failure:
-                raise check.EtcdValueError("pass either a Txn or the compare/success/failure lists")
+                raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
             txn = compare
         else:
             txn = Op.txn(compare, success, failure)

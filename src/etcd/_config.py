@@ -6,7 +6,6 @@ sync and asyncio clients share it and the hot path only reads precomputed values
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
@@ -90,13 +89,10 @@ def _split_host_port(rest: str, original: str) -> tuple[str, int]:
         if tail and not tail.startswith(":"):
             raise EtcdValueError(f"endpoint {original!r}: unexpected {tail!r} after the host")
     elif rest.count(":") > 1:
-        host, port_text = rest, ""
-        try:
-            ipaddress.IPv6Address(rest)
-        except ValueError:
-            raise EtcdValueError(
-                f"endpoint {original!r}: write IPv6 addresses in brackets, e.g. [::1]:2379"
-            ) from None
+        # "::1:2379" is both a valid address and an address plus a port: refuse to guess.
+        raise EtcdValueError(
+            f"endpoint {original!r}: write IPv6 addresses in brackets, e.g. [::1]:2379"
+        )
     else:
         host, _, port_text = rest.partition(":")
     if not host:
@@ -128,9 +124,7 @@ def resolve_endpoints(
             raise EtcdValueError("endpoints must name at least one member")
         parsed = tuple(parse_endpoint(item, default_secure=secure) for item in items)
     elif isinstance(host, tuple) and host and all(isinstance(h, tuple) for h in host):
-        parsed = tuple(
-            Endpoint(_host_text(h[0]), _port(h[1]), secure) for h in host if len(h) == 2
-        )
+        parsed = tuple(Endpoint(_host_text(h[0]), _port(h[1]), secure) for h in host if len(h) == 2)
         if len(parsed) != len(host):
             raise EtcdValueError("host as a tuple must hold (host, port) pairs")
     else:
@@ -181,7 +175,9 @@ def _read(path: object, what: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as err:
-        raise EtcdValueError(f"cannot read {what} file {os.fspath(path)!r}: {err.strerror}") from err
+        raise EtcdValueError(
+            f"cannot read {what} file {os.fspath(path)!r}: {err.strerror}"
+        ) from err
 
 
 def split_combined_pem(data: bytes, path: str) -> tuple[bytes, bytes]:
@@ -221,7 +217,7 @@ def load_tls(
         chain = _read(cert[0], "cert")
         key = _read(cert[1], "cert key")
     elif cert is not None:
-        chain, key = split_combined_pem(_read(cert, "cert"), os.fspath(cert))  # type: ignore[arg-type]
+        chain, key = split_combined_pem(_read(cert, "cert"), str(cert))
     return TLSMaterial(roots, key, chain, server_name)
 
 
@@ -229,7 +225,13 @@ def load_tls(
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS: Final = {
-    "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
 }
 
 
@@ -246,7 +248,9 @@ def parse_duration(text: str, what: str) -> float:
             seconds += float(part.group(1)) * _UNIT_SECONDS[part.group(2)]
             pos = part.end()
         if pos != len(value) or not value:
-            raise EtcdValueError(f"{what}: {text!r} is not a duration like '5s' or '500ms'") from None
+            raise EtcdValueError(
+                f"{what}: {text!r} is not a duration like '5s' or '500ms'"
+            ) from None
     if not math.isfinite(seconds) or seconds <= 0:
         raise EtcdValueError(f"{what}: {text!r} must be a positive duration")
     return seconds

@@ -170,8 +170,15 @@ class KeyRange:
         """Check and combine the ways a caller can name keys."""
         check.boolean(prefix, "prefix")
         check.boolean(from_key, "from_key")
-        chosen = [name for name, on in (("range_end", range_end is not None),
-                                         ("prefix", prefix), ("from_key", from_key)) if on]
+        chosen = [
+            name
+            for name, on in (
+                ("range_end", range_end is not None),
+                ("prefix", prefix),
+                ("from_key", from_key),
+            )
+            if on
+        ]
         if key is ALL_KEYS:
             if chosen:
                 raise EtcdValueError(f"ALL_KEYS already covers every key; drop {chosen[0]}")
@@ -542,7 +549,9 @@ class Compare:
 
     def to_pb(self) -> Any:
         message = pb.Compare(
-            result=int(self.result), target=int(self.target), key=self.key,
+            result=int(self.result),
+            target=int(self.target),
+            key=self.key,
             range_end=self.range_end,
         )
         if self.target is CompareTarget.VALUE:
@@ -574,7 +583,11 @@ class _CompareSubject:
 
     def _compare(self, relation: CompareResult, operand: object) -> Compare:
         return Compare._build(
-            self.target, self.key, relation, operand, range_end=self.range_end,
+            self.target,
+            self.key,
+            relation,
+            operand,
+            range_end=self.range_end,
             prefix=self.prefix,
         )
 
@@ -593,35 +606,35 @@ class _CompareSubject:
     __hash__ = None  # type: ignore[assignment]
 
 
-def Value(  # noqa: N802 - named after clientv3.Value
+def Value(
     key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
 ) -> _CompareSubject:
     """The value of ``key``, for ``Value(key) == b"v"`` style comparisons."""
     return _CompareSubject(CompareTarget.VALUE, key, range_end, prefix)
 
 
-def Version(  # noqa: N802
+def Version(
     key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
 ) -> _CompareSubject:
     """The version of ``key`` (0 when it does not exist)."""
     return _CompareSubject(CompareTarget.VERSION, key, range_end, prefix)
 
 
-def CreateRevision(  # noqa: N802
+def CreateRevision(
     key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
 ) -> _CompareSubject:
     """The revision at which ``key`` was created (0 when it does not exist)."""
     return _CompareSubject(CompareTarget.CREATE, key, range_end, prefix)
 
 
-def ModRevision(  # noqa: N802
+def ModRevision(
     key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
 ) -> _CompareSubject:
     """The revision at which ``key`` was last modified."""
     return _CompareSubject(CompareTarget.MOD, key, range_end, prefix)
 
 
-def LeaseValue(  # noqa: N802
+def LeaseValue(
     key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
 ) -> _CompareSubject:
     """The ID of the lease ``key`` is attached to (0 for none)."""
@@ -632,7 +645,7 @@ def LeaseValue(  # noqa: N802
 
 
 class _TxnExecutor(Protocol):
-    def txn(self, txn: Txn, *, timeout: float | None | check._Unset = ...) -> Any: ...
+    def txn(self, txn: Txn, *, timeout: float | check._Unset | None = ...) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -658,32 +671,28 @@ class Txn(Op):
     _stage: int = field(default=0, repr=False, compare=False)
     _executor: _TxnExecutor | None = field(default=None, repr=False, compare=False)
 
-    def If(self, *compares: Compare) -> Txn:  # noqa: N802 - clientv3's vocabulary
+    def If(self, *compares: Compare) -> Txn:
         """The conditions, all of which must hold for ``Then`` to run."""
         if self._stage >= 1:
-            raise EtcdValueError(
-                "If() must come first and only once (If, then Then, then Else)"
-            )
+            raise EtcdValueError("If() must come first and only once (If, then Then, then Else)")
         for item in compares:
             if not isinstance(item, Compare):
-                raise EtcdTypeError(
-                    f"If() takes Compare objects, not {type(item).__name__}"
-                )
+                raise EtcdTypeError(f"If() takes Compare objects, not {type(item).__name__}")
         return replace(self, compare=tuple(compares), _stage=1)
 
-    def Then(self, *ops: Op) -> Txn:  # noqa: N802
+    def Then(self, *ops: Op) -> Txn:
         """The operations to run when every condition holds."""
         if self._stage >= 2:
             raise EtcdValueError("Then() comes once, after If() and before Else()")
         return replace(self, success=_check_ops(ops, "Then"), _stage=2)
 
-    def Else(self, *ops: Op) -> Txn:  # noqa: N802
+    def Else(self, *ops: Op) -> Txn:
         """The operations to run when a condition fails."""
         if self._stage >= 3:
             raise EtcdValueError("Else() comes once, last")
         return replace(self, failure=_check_ops(ops, "Else"), _stage=3)
 
-    def commit(self, *, timeout: float | None | check._Unset = check.UNSET) -> TxnResponse:
+    def commit(self, *, timeout: float | check._Unset | None = check.UNSET) -> TxnResponse:
         """Send the transaction with the client it is bound to."""
         if self._executor is None:
             raise EtcdValueError(
@@ -700,8 +709,11 @@ class Txn(Op):
     def check_limits(self, max_ops: int) -> None:
         """Refuse what the server would refuse: too many operations, or a key written twice
         in one branch."""
-        for name, items in (("compare", self.compare), ("success", self.success),
-                            ("failure", self.failure)):
+        for name, items in (
+            ("compare", self.compare),
+            ("success", self.success),
+            ("failure", self.failure),
+        ):
             if len(items) > max_ops:
                 raise EtcdTooManyOps(
                     f"transaction has {len(items)} {name} entries; the server accepts at most "
@@ -761,6 +773,4 @@ def _check_branch_keys(branch: tuple[Op, ...]) -> None:
     for key in puts:
         for where in deletes:
             if where.contains(key):
-                raise EtcdDuplicateKey(
-                    f"transaction branch both puts and deletes key {key!r}"
-                )
+                raise EtcdDuplicateKey(f"transaction branch both puts and deletes key {key!r}")

@@ -115,9 +115,7 @@ def decode_header(header: Any) -> ResponseHeader:
 
 
 def decode_kv(kv: Any) -> KeyValue:
-    return KeyValue(
-        kv.key, kv.value, kv.create_revision, kv.mod_revision, kv.version, kv.lease
-    )
+    return KeyValue(kv.key, kv.value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
 
 
 def decode_range(response: Any) -> RangeResponse:

@@ -14,7 +14,9 @@ from typing import Final
 from ._error_mapping import request_never_sent, strip_server_prefix
 
 # Answers after which another member may well succeed.
-_TRY_ELSEWHERE: Final = frozenset({"no leader", "not leader", "server stopped", "unhealthy cluster"})
+_TRY_ELSEWHERE: Final = frozenset(
+    {"no leader", "not leader", "server stopped", "unhealthy cluster"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +40,8 @@ class RetryPolicy:
     def delay(self, attempt: int, rand: random.Random | None = None) -> float:
         """The wait before attempt number ``attempt + 1`` (``attempt`` counts from 1)."""
         exponent = min(max(attempt - 1, 0), 30)
-        base = min(self.max_delay, self.base_delay * (2**exponent))
-        spread = (rand or random).uniform(-self.jitter, self.jitter)
+        base = min(self.max_delay, self.base_delay * (2.0**exponent))
+        spread: float = (rand or random).uniform(-self.jitter, self.jitter)
         return max(0.0, base * (1 + spread))
 
     def should_retry(self, code: str, details: str, *, mutation: bool, attempt: int) -> bool:

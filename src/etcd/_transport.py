@@ -55,7 +55,7 @@ class Transport:
         self._base_metadata: tuple[tuple[str, str], ...] = (
             (("hasleader", "true"),) if config.require_leader else ()
         )
-        self._metadata = self._base_metadata
+        self._metadata: tuple[tuple[str, str], ...] = self._base_metadata
 
     # --- endpoints and channels -----------------------------------------------------------
 
@@ -199,10 +199,17 @@ class Transport:
             except grpc.RpcError as error:
                 code, details = _status(error)
                 mapped = map_rpc_error(
-                    code, details, operation=operation_name(current), endpoint=str(target),
+                    code,
+                    details,
+                    operation=operation_name(current),
+                    endpoint=str(target),
                     mutation=mutation and current is method,
                 )
-                if isinstance(mapped, _AUTH_ERRORS) and self.config.username and not reauthenticated:
+                if (
+                    isinstance(mapped, _AUTH_ERRORS)
+                    and self.config.username
+                    and not reauthenticated
+                ):
                     # Expired or foreign token: nothing was applied; get a new one and resend.
                     reauthenticated = True
                     self._token = None
@@ -215,8 +222,13 @@ class Transport:
                 pause = policy.delay(attempt)
                 if deadline is not None and time.monotonic() + pause >= deadline:
                     raise mapped from error
-                log.debug("%s on %s failed (%s), retrying in %.3f s",
-                          operation_name(method), target, code, pause)
+                log.debug(
+                    "%s on %s failed (%s), retrying in %.3f s",
+                    operation_name(method),
+                    target,
+                    code,
+                    pause,
+                )
                 time.sleep(pause)
 
     # --- authentication -------------------------------------------------------------------

@@ -44,9 +44,7 @@ def key_bytes(value: object, what: str = "key") -> bytes:
     """A non-empty key as ``bytes``."""
     key = to_bytes(value, what)
     if not key:
-        raise EtcdValueError(
-            f"{what} must not be empty (to address every key, use etcd.ALL_KEYS)"
-        )
+        raise EtcdValueError(f"{what} must not be empty (to address every key, use etcd.ALL_KEYS)")
     return key
 
 

@@ -43,9 +43,17 @@ def test_prefix_from_key_and_explicit_range(etcd_client):
     _fill(etcd_client)
     etcd_client.put("/p0", "outside")
     assert [kv.key for kv in etcd_client.range("/p/", prefix=True).kvs] == [
-        b"/p/0", b"/p/1", b"/p/2", b"/p/3", b"/p/4"]
+        b"/p/0",
+        b"/p/1",
+        b"/p/2",
+        b"/p/3",
+        b"/p/4",
+    ]
     assert [kv.key for kv in etcd_client.range("/p/3", from_key=True).kvs] == [
-        b"/p/3", b"/p/4", b"/p0"]
+        b"/p/3",
+        b"/p/4",
+        b"/p0",
+    ]
     assert [kv.key for kv in etcd_client.range("/p/1", "/p/3").kvs] == [b"/p/1", b"/p/2"]
     assert etcd_client.range(etcd.ALL_KEYS, count_only=True).count == 6
 
@@ -110,8 +118,9 @@ def test_min_max_mod_and_create_revisions(etcd_client):
     assert [kv.key for kv in by_mod.kvs] == [b"/p/0", b"/p/2", b"/p/3"]
     by_mod_max = etcd_client.range("/p/", prefix=True, max_mod_revision=revs[1])
     assert [kv.key for kv in by_mod_max.kvs] == [b"/p/1"]
-    by_create = etcd_client.range("/p/", prefix=True, min_create_revision=revs[1],
-                                  max_create_revision=revs[2])
+    by_create = etcd_client.range(
+        "/p/", prefix=True, min_create_revision=revs[1], max_create_revision=revs[2]
+    )
     assert [kv.key for kv in by_create.kvs] == [b"/p/1", b"/p/2"]
 
 
@@ -161,8 +170,9 @@ def test_txn_with_every_compare_target(etcd_client):
         etcd.Compare.version("/t/", ">", 0, prefix=True),
         etcd.Compare.mod_revision("/t/a", "<", rev + 1).with_range("/t/z"),
     ]
-    result = etcd_client.txn(conditions, [Op.put("/t/k", "w"), Op.range("/t/k")],
-                             [Op.range("/t/k")])
+    result = etcd_client.txn(
+        conditions, [Op.put("/t/k", "w"), Op.range("/t/k")], [Op.range("/t/k")]
+    )
     assert result.succeeded
     assert isinstance(result.responses[0], etcd.PutResponse)
     assert isinstance(result.responses[1], etcd.RangeResponse)

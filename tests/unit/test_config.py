@@ -36,8 +36,9 @@ def test_parse_endpoint(text, expected):
     assert parse_endpoint(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "ftp://a:1", "a:0", "a:99999", "a:x", "[::1", "::1:2379",
-                                  "unix:///tmp/sock"])
+@pytest.mark.parametrize(
+    "text", ["", "ftp://a:1", "a:0", "a:99999", "a:x", "[::1", "::1:2379", "unix:///tmp/sock"]
+)
 def test_parse_endpoint_refuses_nonsense(text):
     with pytest.raises(etcd.EtcdValueError):
         parse_endpoint(text)
@@ -65,9 +66,20 @@ def test_mixed_schemes_are_refused():
 
 def test_default_is_etcds_registered_port():
     client_config = build_config(
-        host="127.0.0.1", port=2379, protocol="http", endpoints=None, cert=None, ca_cert=None,
-        username=None, password=None, timeout=5.0, connect_timeout=2.0, allow_redirect=True,
-        allow_reconnect=False, max_request_bytes=1572864, max_receive_bytes=2**31 - 1,
+        host="127.0.0.1",
+        port=2379,
+        protocol="http",
+        endpoints=None,
+        cert=None,
+        ca_cert=None,
+        username=None,
+        password=None,
+        timeout=5.0,
+        connect_timeout=2.0,
+        allow_redirect=True,
+        allow_reconnect=False,
+        max_request_bytes=1572864,
+        max_receive_bytes=2**31 - 1,
         max_txn_ops=128,
     )
     assert client_config.endpoints == (Endpoint("127.0.0.1", 2379, False),)
@@ -100,15 +112,17 @@ def test_parse_duration_refuses(text):
 
 
 def test_env_options_read_etcdctl_variables():
-    options = env_options({
-        "ETCDCTL_ENDPOINTS": "https://a:2379,https://b:2379",
-        "ETCDCTL_CACERT": "/ca.pem",
-        "ETCDCTL_CERT": "/c.pem",
-        "ETCDCTL_KEY": "/k.pem",
-        "ETCDCTL_USER": "root:secret",
-        "ETCDCTL_DIAL_TIMEOUT": "3s",
-        "ETCDCTL_COMMAND_TIMEOUT": "750ms",
-    })
+    options = env_options(
+        {
+            "ETCDCTL_ENDPOINTS": "https://a:2379,https://b:2379",
+            "ETCDCTL_CACERT": "/ca.pem",
+            "ETCDCTL_CERT": "/c.pem",
+            "ETCDCTL_KEY": "/k.pem",
+            "ETCDCTL_USER": "root:secret",
+            "ETCDCTL_DIAL_TIMEOUT": "3s",
+            "ETCDCTL_COMMAND_TIMEOUT": "750ms",
+        }
+    )
     assert options == {
         "endpoints": ["https://a:2379", "https://b:2379"],
         "ca_cert": "/ca.pem",

@@ -13,32 +13,54 @@ from etcd._error_mapping import classify, map_rpc_error, request_never_sent
 @pytest.mark.parametrize(
     ("code", "details", "expected"),
     [
-        ("OUT_OF_RANGE", "etcdserver: mvcc: required revision has been compacted", etcd.EtcdCompacted),
-        ("OUT_OF_RANGE", "etcdserver: mvcc: required revision is a future revision",
-         etcd.EtcdFutureRevision),
+        (
+            "OUT_OF_RANGE",
+            "etcdserver: mvcc: required revision has been compacted",
+            etcd.EtcdCompacted,
+        ),
+        (
+            "OUT_OF_RANGE",
+            "etcdserver: mvcc: required revision is a future revision",
+            etcd.EtcdFutureRevision,
+        ),
         ("RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded", etcd.EtcdNoSpace),
         ("RESOURCE_EXHAUSTED", "etcdserver: too many requests", etcd.EtcdTooManyRequests),
         ("INVALID_ARGUMENT", "etcdserver: request is too large", etcd.EtcdRequestTooLarge),
         ("INVALID_ARGUMENT", "etcdserver: too many operations in txn request", etcd.EtcdTooManyOps),
-        ("INVALID_ARGUMENT", "etcdserver: duplicate key given in txn request",
-         etcd.EtcdDuplicateKey),
+        (
+            "INVALID_ARGUMENT",
+            "etcdserver: duplicate key given in txn request",
+            etcd.EtcdDuplicateKey,
+        ),
         ("NOT_FOUND", "etcdserver: requested lease not found", etcd.EtcdLeaseNotFound),
         ("PERMISSION_DENIED", "etcdserver: permission denied", etcd.EtcdPermissionDenied),
         ("UNAUTHENTICATED", "etcdserver: invalid auth token", etcd.EtcdInvalidAuthToken),
         ("INVALID_ARGUMENT", "etcdserver: revision of auth store is old", etcd.EtcdAuthRevisionOld),
-        ("INVALID_ARGUMENT", "etcdserver: authentication failed, invalid user ID or password",
-         etcd.EtcdAuthFailed),
+        (
+            "INVALID_ARGUMENT",
+            "etcdserver: authentication failed, invalid user ID or password",
+            etcd.EtcdAuthFailed,
+        ),
         ("UNAVAILABLE", "etcdserver: no leader", etcd.EtcdNoLeader),
         ("UNAVAILABLE", "etcdserver: leader changed", etcd.EtcdLeaderChanged),
         ("UNAVAILABLE", "etcdserver: request timed out", etcd.EtcdRequestTimedOut),
-        ("UNAVAILABLE", "etcdserver: request timed out, possibly due to previous leader failure",
-         etcd.EtcdRequestTimedOut),
-        ("UNAVAILABLE", "failed to connect to all addresses; last error: UNKNOWN: refused",
-         etcd.EtcdConnectionFailed),
+        (
+            "UNAVAILABLE",
+            "etcdserver: request timed out, possibly due to previous leader failure",
+            etcd.EtcdRequestTimedOut,
+        ),
+        (
+            "UNAVAILABLE",
+            "failed to connect to all addresses; last error: UNKNOWN: refused",
+            etcd.EtcdConnectionFailed,
+        ),
         ("UNAVAILABLE", "Socket closed", etcd.EtcdUnavailable),
         ("DEADLINE_EXCEEDED", "Deadline Exceeded", etcd.EtcdTimeout),
-        ("RESOURCE_EXHAUSTED", "Received message larger than max (9 vs. 4)",
-         etcd.EtcdResponseTooLarge),
+        (
+            "RESOURCE_EXHAUSTED",
+            "Received message larger than max (9 vs. 4)",
+            etcd.EtcdResponseTooLarge,
+        ),
         ("RESOURCE_EXHAUSTED", "Sent message larger than max (9 vs. 4)", etcd.EtcdRequestTooLarge),
         ("FAILED_PRECONDITION", "etcdserver: something new", etcd.EtcdPreconditionFailed),
         ("INTERNAL", "boom", etcd.EtcdServerError),
@@ -51,7 +73,10 @@ def test_classify(code, details, expected):
 
 def test_message_names_operation_endpoint_and_reason():
     error = map_rpc_error(
-        "UNAVAILABLE", "etcdserver: no leader", operation="KV.Put", endpoint="127.0.0.1:2379",
+        "UNAVAILABLE",
+        "etcdserver: no leader",
+        operation="KV.Put",
+        endpoint="127.0.0.1:2379",
         mutation=True,
     )
     assert str(error) == "KV.Put on 127.0.0.1:2379 failed: etcdserver: no leader"
@@ -107,7 +132,11 @@ def test_exceptions_pickle_with_their_context():
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is etcd.EtcdNoLeader
     assert (copy.message, copy.operation, copy.endpoint, copy.code) == (
-        "x failed", "KV.Put", "e", "UNAVAILABLE")
+        "x failed",
+        "KV.Put",
+        "e",
+        "UNAVAILABLE",
+    )
 
 
 def test_os_error_subclasses_keep_the_message():

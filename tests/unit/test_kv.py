@@ -14,7 +14,13 @@ from etcd._models import KeyValue, RangeResponse, ResponseHeader
 
 @pytest.mark.parametrize(
     ("prefix", "end"),
-    [(b"a", b"b"), (b"a\xff", b"b"), (b"\xff\xff", b"\0"), (b"/dir/", b"/dir0"), (b"ab\xfe", b"ab\xff")],
+    [
+        (b"a", b"b"),
+        (b"a\xff", b"b"),
+        (b"\xff\xff", b"\0"),
+        (b"/dir/", b"/dir0"),
+        (b"ab\xfe", b"ab\xff"),
+    ],
 )
 def test_prefix_end(prefix, end):
     assert etcd.prefix_end(prefix) == end
@@ -56,7 +62,7 @@ def test_range_op_checks_every_option():
     with pytest.raises(etcd.EtcdValueError, match="sort_order"):
         Op.range("k", sort_order="sideways")
     with pytest.raises(etcd.EtcdValueError, match="sort_target"):
-        Op.range("k", sort_target=9)
+        Op.range("k", sort_target=9)  # type: ignore[arg-type]
     with pytest.raises(etcd.EtcdTypeError, match="limit must be an int"):
         Op.range("k", limit=True)
     with pytest.raises(etcd.EtcdValueError, match="between"):
@@ -65,9 +71,19 @@ def test_range_op_checks_every_option():
 
 def test_range_op_encodes_every_field():
     op = Op.range(
-        "a", "z", limit=3, revision=7, sort_order="descend", sort_target=etcd.SortTarget.MOD,
-        serializable=True, keys_only=True, count_only=True, min_mod_revision=1,
-        max_mod_revision=2, min_create_revision=3, max_create_revision=4,
+        "a",
+        "z",
+        limit=3,
+        revision=7,
+        sort_order="descend",
+        sort_target=etcd.SortTarget.MOD,
+        serializable=True,
+        keys_only=True,
+        count_only=True,
+        min_mod_revision=1,
+        max_mod_revision=2,
+        min_create_revision=3,
+        max_create_revision=4,
     )
     request = op.to_request()
     assert (request.key, request.range_end, request.limit, request.revision) == (b"a", b"z", 3, 7)
@@ -82,7 +98,11 @@ def test_put_op():
     op = Op.put("k", "välue", lease=7, prev_kv=True)
     request = op.to_request()
     assert (request.key, request.value, request.lease, request.prev_kv) == (
-        b"k", "välue".encode(), 7, True)
+        b"k",
+        "välue".encode(),
+        7,
+        True,
+    )
     assert op.is_mutation
     assert "välue" not in repr(op) and "bytes" in repr(op)
 
@@ -159,7 +179,7 @@ def test_compare_refuses_bad_input():
     with pytest.raises(etcd.EtcdValueError, match="comparison must be one of"):
         Compare.value("k", "<=", "v")
     with pytest.raises(etcd.EtcdTypeError):
-        Compare.version("k", "==", "1")
+        Compare.version("k", "==", "1")  # type: ignore[arg-type]
     with pytest.raises(etcd.EtcdValueError):
         Compare.version("", "==", 1)
 

@@ -18,8 +18,9 @@ def test_reads_retry_on_unavailable():
 def test_mutations_retry_only_when_never_sent():
     assert POLICY.should_retry("UNAVAILABLE", NOT_SENT, mutation=True, attempt=1)
     assert not POLICY.should_retry("UNAVAILABLE", "Socket closed", mutation=True, attempt=1)
-    assert not POLICY.should_retry("UNAVAILABLE", "etcdserver: leader changed", mutation=True,
-                                   attempt=1)
+    assert not POLICY.should_retry(
+        "UNAVAILABLE", "etcdserver: leader changed", mutation=True, attempt=1
+    )
     assert not POLICY.should_retry("DEADLINE_EXCEEDED", "", mutation=True, attempt=1)
 
 
@@ -38,8 +39,9 @@ def test_definite_errors_are_not_retried():
 
 
 def test_attempts_are_bounded():
-    assert not POLICY.should_retry("UNAVAILABLE", NOT_SENT, mutation=False,
-                                   attempt=POLICY.max_attempts)
+    assert not POLICY.should_retry(
+        "UNAVAILABLE", NOT_SENT, mutation=False, attempt=POLICY.max_attempts
+    )
 
 
 def test_backoff_grows_is_capped_and_jittered():

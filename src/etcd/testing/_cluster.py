@@ -1,0 +1,197 @@
+"""A cluster of real etcd members, for tests."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from types import TracebackType
+
+from ._binary import find_etcd_binary
+from ._errors import EtcdStartError
+from ._ports import free_port
+from ._server import EtcdServer
+from ._tls import TLSFiles
+
+__all__ = ["EtcdCluster"]
+
+_POLL_INTERVAL = 0.1
+
+
+class EtcdCluster:
+    """Several etcd members on 127.0.0.1 forming one cluster, for tests.
+
+    ::
+
+        with EtcdCluster(size=3) as cluster:
+            client = etcd.Client(endpoints=cluster.endpoints)
+            cluster.leader().kill()
+
+    The members are named ``member0`` to ``member{size-1}``; each has its own ports and
+    temporary data directory, and the cluster token is unique, so clusters never mix.
+
+    Args:
+        size: the number of members.
+        binary: the etcd executable; found with :func:`find_etcd_binary` when omitted.
+        tls: serve clients over HTTPS with these files (peers stay plain HTTP).
+        auth_token: etcd's ``--auth-token`` for every member.
+        auth_token_ttl: etcd's ``--auth-token-ttl`` for every member, in seconds.
+        extra_args: more command-line arguments for every member.
+        start_timeout: how many seconds :meth:`start` waits for the whole cluster.
+
+    Raises:
+        EtcdBinaryNotFound: no etcd executable was found.
+        ValueError: ``size`` is less than 1.
+    """
+
+    def __init__(
+        self,
+        size: int = 3,
+        *,
+        binary: str | os.PathLike[str] | None = None,
+        tls: TLSFiles | None = None,
+        auth_token: str | None = None,
+        auth_token_ttl: int | None = None,
+        extra_args: Sequence[str] = (),
+        start_timeout: float = 60.0,
+    ) -> None:
+        if size < 1:
+            raise ValueError(f"a cluster needs at least one member, not {size}")
+        executable = find_etcd_binary(binary)
+        self._start_timeout = start_timeout
+        self._token = f"etcd-test-{uuid.uuid4().hex}"
+        names = [f"member{index}" for index in range(size)]
+        peer_ports = [free_port() for _ in names]
+        initial_cluster = ",".join(
+            f"{name}=http://127.0.0.1:{port}" for name, port in zip(names, peer_ports)
+        )
+        self._members: list[EtcdServer] = []
+        try:
+            for name, peer_port in zip(names, peer_ports):
+                self._members.append(
+                    EtcdServer(
+                        binary=executable,
+                        name=name,
+                        peer_port=peer_port,
+                        tls=tls,
+                        auth_token=auth_token,
+                        auth_token_ttl=auth_token_ttl,
+                        extra_args=extra_args,
+                        start_timeout=start_timeout,
+                        initial_cluster=initial_cluster,
+                        initial_cluster_token=self._token,
+                    )
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def members(self) -> list[EtcdServer]:
+        """The members, in name order (a copy of the list)."""
+        return list(self._members)
+
+    @property
+    def endpoints(self) -> list[str]:
+        """Every member's ``"127.0.0.1:PORT"``, as :class:`etcd.Client` takes them."""
+        return [member.endpoint for member in self._members]
+
+    @property
+    def client_urls(self) -> list[str]:
+        """Every member's client URL, with its scheme."""
+        return [member.client_url for member in self._members]
+
+    @property
+    def token(self) -> str:
+        """The cluster's ``--initial-cluster-token``."""
+        return self._token
+
+    def start(self) -> None:
+        """Start every member and wait until all are healthy.
+
+        Raises:
+            EtcdStartError: a member failed; every member has been closed.
+        """
+        try:
+            for member in self._members:
+                member.start(wait=False)
+            self.wait_healthy(self._start_timeout)
+        except BaseException as err:
+            self.close()
+            if isinstance(err, EtcdStartError) or not isinstance(err, Exception):
+                raise
+            raise EtcdStartError(f"the etcd cluster did not start: {err}") from err
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        """Wait until every member that runs is healthy.
+
+        Raises:
+            EtcdStartError: a member's process is gone or it was not healthy in time.
+        """
+        deadline = time.monotonic() + timeout
+        for member in self._members:
+            if member.running:
+                member.wait_healthy(max(0.0, deadline - time.monotonic()))
+
+    def leader(self, timeout: float = 10.0) -> EtcdServer:
+        """Return the member that leads, once exactly one running member says it does.
+
+        Raises:
+            TimeoutError: no single leader emerged within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            leaders = [member for member in self._members if member.is_leader()]
+            if len(leaders) == 1:
+                return leaders[0]
+            if time.monotonic() >= deadline:
+                claimed = ", ".join(member.name for member in leaders) or "none"
+                raise TimeoutError(
+                    f"no single etcd leader within {timeout:g} seconds (leaders: {claimed})"
+                )
+            time.sleep(_POLL_INTERVAL)
+
+    def followers(self, timeout: float = 10.0) -> list[EtcdServer]:
+        """The running members other than the leader (see :meth:`leader`)."""
+        leader = self.leader(timeout)
+        return [member for member in self._members if member.running and member is not leader]
+
+    def heal(self, timeout: float | None = None) -> None:
+        """Bring every member back: resume paused ones, restart stopped or killed ones,
+        then wait until all are healthy.
+
+        Raises:
+            EtcdStartError: a member did not come back in time.
+        """
+        for member in self._members:
+            if member.paused:
+                member.resume()
+            elif not member.alive:
+                member.start(wait=False)
+        self.wait_healthy(self._start_timeout if timeout is None else timeout)
+
+    def close(self) -> None:
+        """Stop every member and remove their temporary directories. Safe to call twice."""
+        for member in self._members:
+            member.close()
+
+    def __enter__(self) -> EtcdCluster:
+        if all(member.process is None for member in self._members):
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        states = ", ".join(
+            f"{member.name}:{'paused' if member.paused else 'up' if member.alive else 'down'}"
+            for member in self._members
+        )
+        return f"<EtcdCluster size={len(self._members)} [{states}]>"
