@@ -52,14 +52,17 @@ class Client(BaseClient):
     ``timeout=None`` explicitly for none. Calls that fail raise subclasses of
     :class:`etcd.EtcdException`.
 
-    Arguments (all but ``host`` and ``port`` are keyword-only):
+    All arguments but ``host`` and ``port`` are keyword-only.
+
+    Args:
         host: a host name or address, or python-etcd's tuple of ``(host, port)`` pairs.
         port: the client port (2379, etcd's registered port).
         endpoints: ``["host:port", "https://host:port", ...]``; wins over ``host``/``port``.
         protocol: ``"http"`` or ``"https"`` for endpoints given without a scheme.
         cert: a client certificate: ``(cert_file, key_file)`` or one PEM file holding both.
         ca_cert: the CA bundle that signed the server's certificate (default: system roots).
-        username, password: etcd user, for clusters with authentication enabled.
+        username: etcd user, for clusters with authentication enabled.
+        password: that user's password.
         timeout: the default per-call deadline in seconds (``read_timeout`` is an alias).
         connect_timeout: how long to wait for a connection before moving on.
         allow_redirect: ``False`` makes members without a leader refuse requests

@@ -60,6 +60,8 @@ _NOT_SENT_MARKERS = (
     "name resolution failure",
     "empty address list",
     "channel is in state transient_failure",
+    # Raised by the transport itself when a member does not finish the connection handshake.
+    "no connection within",
 )
 
 # Server answers that can come after the request was proposed to raft: a mutation may

@@ -44,7 +44,7 @@ __all__ = [
 
 
 class _AllKeys:
-    """The whole key space: ``key`` ``\\0`` up to ``range_end`` ``\\0``."""
+    """Stands for every key (``key`` ``\\0`` with ``range_end`` ``\\0``)."""
 
     _instance: ClassVar[_AllKeys | None] = None
 

@@ -27,7 +27,17 @@ log = logging.getLogger(__name__)
 _AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
 
 
-def _status(error: grpc.RpcError) -> tuple[str, str]:
+class _NotConnected(Exception):
+    """A member did not complete the connection in time; nothing was sent to it."""
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return str(self.args[0])
+
+
+def _status(error: grpc.RpcError | _NotConnected) -> tuple[str, str]:
     code = error.code()
     name = code.name if code is not None else "UNKNOWN"
     return name, error.details() or ""
@@ -47,6 +57,8 @@ class Transport:
         self._endpoints: tuple[Endpoint, ...] = config.endpoints
         self._current = 0
         self._channels: dict[str, grpc.Channel] = {}
+        # Targets known to have a working connection; others are probed before use.
+        self._connected: set[str] = set()
         self._callables: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -109,7 +121,27 @@ class Transport:
         )
         return grpc.secure_channel(endpoint.target, credentials, options=options)
 
+    def _ensure_connected(self, endpoint: Endpoint, remaining: float | None) -> None:
+        """Wait for the connection to ``endpoint``, at most ``connect_timeout`` seconds.
+
+        A member that is down, paused or cut off would otherwise keep a call waiting until
+        its whole deadline is gone, with other members available.
+        """
+        if endpoint.target in self._connected:
+            return
+        wait = self.config.connect_timeout
+        if remaining is not None:
+            wait = min(wait, remaining)
+        future = grpc.channel_ready_future(self._channel(endpoint))
+        try:
+            future.result(timeout=wait)
+        except grpc.FutureTimeoutError:
+            future.cancel()
+            raise _NotConnected(f"no connection within {wait:.2f} s") from None
+        self._connected.add(endpoint.target)
+
     def _drop_channel(self, target: str) -> None:
+        self._connected.discard(target)
         channel = self._channels.pop(target, None)
         for key in [k for k in self._callables if k[0] == target]:
             del self._callables[key]
@@ -190,14 +222,17 @@ class Transport:
                 )
             current = method
             try:
+                self._ensure_connected(target, remaining)
                 if self.config.username and self._token is None:
                     current = methods.AUTH_AUTHENTICATE
                     self._authenticate(target, remaining)
                     current = method
                 call = self._callable(target, method)
                 return call(request, timeout=remaining, metadata=self._metadata)
-            except grpc.RpcError as error:
+            except (grpc.RpcError, _NotConnected) as error:
                 code, details = _status(error)
+                if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+                    self._connected.discard(target.target)
                 mapped = map_rpc_error(
                     code,
                     details,

@@ -84,7 +84,7 @@ def test_future_revision_is_a_typed_error(etcd_client):
     [
         ("ascend", "key", [b"/s/a", b"/s/b", b"/s/c"]),
         ("descend", "key", [b"/s/c", b"/s/b", b"/s/a"]),
-        ("ascend", "value", [b"/s/c", b"/s/a", b"/s/b"]),
+        ("ascend", "value", [b"/s/c", b"/s/b", b"/s/a"]),
         ("descend", "create", [b"/s/c", b"/s/a", b"/s/b"]),
         ("ascend", "mod", [b"/s/a", b"/s/c", b"/s/b"]),
         ("descend", "version", [b"/s/b", b"/s/c", b"/s/a"]),

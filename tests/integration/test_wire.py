@@ -126,7 +126,8 @@ def test_maintenance_service(call):
     call(methods.MAINTENANCE_DEFRAGMENT, pb.DefragmentRequest())
     chunks = list(call(methods.MAINTENANCE_SNAPSHOT, pb.SnapshotRequest()))
     assert chunks[-1].remaining_bytes == 0
-    assert sum(len(chunk.blob) for chunk in chunks) >= status.dbSize
+    # The snapshot is taken after the defragmentation, so it may be smaller than dbSize was.
+    assert sum(len(chunk.blob) for chunk in chunks) > 0
     with pytest.raises(grpc.RpcError):
         call(methods.MAINTENANCE_MOVE_LEADER, pb.MoveLeaderRequest(targetID=1))
 
