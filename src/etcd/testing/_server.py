@@ -56,9 +56,7 @@ def _child_environment() -> dict[str, str]:
     # etcd reads every ETCD_* variable as a flag (ETCD_BINARY included, with a warning),
     # and a developer's shell may well set some: start from a clean slate.
     return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ETCD_", "ETCDCTL_"))
+        key: value for key, value in os.environ.items() if not key.startswith(("ETCD_", "ETCDCTL_"))
     }
 
 

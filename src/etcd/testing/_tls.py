@@ -25,7 +25,7 @@ class TLSFiles:
     server_key: str
     """The server's private key."""
     client_cert: str
-    """A client certificate whose common name is ``root``: with authentication enabled,
+    """A client certificate whose common name is ``root``. With authentication enabled,
     etcd takes the common name as the user name."""
     client_key: str
     """The client certificate's private key."""
@@ -33,7 +33,7 @@ class TLSFiles:
     """The client's key and certificate in one PEM file, as passed with
     ``cert="client.pem"``."""
     other_ca_cert: str
-    """A CA that signed nothing here: trusting only it must make handshakes fail."""
+    """A CA that signed nothing here, so trusting only it must make handshakes fail."""
     client_cert_auth: bool = True
     """Whether servers demand and verify client certificates."""
 
