@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import logging
+import time
+from collections.abc import Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
+import grpc
+
+from . import _classic as classic
 from . import _exceptions as exc
 from . import _validation as check
 from ._base import BaseClient
+from ._classic import EtcdResult, Member
 from ._config import Endpoint
+from ._error_mapping import map_rpc_error
 from ._kv import (
     Compare,
     KeyArg,
@@ -30,11 +37,14 @@ from ._models import (
     TxnResponse,
     decode_compact,
 )
-from ._transport import Transport
+from ._transport import NotConnected, Transport, status_of
 from ._wire import messages as pb
 from ._wire import methods
 
 Timeout = float | None | check._Unset
+
+
+log = logging.getLogger(__name__)
 
 
 class Client(BaseClient):
@@ -274,3 +284,450 @@ class Client(BaseClient):
             methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
         )
         return decode_compact(response)
+
+    # --- leases used by the python-etcd interface (TTLs) ---------------------------------
+
+    def _grant_ttl_lease(self, ttl: object, timeout: float | None) -> int:
+        seconds = check.lease_ttl(ttl, "ttl")
+        response = self._transport.unary(
+            methods.LEASE_GRANT, pb.LeaseGrantRequest(TTL=seconds), timeout=timeout, mutation=True
+        )
+        return int(response.ID)
+
+    def _lease_ttls(self, leases: Iterable[int], timeout: float | None) -> dict[int, int]:
+        """Remaining seconds of each lease that still exists."""
+        ttls: dict[int, int] = {}
+        for lease in sorted(set(leases) - {0}):
+            response = self._transport.unary(
+                methods.LEASE_TIME_TO_LIVE,
+                pb.LeaseTimeToLiveRequest(ID=lease),
+                timeout=timeout,
+                mutation=False,
+            )
+            if response.TTL >= 0:
+                ttls[lease] = int(response.TTL)
+        return ttls
+
+    def _release_lease(self, lease: int, timeout: float | None, *, only_if_unused: bool) -> None:
+        """Revoke a TTL lease that no key uses any more, so leases never pile up.
+
+        Best effort: a lease that cannot be revoked now still expires after its TTL.
+        """
+        if not lease:
+            return
+        try:
+            if only_if_unused:
+                response = self._transport.unary(
+                    methods.LEASE_TIME_TO_LIVE,
+                    pb.LeaseTimeToLiveRequest(ID=lease, keys=True),
+                    timeout=timeout,
+                    mutation=False,
+                )
+                if response.TTL < 0 or response.keys:
+                    return
+            self._transport.unary(
+                methods.LEASE_REVOKE,
+                pb.LeaseRevokeRequest(ID=lease),
+                timeout=timeout,
+                mutation=True,
+            )
+        except exc.EtcdException as error:
+            log.debug("lease %x not released (it expires by itself): %s", lease, error)
+
+    # --- the python-etcd interface ------------------------------------------------------
+
+    def get(
+        self, key: str, *, recursive: bool = False, timeout: Timeout = check.UNSET
+    ) -> EtcdResult:
+        """Read a key, or list a directory (python-etcd's ``get``).
+
+        A key with a value gives that value; otherwise the keys below ``key/`` are listed as
+        a directory: its ``children`` are the direct children (sub-directories as entries
+        with ``dir`` true), or every key below with ``recursive=True``. Raises
+        :class:`etcd.EtcdKeyNotFound` when there is neither.
+        """
+        return self.read(key, recursive=recursive, timeout=timeout)
+
+    def read(
+        self,
+        key: str,
+        *,
+        recursive: bool = False,
+        sorted: bool = True,
+        quorum: bool = True,
+        wait: bool = False,
+        waitIndex: int | None = None,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """python-etcd's ``read``: :meth:`get`, or with ``wait=True`` :meth:`watch`.
+
+        Listings are always sorted by key (``sorted`` is accepted for compatibility).
+        ``quorum=False`` allows an answer from the contacted member's local state.
+        """
+        check.boolean(sorted, "sorted")
+        if check.boolean(wait, "wait"):
+            watch_timeout = None if isinstance(timeout, check._Unset) else timeout
+            return self.watch(key, index=waitIndex, timeout=watch_timeout, recursive=recursive)
+        name = classic.normalize_key(key)
+        serializable = not check.boolean(quorum, "quorum")
+        deadline = self._call_timeout(timeout)
+        exact = self.range(name, serializable=serializable, timeout=deadline)
+        below = None
+        if not exact.kvs or name == "/":
+            prefix = classic.directory_prefix(name)
+            below = self.range(prefix, prefix=True, serializable=serializable, timeout=deadline)
+        kvs = list(exact.kvs) + (list(below.kvs) if below else [])
+        ttls = self._lease_ttls((kv.lease for kv in kvs), deadline)
+        return classic.read_result(name, exact, below, check.boolean(recursive, "recursive"), ttls)
+
+    def set(self, key: str, value: object, ttl: int | None = None, **options: Any) -> EtcdResult:
+        """Write ``value`` (stored as text: ``1`` becomes ``"1"``); ``ttl`` in seconds."""
+        return self.write(key, value, ttl=ttl, **options)
+
+    def write(
+        self,
+        key: str,
+        value: object,
+        ttl: int | None = None,
+        dir: bool = False,
+        append: bool = False,
+        *,
+        prevValue: object = None,
+        prevIndex: int | None = None,
+        prevExist: bool | None = None,
+        refresh: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """python-etcd's ``write``, atomic: the conditions and the write are one transaction.
+
+        ``prevValue``/``prevIndex`` make it a compare-and-swap (:class:`etcd.EtcdCompareFailed`
+        on mismatch), ``prevExist=False`` a create (:class:`etcd.EtcdAlreadyExist`),
+        ``prevExist=True`` an update (:class:`etcd.EtcdKeyNotFound`). ``append=True``
+        creates a new key below ``key`` whose name sorts in creation order. ``ttl`` attaches
+        a lease of that many seconds; the lease of the value replaced is released.
+        """
+        name = classic.normalize_key(key)
+        if check.boolean(dir, "dir"):
+            raise exc.EtcdNotSupported(
+                f"cannot create the directory {name}: etcd v3 has no directories. A directory "
+                "exists while keys exist below it; write those keys instead"
+            )
+        if check.boolean(refresh, "refresh"):
+            if value is not None:
+                raise exc.EtcdValueError("refresh=True keeps the value: pass value=None")
+            return self.refresh(name, ttl, timeout=timeout)
+        data = classic.value_text(value)
+        condition = classic.WriteCondition.build(prevValue, prevIndex, prevExist)
+        deadline = self._call_timeout(timeout)
+        if ttl is not None:
+            check.lease_ttl(ttl, "ttl")
+        if check.boolean(append, "append") and (condition != classic.WriteCondition()):
+            raise exc.EtcdValueError("append=True cannot be combined with prevValue/Index/Exist")
+        lease = self._grant_ttl_lease(ttl, deadline) if ttl is not None else 0
+        try:
+            if append:
+                result = self._append(name, data, lease, ttl, deadline)
+            else:
+                response = self.txn(
+                    classic.write_txn(name, data, lease, condition), timeout=deadline
+                )
+                result = classic.write_result(name, data, lease, ttl, condition, response)
+        except BaseException:
+            self._release_lease(lease, deadline, only_if_unused=True)
+            raise
+        previous = result._prev_node
+        if previous is not None and previous.lease and previous.lease != lease:
+            self._release_lease(previous.lease, deadline, only_if_unused=True)
+        return result
+
+    def _append(
+        self, directory: str, data: bytes, lease: int, ttl: int | None, timeout: float | None
+    ) -> EtcdResult:
+        condition = classic.WriteCondition(prev_exist=False)
+        while True:
+            revision = self.range(directory, count_only=True, timeout=timeout).header.revision
+            name, txn = classic.append_txn(directory, revision, data, lease)
+            response = self.txn(txn, timeout=timeout)
+            if response.succeeded:
+                return classic.write_result(name, data, lease, ttl, condition, response)
+            # Another key was created below the directory meanwhile: name after a newer one.
+
+    def test_and_set(
+        self,
+        key: str,
+        value: object,
+        prev_value: object,
+        ttl: int | None = None,
+        *,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """Set ``key`` to ``value`` only if its value is ``prev_value``, atomically.
+
+        Raises :class:`etcd.EtcdCompareFailed` (a ``ValueError``) on a mismatch and
+        :class:`etcd.EtcdKeyNotFound` if the key does not exist; nothing is written then.
+        """
+        return self.write(key, value, ttl=ttl, prevValue=prev_value, timeout=timeout)
+
+    def update(self, obj: EtcdResult, *, timeout: Timeout = check.UNSET) -> EtcdResult:
+        """Write back a result read earlier, if the key was not modified since."""
+        if obj.key is None:
+            raise exc.EtcdValueError("the result to update has no key")
+        return self.write(
+            obj.key,
+            obj.value,
+            ttl=obj.ttl,
+            prevIndex=obj.modifiedIndex if not obj.dir else None,
+            prevExist=True,
+            timeout=timeout,
+        )
+
+    def refresh(self, key: str, ttl: int | None, *, timeout: Timeout = check.UNSET) -> EtcdResult:
+        """Give ``key`` a new TTL of ``ttl`` seconds without changing its value."""
+        name = classic.normalize_key(key)
+        deadline = self._call_timeout(timeout)
+        if ttl is None:
+            raise exc.EtcdValueError("refresh needs a ttl")
+        lease = self._grant_ttl_lease(ttl, deadline)
+        raw = name.encode("utf-8")
+        txn = (
+            Txn()
+            .If(Compare.create_revision(raw, ">", 0))
+            .Then(Op.range(raw), Op.put(raw, lease=lease, ignore_value=True))
+            .Else(Op.range(raw))
+        )
+        try:
+            response = self.txn(txn, timeout=deadline)
+            if not response.succeeded:
+                raise exc.EtcdKeyNotFound(f"Key not found : {name}")
+        except BaseException:
+            self._release_lease(lease, deadline, only_if_unused=True)
+            raise
+        before = response.responses[0]
+        assert isinstance(before, RangeResponse)
+        previous = before.kvs[0]
+        self._release_lease(previous.lease, deadline, only_if_unused=True)
+        condition = classic.WriteCondition(prev_exist=True)
+        return classic.write_result(name, previous.value, lease, int(ttl), condition, response)
+
+    def delete(
+        self,
+        key: str,
+        recursive: bool | None = None,
+        dir: bool | None = None,
+        *,
+        prevValue: object = None,
+        prevIndex: int | None = None,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """Delete a key; ``recursive=True`` deletes a directory with everything below it.
+
+        Raises :class:`etcd.EtcdKeyNotFound` if there is nothing to delete,
+        :class:`etcd.EtcdNotFile` for a directory without ``recursive``, and
+        :class:`etcd.EtcdCompareFailed` when ``prevValue``/``prevIndex`` do not match.
+        """
+        name = classic.normalize_key(key)
+        condition = classic.WriteCondition.build(prevValue, prevIndex, None)
+        recursive_ = bool(recursive) and check.boolean(recursive, "recursive")
+        directory = bool(dir) and check.boolean(dir, "dir")
+        deadline = self._call_timeout(timeout)
+        response = self.txn(classic.delete_txn(name, recursive_, condition), timeout=deadline)
+        result = classic.delete_result(name, recursive_, directory, condition, response)
+        previous = result._prev_node
+        if previous is not None and previous.lease:
+            self._release_lease(previous.lease, deadline, only_if_unused=True)
+        return result
+
+    def pop(self, key: str, **options: Any) -> EtcdResult | None:
+        """Delete a key and return what it held (python-etcd's ``pop``)."""
+        return self.delete(key, **options)._prev_node
+
+    def watch(
+        self,
+        key: str,
+        index: int | None = None,
+        timeout: float | None = None,
+        recursive: bool | None = None,
+    ) -> EtcdResult:
+        """Wait until ``key`` (or, with ``recursive=True``, anything below it) changes.
+
+        Returns the change: ``action`` is ``set``, ``delete`` or ``expire`` (a key removed
+        because its TTL ran out). Without ``index`` it waits for the first change after the
+        call started; with ``index`` it returns the first change at or after that revision,
+        so ``index=result.modifiedIndex + 1`` continues after a change already seen. Raises
+        :class:`etcd.EtcdWatchTimedOut` after ``timeout`` seconds (``None``: wait for ever),
+        and :class:`etcd.EtcdCompacted` if ``index`` is older than the server keeps.
+        """
+        changes = self._changes(key, index=index, recursive=bool(recursive), timeout=timeout)
+        try:
+            return next(changes)
+        finally:
+            changes.close()
+
+    def eternal_watch(
+        self, key: str, index: int | None = None, recursive: bool | None = None
+    ) -> Iterator[EtcdResult]:
+        """Every change of ``key`` (or its subtree), in order, for ever.
+
+        One stream serves the whole iteration; it is reopened after a failure from the
+        revision after the last change delivered, so nothing is missed or repeated.
+        """
+        return self._changes(key, index=index, recursive=bool(recursive), timeout=None)
+
+    def _changes(
+        self, key: str, *, index: int | None, recursive: bool, timeout: float | None
+    ) -> Generator[EtcdResult, None, None]:
+        name = classic.normalize_key(key)
+        check.boolean(recursive, "recursive")
+        timeout = check.timeout(timeout, "timeout")
+        if index is not None:
+            start = check.integer(index, "index", minimum=1)
+        else:
+            start = self.range(name, count_only=True).header.revision + 1
+        if recursive:
+            watch_key, range_end = classic.subtree_range(name)
+        else:
+            watch_key, range_end = name.encode("utf-8"), b""
+        transport = self._transport
+        deadline = transport.deadline(timeout)
+        attempt = 0
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise exc.EtcdWatchTimedOut(
+                    f"Watch on {name} timed out after {timeout} s",
+                    operation="Watch.Watch",
+                    endpoint=str(transport.current_endpoint),
+                )
+            create = pb.WatchCreateRequest(
+                key=watch_key, range_end=range_end, start_revision=start, prev_kv=True
+            )
+            call = None
+            endpoint = transport.current_endpoint
+            try:
+                call, endpoint = transport.open_stream(
+                    methods.WATCH_WATCH,
+                    iter([pb.WatchRequest(create_request=create)]),
+                    timeout=remaining,
+                )
+                for response in call:
+                    attempt = 0
+                    if response.compact_revision:
+                        error = exc.EtcdCompacted(
+                            f"Watch on {name} from revision {start} failed: revisions up to "
+                            f"{response.compact_revision - 1} are compacted",
+                            operation="Watch.Watch",
+                            endpoint=str(endpoint),
+                        )
+                        error.compact_revision = int(response.compact_revision)
+                        raise error
+                    if response.canceled:
+                        raise map_rpc_error(
+                            "UNKNOWN",
+                            response.cancel_reason or "the server cancelled the watch",
+                            operation="Watch.Watch",
+                            endpoint=str(endpoint),
+                            mutation=False,
+                        )
+                    revision = response.header.revision
+                    for event in response.events:
+                        if classic.in_subtree(name, event.kv.key, recursive):
+                            yield classic.event_result(
+                                event, revision, expired=self._expired(event)
+                            )
+                    if response.events:
+                        start = response.events[-1].kv.mod_revision + 1
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                # The stream carries the watch's own deadline (the server may apply it a
+                # moment before this process does), so running out of time is a timeout.
+                expired = code == "DEADLINE_EXCEEDED" or "deadline exceeded" in details
+                if deadline is not None and expired:
+                    raise exc.EtcdWatchTimedOut(
+                        f"Watch on {name} timed out after {timeout} s",
+                        operation="Watch.Watch",
+                        endpoint=str(endpoint),
+                    ) from None
+                attempt += 1
+                transport.note_failure(endpoint, code, details, pinned=False)
+                if not transport.should_retry_stream(error, attempt):
+                    raise transport.map_error(error, methods.WATCH_WATCH, endpoint) from error
+                log.info("watch on %s interrupted (%s); resuming at revision %d", name, code, start)
+                transport.back_off(attempt, deadline)
+            finally:
+                if call is not None:
+                    call.cancel()
+
+    def _expired(self, event: Any) -> bool:
+        """Whether a deletion came from the key's lease running out (or being revoked)."""
+        if event.type != pb.Event.DELETE or not event.HasField("prev_kv"):
+            return False
+        lease = event.prev_kv.lease
+        return bool(lease) and lease not in self._lease_ttls(
+            [lease], self._call_timeout(check.UNSET)
+        )
+
+    # --- cluster, python-etcd style -------------------------------------------------------
+
+    def _member_list(self, timeout: Timeout = check.UNSET) -> list[Member]:
+        response = self._transport.unary(
+            methods.CLUSTER_MEMBER_LIST,
+            pb.MemberListRequest(linearizable=True),
+            timeout=self._call_timeout(timeout),
+            mutation=False,
+        )
+        return [classic.decode_member(member) for member in response.members]
+
+    def _status(self, timeout: Timeout = check.UNSET) -> Any:
+        return self._transport.unary(
+            methods.MAINTENANCE_STATUS,
+            pb.StatusRequest(),
+            timeout=self._call_timeout(timeout),
+            mutation=False,
+        )
+
+    @property
+    def machines(self) -> list[str]:
+        """The client URLs of every member of the cluster."""
+        return [url for member in self._member_list() for url in member.client_urls]
+
+    @property
+    def members(self) -> dict[str, Member]:
+        """The members, by ID in hex as etcd v2 wrote it."""
+        return {f"{member.id:x}": member for member in self._member_list()}
+
+    @property
+    def leader(self) -> Member:
+        """The cluster's leader, as the member in use sees it.
+
+        Raises :class:`etcd.EtcdNoLeader` while the cluster has none (an election, or a
+        member cut off from the majority).
+        """
+        status = self._status()
+        for member in self._member_list():
+            if member.id == status.leader:
+                return member
+        raise exc.EtcdNoLeader(
+            f"{self._transport.current_endpoint} knows no leader right now",
+            endpoint=str(self._transport.current_endpoint),
+        )
+
+    @property
+    def version(self) -> str:
+        """The etcd version of the member in use."""
+        return str(self._status().version)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The member in use, as python-etcd's ``stats`` (from the v3 status call)."""
+        status = self._status()
+        own = next((m for m in self._member_list() if m.id == status.header.member_id), None)
+        return {
+            "id": f"{status.header.member_id:x}",
+            "name": own.name if own else "",
+            "state": "StateLeader" if status.leader == status.header.member_id else "StateFollower",
+            "leaderInfo": {"leader": f"{status.leader:x}"},
+            "version": status.version,
+            "dbSize": status.dbSize,
+            "raftIndex": status.raftIndex,
+            "raftTerm": status.raftTerm,
+        }

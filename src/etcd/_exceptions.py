@@ -22,14 +22,17 @@ __all__ = [
     "EtcdConnectionFailed",
     "EtcdDirNotEmpty",
     "EtcdDuplicateKey",
+    "EtcdEventIndexCleared",
     "EtcdException",
     "EtcdForkedClient",
     "EtcdFutureRevision",
+    "EtcdInsufficientPermissions",
     "EtcdInvalidArgument",
     "EtcdInvalidAuthToken",
     "EtcdKeyError",
     "EtcdKeyNotFound",
     "EtcdLeaderChanged",
+    "EtcdLeaderElectionInProgress",
     "EtcdLeaseNotFound",
     "EtcdNoLeader",
     "EtcdNoSpace",
@@ -37,6 +40,7 @@ __all__ = [
     "EtcdNotFile",
     "EtcdNotFound",
     "EtcdNotLeader",
+    "EtcdNotSupported",
     "EtcdPermissionDenied",
     "EtcdPreconditionFailed",
     "EtcdRequestTimedOut",
@@ -314,6 +318,16 @@ class EtcdCancelled(EtcdException):
 
 class EtcdClientClosed(EtcdException):
     """The client was closed."""
+
+
+class EtcdNotSupported(EtcdException, NotImplementedError):
+    """What was asked has no equivalent on etcd v3 (such as creating an empty directory)."""
+
+
+# python-etcd's names for errors that have a more precise name here.
+EtcdEventIndexCleared = EtcdCompacted
+EtcdInsufficientPermissions = EtcdPermissionDenied
+EtcdLeaderElectionInProgress = EtcdNoLeader
 
 
 class EtcdForkedClient(EtcdException):

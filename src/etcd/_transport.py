@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 
 from . import _exceptions as exc
-from ._config import ClientConfig, Endpoint
+from ._config import ClientConfig, Endpoint, parse_endpoint
 from ._error_mapping import map_rpc_error
 from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from ._wire import messages as pb
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 _AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
 
 
-class _NotConnected(Exception):
+class NotConnected(Exception):
     """A member did not complete the connection in time; nothing was sent to it."""
 
     def code(self) -> grpc.StatusCode:
@@ -37,7 +37,15 @@ class _NotConnected(Exception):
         return str(self.args[0])
 
 
-def _status(error: grpc.RpcError | _NotConnected) -> tuple[str, str]:
+def _endpoint_or_none(url: str) -> Endpoint | None:
+    try:
+        return parse_endpoint(url)
+    except exc.EtcdException:
+        log.debug("ignoring the unusable client URL %r of a member", url)
+        return None
+
+
+def status_of(error: grpc.RpcError | NotConnected) -> tuple[str, str]:
     code = error.code()
     name = code.name if code is not None else "UNKNOWN"
     return name, error.details() or ""
@@ -59,6 +67,7 @@ class Transport:
         self._channels: dict[str, grpc.Channel] = {}
         # Targets known to have a working connection; others are probed before use.
         self._connected: set[str] = set()
+        self._discovered = False
         self._callables: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -132,13 +141,30 @@ class Transport:
         wait = self.config.connect_timeout
         if remaining is not None:
             wait = min(wait, remaining)
-        future = grpc.channel_ready_future(self._channel(endpoint))
+        channel = self._channel(endpoint)
+        future = grpc.channel_ready_future(channel)
         try:
             future.result(timeout=wait)
         except grpc.FutureTimeoutError:
             future.cancel()
-            raise _NotConnected(f"no connection within {wait:.2f} s") from None
+            self._explain_connection_failure(endpoint)
+            raise NotConnected(f"no connection within {wait:.2f} s") from None
         self._connected.add(endpoint.target)
+
+    def _explain_connection_failure(self, endpoint: Endpoint) -> None:
+        """Raise gRPC's own reason when the connection failed outright (refused, TLS).
+
+        A cheap request that cannot wait for the connection fails at once with the reason
+        of the last failed attempt, such as a certificate the client does not trust; a
+        member that is merely slow (or paused) makes it time out instead, and the caller
+        reports that.
+        """
+        probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
+        try:
+            probe(pb.StatusRequest(), timeout=0.2, wait_for_ready=False)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.UNAVAILABLE:
+                raise
 
     def _drop_channel(self, target: str) -> None:
         self._connected.discard(target)
@@ -211,60 +237,160 @@ class Transport:
         while True:
             attempt += 1
             target = endpoint or self.current_endpoint
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise exc.EtcdTimeout(
-                    f"{operation_name(method)} on {target} timed out after {timeout} s",
-                    operation=operation_name(method),
-                    endpoint=str(target),
-                    code="DEADLINE_EXCEEDED",
-                    outcome_unknown=mutation and attempt > 1,
-                )
-            current = method
+            remaining = self._remaining(deadline, method, target, timeout, mutation, attempt)
+            logging_in = bool(self.config.username) and self._token is None
+            current = methods.AUTH_AUTHENTICATE if logging_in else method
             try:
-                self._ensure_connected(target, remaining)
-                if self.config.username and self._token is None:
-                    current = methods.AUTH_AUTHENTICATE
-                    self._authenticate(target, remaining)
-                    current = method
+                self._prepare_endpoint(target, remaining)
+                current = method
                 call = self._callable(target, method)
-                return call(request, timeout=remaining, metadata=self._metadata)
-            except (grpc.RpcError, _NotConnected) as error:
-                code, details = _status(error)
-                if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-                    self._connected.discard(target.target)
-                mapped = map_rpc_error(
-                    code,
-                    details,
-                    operation=operation_name(current),
-                    endpoint=str(target),
-                    mutation=mutation and current is method,
+                response = call(request, timeout=remaining, metadata=self._metadata)
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(
+                    error, current, target, mutation=mutation and current is method
                 )
-                if (
-                    isinstance(mapped, _AUTH_ERRORS)
-                    and self.config.username
-                    and not reauthenticated
-                ):
+                if self._should_reauthenticate(mapped, reauthenticated):
                     # Expired or foreign token: nothing was applied; get a new one and resend.
                     reauthenticated = True
-                    self._token = None
                     continue
-                policy = self.retry_policy
-                if endpoint is None and policy.should_switch_endpoint(code, details):
-                    self._advance(target)
-                if not policy.should_retry(code, details, mutation=mutation, attempt=attempt):
+                self.note_failure(target, code, details, pinned=endpoint is not None)
+                if not self.retry_policy.should_retry(
+                    code, details, mutation=mutation, attempt=attempt
+                ):
                     raise mapped from error
-                pause = policy.delay(attempt)
-                if deadline is not None and time.monotonic() + pause >= deadline:
+                if not self.back_off(attempt, deadline):
                     raise mapped from error
-                log.debug(
-                    "%s on %s failed (%s), retrying in %.3f s",
-                    operation_name(method),
-                    target,
-                    code,
-                    pause,
-                )
-                time.sleep(pause)
+                log.debug("%s on %s failed (%s), retrying", operation_name(method), target, code)
+                continue
+            if endpoint is None and self._needs_discovery:
+                self._discover(deadline)
+            return response
+
+    def open_stream(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> tuple[Any, Endpoint]:
+        """Start a streaming call on the current member (connected and authenticated).
+
+        Returns the call (iterate it for responses; cancel it when done) and the member it
+        went to. Errors while iterating are ``grpc.RpcError``: turn them into library errors
+        with :meth:`map_error`, and report them with :meth:`note_failure`. Streams always
+        ask for a member with a leader, so a cut-off member fails instead of going silent.
+        """
+        self._check_usable()
+        target = self.current_endpoint
+        self._prepare_endpoint(target, timeout)
+        metadata = self._metadata
+        if not self.config.require_leader:
+            metadata = (*metadata, ("hasleader", "true"))
+        call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
+        return call, target
+
+    def map_error(
+        self,
+        error: grpc.RpcError | NotConnected,
+        method: Method,
+        endpoint: Endpoint,
+        *,
+        mutation: bool = False,
+    ) -> exc.EtcdException:
+        code, details = status_of(error)
+        return map_rpc_error(
+            code,
+            details,
+            operation=operation_name(method),
+            endpoint=str(endpoint),
+            mutation=mutation,
+        )
+
+    def note_failure(self, endpoint: Endpoint, code: str, details: str, *, pinned: bool) -> None:
+        """Forget a broken connection, and move on from a member that cannot serve."""
+        if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+            self._connected.discard(endpoint.target)
+        if not pinned and self.retry_policy.should_switch_endpoint(code, details):
+            self._advance(endpoint)
+
+    def should_retry_stream(self, error: grpc.RpcError | NotConnected, attempt: int) -> bool:
+        """Whether a failed stream (a read) may be opened again."""
+        code, details = status_of(error)
+        return self.retry_policy.should_retry(code, details, mutation=False, attempt=attempt)
+
+    def _remaining(
+        self,
+        deadline: float | None,
+        method: Method,
+        target: Endpoint,
+        timeout: float | None,
+        mutation: bool,
+        attempt: int,
+    ) -> float | None:
+        if deadline is None:
+            return None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise exc.EtcdTimeout(
+                f"{operation_name(method)} on {target} timed out after {timeout} s",
+                operation=operation_name(method),
+                endpoint=str(target),
+                code="DEADLINE_EXCEEDED",
+                outcome_unknown=mutation and attempt > 1,
+            )
+        return remaining
+
+    def back_off(self, attempt: int, deadline: float | None) -> bool:
+        """Sleep before the next attempt; ``False`` when that would pass the deadline."""
+        pause = self.retry_policy.delay(attempt)
+        if deadline is not None and time.monotonic() + pause >= deadline:
+            return False
+        time.sleep(pause)
+        return True
+
+    def _prepare_endpoint(self, target: Endpoint, remaining: float | None) -> None:
+        """Connect to ``target``, and log in if the client has a user and no token yet."""
+        self._ensure_connected(target, remaining)
+        if self.config.username and self._token is None:
+            self._authenticate(target, remaining)
+
+    def _should_reauthenticate(self, mapped: exc.EtcdException, already: bool) -> bool:
+        if isinstance(mapped, _AUTH_ERRORS) and self.config.username and not already:
+            self._token = None
+            return True
+        return False
+
+    # --- cluster discovery ----------------------------------------------------------------
+
+    @property
+    def _needs_discovery(self) -> bool:
+        return self.config.allow_reconnect and not self._discovered
+
+    def _discover(self, deadline: float | None) -> None:
+        """Add every member's client URLs to the endpoints (``allow_reconnect=True``).
+
+        Done once, after the first call that succeeds, so that losing the only configured
+        member later still leaves the client somewhere to go. Failing to list the members
+        is not an error of the user's call: it is retried after the next success.
+        """
+        self._discovered = True
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.5)
+        try:
+            call = self._callable(self.current_endpoint, methods.CLUSTER_MEMBER_LIST)
+            listed = call(pb.MemberListRequest(), timeout=remaining, metadata=self._metadata)
+        except grpc.RpcError as error:
+            self._discovered = False
+            log.debug("could not list the cluster's members: %s", error.details())
+            return
+        found = [
+            endpoint
+            for member in listed.members
+            for url in member.clientURLs
+            for endpoint in [_endpoint_or_none(url)]
+            if endpoint is not None
+        ]
+        known = {e.target for e in self._endpoints}
+        added = tuple(e for e in found if e.target not in known)
+        if added:
+            log.info("discovered cluster members at %s", ", ".join(map(str, added)))
+            self.set_endpoints(self._endpoints + added)
 
     # --- authentication -------------------------------------------------------------------
 

@@ -1,0 +1,375 @@
+"""The seed's python-etcd interface, line by line, against a real etcd."""
+
+import threading
+import time
+
+import pytest
+
+import etcd
+
+pytestmark = pytest.mark.integration
+
+
+def port_of(server):
+    return int(server.endpoint.rpartition(":")[2])
+
+
+def later(delay, action, *args, **kwargs):
+    thread = threading.Timer(delay, action, args, kwargs)
+    thread.start()
+    return thread
+
+
+# --- Create a client object -----------------------------------------------------------------
+
+
+def test_the_seed_constructors(etcd_server):
+    port = port_of(etcd_server)
+    for client in (
+        etcd.Client(port=port),
+        etcd.Client(host="127.0.0.1", port=port),
+        etcd.Client(host="127.0.0.1", port=port, allow_redirect=False),
+        etcd.Client(port=port, allow_reconnect=True),
+        etcd.Client(host=(("127.0.0.1", port),)),
+    ):
+        with client:
+            client.set("/seed/ctor", "ok")
+            assert client.get("/seed/ctor").value == "ok"
+
+
+def test_the_default_endpoint_is_etcds_registered_port():
+    client = etcd.Client()
+    assert client.endpoints == ["http://127.0.0.1:2379"]
+    client.close()
+
+
+# --- Set, get, delete -----------------------------------------------------------------------
+
+
+def test_set_stores_text_and_get_returns_it(etcd_client):
+    result = etcd_client.set("/nodes/n1", 1)
+    assert (result.action, result.key, result.value, result.newKey) == ("set", "/nodes/n1", "1", True)
+    assert etcd_client.range("/nodes/n1").kvs[0].value == b"1"
+    got = etcd_client.get("/nodes/n1")
+    assert got.value == "1"
+    assert got.modifiedIndex == got.createdIndex == result.modifiedIndex
+    assert got.etcd_index >= got.modifiedIndex
+    again = etcd_client.set("/nodes/n1", 2)
+    assert again.newKey is False and again._prev_node.value == "1"
+    assert again.createdIndex == result.createdIndex
+
+
+def test_keys_are_normalised_like_python_etcd(etcd_client):
+    etcd_client.set("nodes/plain/", "x")
+    assert etcd_client.get("/nodes/plain").key == "/nodes/plain"
+
+
+def test_set_with_ttl_expires_and_reports_the_remaining_ttl(etcd_client):
+    etcd_client.set("/nodes/n2", 2, ttl=4)
+    got = etcd_client.get("/nodes/n2")
+    assert got.value == "2"
+    assert 0 < got.ttl <= 4
+    assert got.expiration.endswith("Z")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            etcd_client.get("/nodes/n2")
+        except etcd.EtcdKeyNotFound:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the key did not expire")
+
+
+def test_rewriting_a_ttl_key_releases_its_lease(etcd_client):
+    etcd_client.set("/nodes/t", "a", ttl=30)
+    first = etcd_client.get("/nodes/t").lease
+    etcd_client.set("/nodes/t", "b", ttl=30)
+    second = etcd_client.get("/nodes/t").lease
+    etcd_client.set("/nodes/t", "c")
+    assert etcd_client.get("/nodes/t").ttl is None
+    leases = etcd_client._lease_ttls([first, second], 5.0)
+    assert leases == {}
+    etcd_client.delete("/nodes/t")
+
+
+def test_get_of_a_missing_key(etcd_client):
+    with pytest.raises(etcd.EtcdKeyNotFound) as raised:
+        etcd_client.get("/nodes/none")
+    assert isinstance(raised.value, KeyError)
+    assert isinstance(raised.value, etcd.EtcdException)
+    assert "/nodes/none" in str(raised.value)
+
+
+def test_delete(etcd_client):
+    etcd_client.set("/nodes/n1", 1)
+    result = etcd_client.delete("/nodes/n1")
+    assert result.action == "delete" and result._prev_node.value == "1"
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        etcd_client.get("/nodes/n1")
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        etcd_client.delete("/nodes/n1")
+
+
+def test_delete_of_a_directory(etcd_client):
+    etcd_client.set("/dir/a", 1)
+    etcd_client.set("/dir/sub/b", 2)
+    etcd_client.set("/dirt", "neighbour")
+    with pytest.raises(etcd.EtcdNotFile):
+        etcd_client.delete("/dir")
+    with pytest.raises(etcd.EtcdDirNotEmpty):
+        etcd_client.delete("/dir", dir=True)
+    result = etcd_client.delete("/dir", recursive=True)
+    assert result.dir and result.action == "delete"
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        etcd_client.get("/dir")
+    assert etcd_client.get("/dirt").value == "neighbour"
+
+
+def test_pop(etcd_client):
+    etcd_client.set("/nodes/p", "v")
+    assert etcd_client.pop("/nodes/p").value == "v"
+
+
+# --- Test and set ---------------------------------------------------------------------------
+
+
+def test_test_and_set(etcd_client):
+    etcd_client.set("/nodes/n2", 4)
+    result = etcd_client.test_and_set("/nodes/n2", 2, 4)
+    assert result.action == "compareAndSwap" and result.value == "2"
+    with pytest.raises(etcd.EtcdCompareFailed) as raised:
+        etcd_client.test_and_set("/nodes/n2", 3, 4)
+    assert isinstance(raised.value, ValueError)
+    assert etcd_client.get("/nodes/n2").value == "2"
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        etcd_client.test_and_set("/nodes/none", 1, 0)
+    assert not etcd_client.range("/nodes/none").kvs
+
+
+def test_test_and_set_is_atomic_under_contention(etcd_client):
+    etcd_client.set("/counter", 0)
+    wins = []
+
+    def bump():
+        for _ in range(20):
+            while True:
+                current = etcd_client.get("/counter").value
+                try:
+                    etcd_client.test_and_set("/counter", int(current) + 1, current)
+                    wins.append(1)
+                    break
+                except etcd.EtcdCompareFailed:
+                    continue
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert etcd_client.get("/counter").value == "80" and len(wins) == 80
+
+
+def test_failed_test_and_set_with_ttl_leaks_no_lease(etcd_client):
+    etcd_client.set("/nodes/cas", "a")
+    before = etcd_client._transport.unary(
+        etcd._wire.methods.LEASE_LEASES, etcd._wire.messages.LeaseLeasesRequest(),
+        timeout=5, mutation=False,
+    )
+    with pytest.raises(etcd.EtcdCompareFailed):
+        etcd_client.test_and_set("/nodes/cas", "b", "zzz", ttl=60)
+    after = etcd_client._transport.unary(
+        etcd._wire.methods.LEASE_LEASES, etcd._wire.messages.LeaseLeasesRequest(),
+        timeout=5, mutation=False,
+    )
+    assert len(after.leases) == len(before.leases)
+
+
+# --- Watch ----------------------------------------------------------------------------------
+
+
+def test_watch_returns_the_next_change(etcd_client):
+    etcd_client.set("/nodes/n1", "old")
+    timer = later(0.3, etcd_client.set, "/nodes/n1", "new")
+    change = etcd_client.watch("/nodes/n1")
+    timer.join()
+    assert (change.action, change.key, change.value) == ("set", "/nodes/n1", "new")
+    assert change._prev_node.value == "old"
+    assert change.modifiedIndex == etcd_client.get("/nodes/n1").modifiedIndex
+
+
+def test_watch_sees_deletes_and_expiries(etcd_client):
+    etcd_client.set("/nodes/d", "x")
+    timer = later(0.3, etcd_client.delete, "/nodes/d")
+    change = etcd_client.watch("/nodes/d", timeout=10)
+    timer.join()
+    assert change.action == "delete" and change.value is None
+    etcd_client.set("/nodes/e", "x", ttl=2)
+    change = etcd_client.watch("/nodes/e", timeout=20)
+    assert change.action == "expire" and change._prev_node.value == "x"
+
+
+def test_watch_with_index_replays_history(etcd_client):
+    first = etcd_client.set("/nodes/h", "1").modifiedIndex
+    etcd_client.set("/nodes/h", "2")
+    assert etcd_client.watch("/nodes/h", index=first).value == "1"
+    assert etcd_client.watch("/nodes/h", index=first + 1).value == "2"
+
+
+def test_watch_timeout(etcd_client):
+    with pytest.raises(etcd.EtcdWatchTimedOut) as raised:
+        etcd_client.watch("/nodes/quiet", timeout=0.5)
+    assert isinstance(raised.value, TimeoutError)
+    assert "/nodes/quiet" in str(raised.value)
+
+
+def test_recursive_watch_ignores_neighbours(etcd_client):
+    timer = later(0.3, lambda: (etcd_client.set("/nodes-x", 1), etcd_client.set("/nodes/a/b", 2)))
+    change = etcd_client.watch("/nodes", recursive=True, timeout=10)
+    timer.join()
+    assert change.key == "/nodes/a/b"
+
+
+def test_watch_never_misses_a_change_made_after_the_call_started(etcd_client):
+    # The change lands before the watch stream is even open: the watch still returns it.
+    original = etcd_client._transport.open_stream
+
+    def slow_open(*args, **kwargs):
+        etcd_client.set("/nodes/race", "made while connecting")
+        return original(*args, **kwargs)
+
+    etcd_client._transport.open_stream = slow_open
+    try:
+        change = etcd_client.watch("/nodes/race", timeout=10)
+    finally:
+        etcd_client._transport.open_stream = original
+    assert change.value == "made while connecting"
+
+
+def test_watch_of_a_compacted_index(etcd_client):
+    first = etcd_client.set("/nodes/c", "1").modifiedIndex
+    latest = etcd_client.set("/nodes/c", "2").modifiedIndex
+    etcd_client.compact(latest)
+    with pytest.raises(etcd.EtcdCompacted) as raised:
+        etcd_client.watch("/nodes/c", index=first, timeout=10)
+    assert raised.value.compact_revision == latest + 1 or raised.value.compact_revision == latest
+    assert etcd.EtcdEventIndexCleared is etcd.EtcdCompacted
+
+
+def test_eternal_watch_delivers_every_change_once_in_order(etcd_client):
+    start = etcd_client.set("/feed/x", "0").modifiedIndex + 1
+    for i in range(1, 6):
+        etcd_client.set("/feed/x", str(i))
+    changes = etcd_client.eternal_watch("/feed/x", index=start)
+    assert [next(changes).value for _ in range(5)] == ["1", "2", "3", "4", "5"]
+    changes.close()
+
+
+def test_eternal_watch_keeps_every_event_of_one_revision(etcd_client):
+    start = etcd_client.range("/txn").header.revision + 1
+    etcd_client.txn([], [etcd.Op.put("/txn/a", "1"), etcd.Op.put("/txn/b", "2")], [])
+    changes = etcd_client.eternal_watch("/txn", index=start, recursive=True)
+    assert [next(changes).key for _ in range(2)] == ["/txn/a", "/txn/b"]
+    changes.close()
+
+
+# --- List sub keys --------------------------------------------------------------------------
+
+
+def test_listing_a_directory(etcd_client):
+    etcd_client.set("/nodes/n1", 1)
+    etcd_client.set("/nodes/n2", 2)
+    etcd_client.set("/nodes/sub/deep", 3)
+    etcd_client.set("/nodesX", "not a child")
+    listing = etcd_client.get("/nodes")
+    assert listing.dir and listing.value is None
+    children = list(listing.children)
+    assert [(c.key, c.dir, c.value) for c in children] == [
+        ("/nodes/n1", False, "1"),
+        ("/nodes/n2", False, "2"),
+        ("/nodes/sub", True, None),
+    ]
+    every = etcd_client.get("/nodes", recursive=True)
+    assert [c.key for c in every.leaves] == ["/nodes/n1", "/nodes/n2", "/nodes/sub/deep"]
+    assert [c.key for c in every.get_subtree()] == [
+        "/nodes", "/nodes/n1", "/nodes/n2", "/nodes/sub", "/nodes/sub/deep",
+    ]
+    assert etcd_client.read("/nodes", recursive=True, sorted=True).dir
+
+
+def test_listing_the_root(etcd_client):
+    etcd_client.set("/a", 1)
+    etcd_client.set("/b/c", 2)
+    assert [c.key for c in etcd_client.get("/").children] == ["/a", "/b"]
+
+
+# --- python-etcd's write options --------------------------------------------------------------
+
+
+def test_write_conditions(etcd_client):
+    created = etcd_client.write("/w", "1", prevExist=False)
+    assert created.action == "create" and created.newKey
+    with pytest.raises(etcd.EtcdAlreadyExist):
+        etcd_client.write("/w", "x", prevExist=False)
+    assert etcd_client.write("/w", "2", prevExist=True).action == "update"
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        etcd_client.write("/w-none", "x", prevExist=True)
+    current = etcd_client.get("/w")
+    assert etcd_client.write("/w", "3", prevIndex=current.modifiedIndex).value == "3"
+    with pytest.raises(etcd.EtcdCompareFailed):
+        etcd_client.write("/w", "4", prevIndex=current.modifiedIndex)
+    with pytest.raises(etcd.EtcdCompareFailed):
+        etcd_client.delete("/w", prevValue="nope")
+    assert etcd_client.delete("/w", prevValue="3").action == "compareAndDelete"
+
+
+def test_update_is_a_compare_and_swap_on_the_index(etcd_client):
+    etcd_client.set("/u", "a")
+    result = etcd_client.get("/u")
+    result.value = "b"
+    etcd_client.update(result)
+    assert etcd_client.get("/u").value == "b"
+    result.value = "c"
+    with pytest.raises(etcd.EtcdCompareFailed):
+        etcd_client.update(result)
+
+
+def test_append_makes_in_order_keys(etcd_client):
+    keys = [etcd_client.write("/queue", f"job{i}", append=True).key for i in range(5)]
+    assert keys == sorted(keys) and len(set(keys)) == 5
+    assert all(key.startswith("/queue/") and len(key) == len("/queue/") + 20 for key in keys)
+    assert [c.value for c in etcd_client.get("/queue").children] == [f"job{i}" for i in range(5)]
+
+
+def test_refresh_resets_the_ttl_and_keeps_the_value(etcd_client):
+    etcd_client.set("/r", "v", ttl=5)
+    refreshed = etcd_client.refresh("/r", ttl=60)
+    assert refreshed.value == "v" and refreshed.ttl == 60
+    assert etcd_client.get("/r").ttl > 50
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        etcd_client.refresh("/r-none", ttl=5)
+
+
+def test_what_v3_cannot_do_is_refused_with_a_reason(etcd_client):
+    with pytest.raises(etcd.EtcdNotSupported, match="no directories"):
+        etcd_client.write("/d", None, dir=True)
+    with pytest.raises(etcd.EtcdValueError):
+        etcd_client.set("/d", None)
+    with pytest.raises(etcd.EtcdValueError):
+        etcd_client.set("/d", "v", ttl=0)
+    with pytest.raises(etcd.EtcdTypeError):
+        etcd_client.set("/d", "v", ttl="10")
+
+
+# --- machines, leader, stats ----------------------------------------------------------------
+
+
+def test_machines_leader_and_version_on_one_member(etcd_client, etcd_server):
+    assert etcd_client.machines == [etcd_server.client_url]
+    leader = etcd_client.leader
+    assert leader.client_urls == (etcd_server.client_url,)
+    assert leader["clientURLs"] == [etcd_server.client_url] and leader["name"] == leader.name
+    assert leader["id"] == f"{leader.id:x}"
+    assert etcd_client.version.startswith("3.")
+    assert etcd_client.stats["state"] == "StateLeader"
+    assert list(etcd_client.members) == [f"{leader.id:x}"]
