@@ -214,6 +214,9 @@ class Member:
             return f"{value:x}"
         return list(value) if isinstance(value, tuple) else value
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._KEYS
+
     def keys(self) -> list[str]:
         return list(self._KEYS)
 

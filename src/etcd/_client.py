@@ -565,7 +565,7 @@ class Client(BaseClient):
 
     def eternal_watch(
         self, key: str, index: int | None = None, recursive: bool | None = None
-    ) -> Iterator[EtcdResult]:
+    ) -> Generator[EtcdResult, None, None]:
         """Every change of ``key`` (or its subtree), in order, for ever.
 
         One stream serves the whole iteration; it is reopened after a failure from the

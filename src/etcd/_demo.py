@@ -6,7 +6,11 @@ working end to end in a few seconds.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
+import threading
 from typing import Any, TextIO
 
 import etcd
@@ -25,6 +29,7 @@ class _Walkthrough:
         """Run one line (or statement) of code and print it with its result."""
         self.steps += 1
         self.out.write(f">>> {code}\n")
+        before = dict(self.namespace)
         try:
             try:
                 result = eval(code, self.namespace)
@@ -38,9 +43,80 @@ class _Walkthrough:
             return error
         if expect is not None:
             raise AssertionError(f"{code!r} should have raised {expect.__name__}")
+        for name, old in before.items():
+            # A client replaced by the next constructor line is closed, as a user would.
+            if isinstance(old, etcd.Client) and self.namespace.get(name) is not old:
+                old.close()
         if result is not None:
             self.out.write(f"{result!r}\n")
         return result
+
+
+def seed_walkthrough(
+    port: int, tls_port: int, out: TextIO = sys.stdout, *, wait: float = 0.5
+) -> int:
+    """The Usage section of python-etcd's README, line by line, in order.
+
+    ``port`` serves plain HTTP; ``tls_port`` serves HTTPS with client certificates, whose
+    files (``cert.crt``, ``cert.key``, ``cert.pem`` and ``ca.crt``) are in the current
+    directory. Returns the number of steps.
+    """
+    namespace: dict[str, Any] = {"etcd": etcd}
+    demo = _Walkthrough(namespace, out)
+
+    demo.section("Create a client object")
+    demo.run("etcd.Client().endpoints  # no network I/O yet; etcd's registered port is 2379")
+    demo.run(f"client = etcd.Client(port={port})")
+    demo.run(f"client = etcd.Client(host='127.0.0.1', port={port})")
+    demo.run(f"client = etcd.Client(host='127.0.0.1', port={port}, allow_redirect=False)")
+    demo.run(f"client = etcd.Client(port={port}, allow_reconnect=True)")
+    tls_options = f"port={tls_port}, ca_cert='ca.crt'"
+    demo.run(f"tls = etcd.Client(protocol='https', cert=('cert.crt', 'cert.key'), {tls_options})")
+    demo.run("tls.set('/secure', 'over https').value")
+    demo.run(f"tls = etcd.Client(protocol='https', cert='cert.pem', {tls_options})")
+    demo.run("tls.get('/secure').value")
+    demo.run("tls.close()")
+
+    demo.section("Set a key")
+    demo.run("client.set('/nodes/n1', 1)")
+    demo.run("client.set('/nodes/n2', 2, ttl=4)  # expires after 4 seconds")
+
+    demo.section("Get a key")
+    demo.run("client.get('/nodes/n2').value")
+    demo.run("client.get('/nodes/n2').ttl")
+
+    demo.section("Delete a key")
+    demo.run("client.delete('/nodes/n1')")
+    demo.run("client.get('/nodes/n1')", expect=etcd.EtcdKeyNotFound)
+
+    demo.section("Test and set")
+    demo.run(
+        "client.test_and_set('/nodes/n2', 2, 4)  # only if it was 4", expect=etcd.EtcdCompareFailed
+    )
+    demo.run("client.set('/nodes/n2', 4).value")
+    demo.run("client.test_and_set('/nodes/n2', 2, 4).value")
+
+    demo.section("Watch a key")
+    out.write(f"(in {wait} s, another thread runs client.set('/nodes/n1', 'changed'))\n")
+    timer = threading.Timer(wait, namespace["client"].set, ("/nodes/n1", "changed"))
+    timer.start()
+    demo.run("client.watch('/nodes/n1')  # waits until the key changes")
+    timer.join()
+
+    demo.section("List sub keys")
+    demo.run("client.set('/nodes/group/n3', 3).key")
+    demo.run("client.get('/nodes')")
+    demo.run("[(child.key, child.dir, child.value) for child in client.get('/nodes').children]")
+    demo.run("[child.key for child in client.get('/nodes', recursive=True).children]")
+
+    demo.section("Get machines in the cluster")
+    demo.run("client.machines")
+
+    demo.section("Get leader of the cluster")
+    demo.run("client.leader")
+    demo.run("client.leader['clientURLs']")
+    demo.run("client.close()")
+    return demo.steps
 
 
 def walkthrough(client: etcd.Client, out: TextIO = sys.stdout) -> int:
@@ -96,14 +172,36 @@ def walkthrough(client: etcd.Client, out: TextIO = sys.stdout) -> int:
 
 
 def main(out: TextIO = sys.stdout) -> int:
-    """Start a throwaway etcd, run the walkthrough against it, stop it."""
-    from etcd.testing import EtcdServer
+    """Start throwaway etcd servers, run the walkthroughs against them, stop them."""
+    from etcd.testing import EtcdServer, make_tls
 
-    out.write("Starting a throwaway etcd on 127.0.0.1 ...\n")
-    with EtcdServer() as server:
-        out.write(f"etcd is serving on {server.client_url}\n")
-        out.write(f">>> client = etcd.Client(port={server.endpoint.rpartition(':')[2]})\n")
-        with etcd.Client(port=int(server.endpoint.rpartition(":")[2])) as client:
-            steps = walkthrough(client, out)
-    out.write(f"\nDone: {steps} calls against a real etcd; the server is stopped and removed.\n")
+    out.write("Starting two throwaway etcd servers on 127.0.0.1 (http, and https) ...\n")
+    with tempfile.TemporaryDirectory(prefix="etcd-demo-") as workdir:
+        tls = make_tls(os.path.join(workdir, "pki"))
+        for source, name in (
+            (tls.client_cert, "cert.crt"),
+            (tls.client_key, "cert.key"),
+            (tls.client_combined, "cert.pem"),
+            (tls.ca_cert, "ca.crt"),
+        ):
+            shutil.copyfile(source, os.path.join(workdir, name))
+        with EtcdServer() as server, EtcdServer(tls=tls) as tls_server:
+            out.write(f"etcd serves {server.client_url} and {tls_server.client_url}\n")
+            out.write("\n# Part 1: the python-etcd interface, as in its README\n")
+            previous = os.getcwd()
+            os.chdir(workdir)
+            try:
+                steps = seed_walkthrough(_port(server.endpoint), _port(tls_server.endpoint), out)
+            finally:
+                os.chdir(previous)
+            out.write("\n# Part 2: etcd's v3 API\n")
+            out.write(f">>> client = etcd.Client(port={_port(server.endpoint)})\n")
+            with etcd.Client(port=_port(server.endpoint)) as client:
+                client.delete_range(b"\0", from_key=True)
+                steps += walkthrough(client, out)
+    out.write(f"\nDone: {steps} calls against real etcd servers, now stopped and removed.\n")
     return 0
+
+
+def _port(endpoint: str) -> int:
+    return int(endpoint.rpartition(":")[2])

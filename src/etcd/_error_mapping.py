@@ -24,6 +24,8 @@ _BY_MESSAGE: dict[str, type[exc.EtcdException]] = {
     "permission denied": exc.EtcdPermissionDenied,
     "invalid auth token": exc.EtcdInvalidAuthToken,
     "authentication failed, invalid user ID or password": exc.EtcdAuthFailed,
+    # Sent to a request without credentials when the cluster has authentication enabled.
+    "user name is empty": exc.EtcdAuthFailed,
     "revision of auth store is old": exc.EtcdAuthRevisionOld,
     "authentication is not enabled": exc.EtcdAuthNotEnabled,
     "no leader": exc.EtcdNoLeader,

@@ -48,7 +48,12 @@ def test_the_default_endpoint_is_etcds_registered_port():
 
 def test_set_stores_text_and_get_returns_it(etcd_client):
     result = etcd_client.set("/nodes/n1", 1)
-    assert (result.action, result.key, result.value, result.newKey) == ("set", "/nodes/n1", "1", True)
+    assert (result.action, result.key, result.value, result.newKey) == (
+        "set",
+        "/nodes/n1",
+        "1",
+        True,
+    )
     assert etcd_client.range("/nodes/n1").kvs[0].value == b"1"
     got = etcd_client.get("/nodes/n1")
     assert got.value == "1"
@@ -173,14 +178,18 @@ def test_test_and_set_is_atomic_under_contention(etcd_client):
 def test_failed_test_and_set_with_ttl_leaks_no_lease(etcd_client):
     etcd_client.set("/nodes/cas", "a")
     before = etcd_client._transport.unary(
-        etcd._wire.methods.LEASE_LEASES, etcd._wire.messages.LeaseLeasesRequest(),
-        timeout=5, mutation=False,
+        etcd._wire.methods.LEASE_LEASES,
+        etcd._wire.messages.LeaseLeasesRequest(),
+        timeout=5,
+        mutation=False,
     )
     with pytest.raises(etcd.EtcdCompareFailed):
         etcd_client.test_and_set("/nodes/cas", "b", "zzz", ttl=60)
     after = etcd_client._transport.unary(
-        etcd._wire.methods.LEASE_LEASES, etcd._wire.messages.LeaseLeasesRequest(),
-        timeout=5, mutation=False,
+        etcd._wire.methods.LEASE_LEASES,
+        etcd._wire.messages.LeaseLeasesRequest(),
+        timeout=5,
+        mutation=False,
     )
     assert len(after.leases) == len(before.leases)
 
@@ -292,7 +301,11 @@ def test_listing_a_directory(etcd_client):
     every = etcd_client.get("/nodes", recursive=True)
     assert [c.key for c in every.leaves] == ["/nodes/n1", "/nodes/n2", "/nodes/sub/deep"]
     assert [c.key for c in every.get_subtree()] == [
-        "/nodes", "/nodes/n1", "/nodes/n2", "/nodes/sub", "/nodes/sub/deep",
+        "/nodes",
+        "/nodes/n1",
+        "/nodes/n2",
+        "/nodes/sub",
+        "/nodes/sub/deep",
     ]
     assert etcd_client.read("/nodes", recursive=True, sorted=True).dir
 

@@ -1,0 +1,150 @@
+"""The python-etcd layer's pure parts: keys, values, directory trees, write conditions."""
+
+import pytest
+
+import etcd
+from etcd import _classic as classic
+from etcd._models import KeyValue
+
+
+def kv(key, value="v", create=1, mod=1, lease=0):
+    return KeyValue(key.encode(), value.encode(), create, mod, 1, lease)
+
+
+@pytest.mark.parametrize(
+    ("given", "normalised"),
+    [
+        ("nodes/n1", "/nodes/n1"),
+        ("/nodes/n1/", "/nodes/n1"),
+        ("/", "/"),
+        (b"/b", "/b"),
+        ("//", "/"),
+    ],
+)
+def test_keys_are_normalised_like_python_etcd(given, normalised):
+    assert classic.normalize_key(given) == normalised
+
+
+def test_bad_keys_and_values():
+    with pytest.raises(etcd.EtcdTypeError):
+        classic.normalize_key(1)
+    with pytest.raises(etcd.EtcdValueError):
+        classic.normalize_key(b"\xff")
+    with pytest.raises(etcd.EtcdValueError, match="None"):
+        classic.value_text(None)
+
+
+def test_values_are_stored_as_text():
+    assert classic.value_text(1) == b"1"
+    assert classic.value_text(2.5) == b"2.5"
+    assert classic.value_text("é") == "é".encode()
+    assert classic.value_text(b"\x00") == b"\x00"
+
+
+def test_a_plain_listing_has_direct_children_and_directory_entries():
+    kvs = [kv("/n/a", create=3, mod=3), kv("/n/sub/x", create=4, mod=9), kv("/n/sub/y/z", mod=5)]
+    node = classic.directory_node("/n", kvs, recursive=False, ttls={})
+    assert node["dir"] and node["createdIndex"] == 1 and node["modifiedIndex"] == 9
+    assert [(c["key"], c.get("dir", False)) for c in node["nodes"]] == [
+        ("/n/a", False),
+        ("/n/sub", True),
+    ]
+    sub = node["nodes"][1]
+    assert sub["nodes"] == [] and sub["modifiedIndex"] == 9
+
+
+def test_a_recursive_listing_is_the_whole_tree_sorted():
+    kvs = [kv("/n/b"), kv("/n/a/y"), kv("/n/a/x/deep")]
+    result = etcd.EtcdResult("get", classic.directory_node("/n", kvs, recursive=True, ttls={}))
+    assert [r.key for r in result.get_subtree()] == [
+        "/n",
+        "/n/a",
+        "/n/a/x",
+        "/n/a/x/deep",
+        "/n/a/y",
+        "/n/b",
+    ]
+    assert [r.key for r in result.leaves] == ["/n/a/x/deep", "/n/a/y", "/n/b"]
+    assert list(result.children) == list(result.leaves)
+
+
+def test_an_empty_directory_does_not_exist():
+    assert classic.directory_node("/n", [kv("/nx")], recursive=False, ttls={}) is None
+
+
+def test_ttls_reach_the_nodes():
+    node = classic.directory_node("/n", [kv("/n/a", lease=7)], recursive=False, ttls={7: 30})
+    leaf = node["nodes"][0]
+    assert leaf["ttl"] == 30 and leaf["expiration"].endswith("Z")
+
+
+def test_subtree_range_and_membership():
+    key, end = classic.subtree_range("/n")
+    assert (key, end) == (b"/n", b"/n0")
+    assert classic.in_subtree("/n", b"/n", recursive=False)
+    assert not classic.in_subtree("/n", b"/n/a", recursive=False)
+    assert classic.in_subtree("/n", b"/n/a", recursive=True)
+    assert not classic.in_subtree("/n", b"/n-x", recursive=True)
+
+
+@pytest.mark.parametrize(
+    ("options", "action", "targets"),
+    [
+        ({}, "set", []),
+        ({"prev_exist": False}, "create", [("CREATE", "EQUAL")]),
+        ({"prev_exist": True}, "update", [("CREATE", "GREATER")]),
+        ({"prev_value": b"4"}, "compareAndSwap", [("CREATE", "GREATER"), ("VALUE", "EQUAL")]),
+        ({"prev_index": 9}, "compareAndSwap", [("CREATE", "GREATER"), ("MOD", "EQUAL")]),
+    ],
+)
+def test_write_conditions(options, action, targets):
+    condition = classic.WriteCondition(**options)
+    assert condition.action == action
+    compares = condition.compares(b"/k")
+    assert [(c.target.name, c.result.name) for c in compares] == targets
+
+
+def test_write_condition_failures_are_python_etcds_errors():
+    current = kv("/k", value="2", mod=5)
+    assert isinstance(
+        classic.WriteCondition(prev_value=b"4").failure("/k", current), etcd.EtcdCompareFailed
+    )
+    assert isinstance(
+        classic.WriteCondition(prev_exist=False).failure("/k", current), etcd.EtcdAlreadyExist
+    )
+    assert isinstance(
+        classic.WriteCondition(prev_index=3).failure("/k", None), etcd.EtcdKeyNotFound
+    )
+    message = str(classic.WriteCondition(prev_value=b"4", prev_index=3).failure("/k", current))
+    assert "'4' != '2'" in message and "3 != 5" in message
+
+
+def test_write_condition_validation():
+    with pytest.raises(etcd.EtcdValueError):
+        classic.WriteCondition.build(None, 0, None)
+    with pytest.raises(etcd.EtcdTypeError):
+        classic.WriteCondition.build(None, None, "yes")
+
+
+def test_append_names_sort_in_creation_order():
+    first, _ = classic.append_txn("/q", 99, b"a", 0)
+    second, _ = classic.append_txn("/q", 100, b"b", 0)
+    assert first == "/q/00000000000000000100" and first < second
+
+
+def test_member_is_an_object_and_a_python_etcd_mapping():
+    member = classic.Member(255, "m0", ("http://p",), ("http://c",))
+    assert member["id"] == "ff" and member.id == 255
+    assert member["clientURLs"] == ["http://c"] and member["peerURLs"] == ["http://p"]
+    assert member.get("nope", 1) == 1 and "name" in member and list(member.keys())[0] == "id"
+    with pytest.raises(KeyError):
+        member["nope"]
+
+
+def test_results_compare_by_content():
+    a = etcd.EtcdResult("get", {"key": "/a", "value": "1", "modifiedIndex": 2})
+    b = etcd.EtcdResult("get", {"key": "/a", "value": "1", "modifiedIndex": 2})
+    assert a == b and a.raw_value == b"1"
+    b.value = "2"
+    assert a != b
+    assert "key='/a'" in repr(a)
