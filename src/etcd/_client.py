@@ -75,9 +75,12 @@ class Client(BaseClient):
         password: that user's password.
         timeout: the default per-call deadline in seconds (``read_timeout`` is an alias).
         connect_timeout: how long to wait for a connection before moving on.
-        allow_redirect: ``False`` makes members without a leader refuse requests
-            (etcd's require-leader) instead of answering stale or waiting.
-        allow_reconnect: move to another member when the one in use fails.
+        allow_redirect: ``False`` makes every request require a member with a leader
+            (etcd's require-leader): a member cut off from the majority refuses at once
+            with :class:`etcd.EtcdNoLeader` instead of waiting or answering stale.
+        allow_reconnect: ``True`` also learns the other members' URLs from the cluster
+            (after the first successful call), so that losing every configured endpoint
+            still leaves somewhere to go. Failover between the endpoints given is always on.
         max_request_bytes: the server's request limit, checked before sending (1.5 MiB).
         max_receive_bytes: the largest answer accepted (2 GiB).
         max_txn_ops: the server's limit of operations per transaction (128).
