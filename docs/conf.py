@@ -21,7 +21,9 @@ extensions = [
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+# No default "members": with it, Sphinx ignores the explicit member lists given in the
+# pages and documents every public member instead.
+autodoc_default_options = {"show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 # The build runs offline (no inventories to fetch), so references to the standard library

@@ -62,6 +62,7 @@ from ._exceptions import (
     EtcdTypeError,
     EtcdUnavailable,
     EtcdValueError,
+    EtcdWatchCancelled,
     EtcdWatchTimedOut,
 )
 from ._kv import (
@@ -93,6 +94,8 @@ from ._models import (
     TxnResponse,
 )
 from ._retry import RetryPolicy
+from ._watch import Event, EventType, WatchResponse
+from ._watcher import Watch
 from ._version import __version__
 
 __all__ = [
@@ -151,7 +154,10 @@ __all__ = [
     "EtcdTypeError",
     "EtcdUnavailable",
     "EtcdValueError",
+    "EtcdWatchCancelled",
     "EtcdWatchTimedOut",
+    "Event",
+    "EventType",
     "KeyValue",
     "LeaseValue",
     "Member",
@@ -169,6 +175,8 @@ __all__ = [
     "TxnResponse",
     "Value",
     "Version",
+    "Watch",
+    "WatchResponse",
     "__version__",
     "prefix_end",
 ]

@@ -24,6 +24,7 @@ from . import _exceptions as exc
 from . import _validation as check
 from ._kv import Compare, Op, Txn, prefix_end
 from ._models import DeleteRangeResponse, KeyValue, RangeResponse, TxnResponse
+from ._watch import Event, EventType
 
 __all__ = [
     "EtcdResult",
@@ -514,35 +515,17 @@ def delete_result(
 # --- watches --------------------------------------------------------------------------------
 
 
-def event_result(event: Any, revision: int, expired: bool = False) -> EtcdResult:
-    """A watch event (a protobuf ``mvccpb.Event``) as python-etcd's result of a change."""
-    kv, prev = event.kv, event.prev_kv if event.HasField("prev_kv") else None
-    prev_node = (
-        {
-            "key": _text(prev.key),
-            "value": _text(prev.value),
-            "raw_value": bytes(prev.value),
-            "modifiedIndex": prev.mod_revision,
-            "createdIndex": prev.create_revision,
-            "lease": prev.lease,
-        }
-        if prev is not None
-        else None
-    )
-    if event.type == 1:  # DELETE
+def event_result(event: Event, revision: int, expired: bool = False) -> EtcdResult:
+    """A watch event as python-etcd's result of a change."""
+    kv, prev = event.kv, event.prev_kv
+    prev_node = leaf_node(prev) if prev is not None else None
+    if event.type == EventType.DELETE:
         node: dict[str, Any] = {
             "key": _text(kv.key),
             "modifiedIndex": kv.mod_revision,
             "createdIndex": prev.create_revision if prev is not None else None,
         }
         return EtcdResult("expire" if expired else "delete", node, prev_node, etcd_index=revision)
-    node = {
-        "key": _text(kv.key),
-        "value": _text(kv.value),
-        "raw_value": bytes(kv.value),
-        "modifiedIndex": kv.mod_revision,
-        "createdIndex": kv.create_revision,
-        "lease": kv.lease,
-        "newKey": kv.version == 1,
-    }
+    node = leaf_node(kv)
+    node["newKey"] = kv.version == 1
     return EtcdResult("set", node, prev_node, etcd_index=revision)

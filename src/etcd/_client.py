@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any
-
-import grpc
 
 from . import _classic as classic
 from . import _exceptions as exc
@@ -16,7 +14,6 @@ from . import _validation as check
 from ._base import BaseClient
 from ._classic import EtcdResult, Member
 from ._config import Endpoint
-from ._error_mapping import map_rpc_error
 from ._kv import (
     Compare,
     KeyArg,
@@ -37,7 +34,9 @@ from ._models import (
     TxnResponse,
     decode_compact,
 )
-from ._transport import NotConnected, Transport, status_of
+from ._transport import Transport
+from ._watch import Event, EventType, WatchResponse, WatchSpec
+from ._watcher import Watch, Watcher
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -88,14 +87,20 @@ class Client(BaseClient):
     """
 
     _transport: Transport
+    _watcher: Watcher
 
     def _start(self) -> None:
         self._transport = Transport(self._config, self._retry_policy)
+        self._watcher = Watcher(self._transport)
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close every connection. The client cannot be used afterwards."""
+        """Stop every watch and close every connection. The client cannot be used afterwards.
+
+        Watches still being iterated raise :class:`etcd.EtcdClientClosed`.
+        """
+        self._watcher.close()
         self._transport.close()
 
     def __enter__(self) -> Client:
@@ -585,84 +590,114 @@ class Client(BaseClient):
         if index is not None:
             start = check.integer(index, "index", minimum=1)
         else:
+            # Pin the start now, so a change made while the stream opens is not missed.
             start = self.range(name, count_only=True).header.revision + 1
         if recursive:
             watch_key, range_end = classic.subtree_range(name)
         else:
-            watch_key, range_end = name.encode("utf-8"), b""
-        transport = self._transport
-        deadline = transport.deadline(timeout)
-        attempt = 0
-        while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise exc.EtcdWatchTimedOut(
-                    f"Watch on {name} timed out after {timeout} s",
-                    operation="Watch.Watch",
-                    endpoint=str(transport.current_endpoint),
-                )
-            create = pb.WatchCreateRequest(
-                key=watch_key, range_end=range_end, start_revision=start, prev_kv=True
-            )
-            call = None
-            endpoint = transport.current_endpoint
-            try:
-                call, endpoint = transport.open_stream(
-                    methods.WATCH_WATCH,
-                    iter([pb.WatchRequest(create_request=create)]),
-                    timeout=remaining,
-                )
-                for response in call:
-                    attempt = 0
-                    if response.compact_revision:
-                        error = exc.EtcdCompacted(
-                            f"Watch on {name} from revision {start} failed: revisions up to "
-                            f"{response.compact_revision - 1} are compacted",
-                            operation="Watch.Watch",
-                            endpoint=str(endpoint),
-                        )
-                        error.compact_revision = int(response.compact_revision)
-                        raise error
-                    if response.canceled:
-                        raise map_rpc_error(
-                            "UNKNOWN",
-                            response.cancel_reason or "the server cancelled the watch",
-                            operation="Watch.Watch",
-                            endpoint=str(endpoint),
-                            mutation=False,
-                        )
-                    revision = response.header.revision
-                    for event in response.events:
-                        if classic.in_subtree(name, event.kv.key, recursive):
-                            yield classic.event_result(
-                                event, revision, expired=self._expired(event)
-                            )
-                    if response.events:
-                        start = response.events[-1].kv.mod_revision + 1
-            except (grpc.RpcError, NotConnected) as error:
-                code, details = status_of(error)
-                # The stream carries the watch's own deadline (the server may apply it a
-                # moment before this process does), so running out of time is a timeout.
-                expired = code == "DEADLINE_EXCEEDED" or "deadline exceeded" in details
-                if deadline is not None and expired:
+            watch_key, range_end = name.encode("utf-8"), None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.watch_stream(watch_key, range_end, start_revision=start, prev_kv=True) as watch:
+            while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                try:
+                    response = watch.next_response(remaining)
+                except exc.EtcdWatchTimedOut:
                     raise exc.EtcdWatchTimedOut(
-                        f"Watch on {name} timed out after {timeout} s",
+                        f"no change of {name} within {timeout} s",
                         operation="Watch.Watch",
-                        endpoint=str(endpoint),
+                        endpoint=str(self._transport.current_endpoint),
                     ) from None
-                attempt += 1
-                transport.note_failure(endpoint, code, details, pinned=False)
-                if not transport.should_retry_stream(error, attempt):
-                    raise transport.map_error(error, methods.WATCH_WATCH, endpoint) from error
-                log.info("watch on %s interrupted (%s); resuming at revision %d", name, code, start)
-                transport.back_off(attempt, deadline)
-            finally:
-                if call is not None:
-                    call.cancel()
+                for event in response.events:
+                    if classic.in_subtree(name, event.key, recursive):
+                        yield classic.event_result(
+                            event, response.revision, expired=self._expired(event)
+                        )
 
-    def _expired(self, event: Any) -> bool:
+    # --- watches ------------------------------------------------------------------------
+
+    def watch_stream(
+        self,
+        key: KeyArg,
+        range_end: KeyArg | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        start_revision: int | None = None,
+        prev_kv: bool = False,
+        no_put: bool = False,
+        no_delete: bool = False,
+        progress_notify: bool = False,
+        fragment: bool = False,
+        callback: Callable[[WatchResponse], object] | None = None,
+        on_error: Callable[[exc.EtcdException], object] | None = None,
+    ) -> Watch:
+        """Watch a key, a prefix or a range: every change, in order, none lost or repeated.
+
+        ::
+
+            with client.watch_stream("/config/", prefix=True) as watch:
+                for event in watch:          # etcd.Event: type, kv, prev_kv
+                    apply(event)
+
+        ``start_revision`` replays history from that revision (the default is "changes
+        after now"); ``prev_kv`` adds each key's previous value; ``no_put``/``no_delete``
+        filter events out on the server; ``progress_notify`` asks for periodic empty
+        responses when idle; ``fragment`` lets the server split huge revisions (they are
+        joined again before delivery). With ``callback``, each response with events is
+        passed to it on a thread of the watch's own (exceptions it raises are logged and
+        the watch goes on); ``on_error`` receives the error that ends the watch.
+
+        All watches of a client share one gRPC stream. When it breaks, it is reopened on a
+        healthy member from the revision after the last one delivered. A watch whose
+        resume point was compacted fails with :class:`etcd.EtcdCompacted`.
+        """
+        spec = WatchSpec.build(
+            key,
+            range_end,
+            prefix=prefix,
+            from_key=from_key,
+            start_revision=start_revision,
+            prev_kv=prev_kv,
+            no_put=no_put,
+            no_delete=no_delete,
+            progress_notify=progress_notify,
+            fragment=fragment,
+        )
+        return self._watcher.watch(spec, callback, on_error)
+
+    def watch_prefix(self, prefix: KeyArg, **options: Any) -> Watch:
+        """:meth:`watch_stream` of every key starting with ``prefix``."""
+        return self.watch_stream(prefix, prefix=True, **options)
+
+    def watch_once(
+        self,
+        key: KeyArg,
+        range_end: KeyArg | None = None,
+        *,
+        timeout: float | None = None,
+        **options: Any,
+    ) -> Event:
+        """Wait for the next change (as :meth:`watch_stream` would see it) and return it.
+
+        Raises :class:`etcd.EtcdWatchTimedOut` after ``timeout`` seconds.
+        """
+        timeout = check.timeout(timeout, "timeout")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.watch_stream(key, range_end, **options) as watch:
+            while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                response = watch.next_response(remaining)
+                if response.events:
+                    return response.events[0]
+
+    def request_progress(self) -> None:
+        """Ask the server to tell every watch how far it is (a progress notification)."""
+        self._watcher.request_progress()
+
+    def _expired(self, event: Event) -> bool:
         """Whether a deletion came from the key's lease running out (or being revoked)."""
-        if event.type != pb.Event.DELETE or not event.HasField("prev_kv"):
+        if event.type != EventType.DELETE or event.prev_kv is None:
             return False
         lease = event.prev_kv.lease
         return bool(lease) and lease not in self._lease_ttls(

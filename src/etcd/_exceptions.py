@@ -54,6 +54,7 @@ __all__ = [
     "EtcdTypeError",
     "EtcdUnavailable",
     "EtcdValueError",
+    "EtcdWatchCancelled",
     "EtcdWatchTimedOut",
 ]
 
@@ -314,6 +315,10 @@ class EtcdWatchTimedOut(EtcdTimeout):
 
 class EtcdCancelled(EtcdException):
     """The call was cancelled."""
+
+
+class EtcdWatchCancelled(EtcdCancelled):
+    """The server ended a watch; ``details`` holds its reason."""
 
 
 class EtcdClientClosed(EtcdException):

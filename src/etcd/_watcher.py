@@ -1,0 +1,411 @@
+"""The synchronous watch shell: one Watch stream per client, shared by every watch.
+
+A single background thread owns the stream. It sends the create requests, hands every
+response to the :class:`~etcd._watch.WatchCursor` of its watch, and queues what the cursor
+says to deliver. When the stream breaks (member killed, leader lost, connection dropped,
+token expired), it opens a new one on the next healthy member and re-creates every watch
+from its cursor's revision: the consumer sees neither a gap nor a repeat.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any
+
+import grpc
+
+from . import _exceptions as exc
+from ._transport import NotConnected, Transport, status_of
+from ._watch import (
+    Event,
+    OutcomeKind,
+    WatchCursor,
+    WatchResponse,
+    WatchSpec,
+    cancel_request,
+    progress_request,
+)
+from ._wire import methods
+
+log = logging.getLogger(__name__)
+
+_END = object()
+_STOP = object()
+# How often a blocked consumer wakes up to notice a deadline or a closed client.
+_POLL = 0.25
+# Failures that another stream will not cure: every watch fails with them.
+_FINAL_ERRORS = (
+    exc.EtcdAuthFailed,
+    exc.EtcdPermissionDenied,
+    exc.EtcdValueError,
+    exc.EtcdTypeError,
+    exc.EtcdClientClosed,
+    exc.EtcdForkedClient,
+    exc.EtcdAuthNotEnabled,
+)
+# The server's watch id for a response meant for every watch of the stream.
+_BROADCAST_ID = -1
+
+
+class Watch:
+    """A running watch. Iterate it for :class:`etcd.Event` objects, or call
+    :meth:`responses` for whole server responses (one or more complete revisions each).
+
+    Use it as a context manager, or call :meth:`cancel`, to stop it. Iteration ends after a
+    cancel, and raises if the watch failed: :class:`etcd.EtcdCompacted` when its resume
+    point was compacted away, :class:`etcd.EtcdWatchCancelled` (or a more precise error,
+    such as :class:`etcd.EtcdPermissionDenied`) when the server ended it.
+    """
+
+    def __init__(
+        self,
+        watcher: Watcher,
+        watch_id: int,
+        spec: WatchSpec,
+        callback: Callable[[WatchResponse], object] | None,
+        on_error: Callable[[exc.EtcdException], object] | None,
+    ) -> None:
+        self.id = watch_id
+        self.spec = spec
+        self._watcher = watcher
+        self._cursor = WatchCursor(spec)
+        self._items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending: collections.deque[Event] = collections.deque()
+        self._finished: BaseException | object | None = None
+        self._created = threading.Event()
+        self._callback_thread: threading.Thread | None = None
+        if callback is not None:
+            self._callback_thread = threading.Thread(
+                target=self._run_callbacks,
+                args=(callback, on_error),
+                name=f"etcd-watch-{watch_id}-callbacks",
+                daemon=True,
+            )
+
+    # --- consumption ------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        while not self._pending:
+            self._pending.extend(self.next_response().events)
+        return self._pending.popleft()
+
+    def responses(self, *, progress: bool = False) -> Iterator[WatchResponse]:
+        """Each server response in turn; with ``progress=True``, progress notifications too."""
+        while True:
+            try:
+                response = self.next_response()
+            except StopIteration:
+                return
+            if response.events or progress:
+                yield response
+
+    def next_response(self, timeout: float | None = None) -> WatchResponse:
+        """The next response (a progress notification included), waiting at most ``timeout``.
+
+        Raises:
+            StopIteration: the watch was cancelled.
+            etcd.EtcdWatchTimedOut: nothing came within ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._finished is not None:
+                self._raise_finished()
+            wait = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
+            if wait <= 0:
+                raise exc.EtcdWatchTimedOut(
+                    f"no change of {self.spec.describe()} within {timeout} s",
+                    operation="Watch.Watch",
+                )
+            try:
+                item = self._items.get(timeout=wait)
+            except queue.Empty:
+                continue
+            if isinstance(item, WatchResponse):
+                return item
+            self._finished = item
+            self._raise_finished()
+
+    def _raise_finished(self) -> None:
+        if isinstance(self._finished, BaseException):
+            raise self._finished
+        raise StopIteration
+
+    # --- control ----------------------------------------------------------------------------
+
+    @property
+    def next_revision(self) -> int:
+        """The revision the watch resumes from: every change before it was delivered."""
+        return self._cursor.next_revision
+
+    def wait_created(self, timeout: float | None = None) -> bool:
+        """Wait until the server confirmed the watch; ``False`` on timeout."""
+        return self._created.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop the watch; iteration ends once the events already received are consumed."""
+        self._watcher.cancel(self)
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+    def __repr__(self) -> str:
+        state = "done" if self._finished is not None else "active"
+        return f"<Watch {self.spec.describe()} next_revision={self.next_revision} {state}>"
+
+    # --- called by the watcher ----------------------------------------------------------------
+
+    def _deliver(self, response: WatchResponse) -> None:
+        self._items.put(response)
+
+    def _end(self, error: BaseException | None = None) -> None:
+        self._items.put(_END if error is None else error)
+
+    def _run_callbacks(
+        self,
+        callback: Callable[[WatchResponse], object],
+        on_error: Callable[[exc.EtcdException], object] | None,
+    ) -> None:
+        while True:
+            try:
+                response = self.next_response()
+            except StopIteration:
+                return
+            except exc.EtcdException as error:
+                if on_error is None:
+                    log.error("watch on %s ended: %s", self.spec.describe(), error)
+                else:
+                    _call_safely(on_error, error, self)
+                return
+            if response.events:
+                _call_safely(callback, response, self)
+
+
+def _call_safely(function: Callable[[Any], object], argument: Any, watch: Watch) -> None:
+    try:
+        function(argument)
+    except Exception:
+        # A failing callback must not stop the watch, nor pass unnoticed.
+        log.exception("watch callback %r on %s raised", function, watch.spec.describe())
+
+
+class Watcher:
+    """Owns the client's Watch stream and the thread that reads it."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self._lock = threading.Lock()
+        self._watches: dict[int, Watch] = {}
+        self._ids = itertools.count(1)
+        self._requests: queue.SimpleQueue[Any] | None = None
+        self._call: Any = None
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._closed = False
+
+    def watch(
+        self,
+        spec: WatchSpec,
+        callback: Callable[[WatchResponse], object] | None = None,
+        on_error: Callable[[exc.EtcdException], object] | None = None,
+    ) -> Watch:
+        with self._lock:
+            if self._closed:
+                raise exc.EtcdClientClosed("the client is closed")
+            watch = Watch(self, next(self._ids), spec, callback, on_error)
+            self._watches[watch.id] = watch
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="etcd-watch-stream", daemon=True
+                )
+                self._thread.start()
+            elif self._requests is not None:
+                self._requests.put(watch._cursor.create_request(watch.id))
+        if watch._callback_thread is not None:
+            watch._callback_thread.start()
+        return watch
+
+    def cancel(self, watch: Watch) -> None:
+        with self._lock:
+            if self._watches.pop(watch.id, None) is None:
+                return
+            if self._requests is not None:
+                self._requests.put(cancel_request(watch.id))
+            if not self._watches and self._call is not None:
+                # Nothing left to watch: let the stream (and its thread) go.
+                self._call.cancel()
+        watch._end()
+
+    def request_progress(self) -> None:
+        """Ask the server for a progress notification on every watch of the stream."""
+        with self._lock:
+            if self._requests is not None:
+                self._requests.put(progress_request())
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            watches = list(self._watches.values())
+            self._watches.clear()
+            call, thread = self._call, self._thread
+            if self._requests is not None:
+                self._requests.put(_STOP)
+        self._wake.set()
+        if call is not None:
+            call.cancel()
+        for watch in watches:
+            watch._end(exc.EtcdClientClosed("the client was closed while watching"))
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    # --- the stream thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as error:  # pragma: no cover - a bug must still be heard
+            log.exception("the watch stream thread failed")
+            failure = exc.EtcdException(f"the watch stream failed unexpectedly: {error!r}")
+            self._fail_all(failure)
+        finally:
+            with self._lock:
+                self._thread = None
+                self._call = None
+                self._requests = None
+                restart = bool(self._watches) and not self._closed
+            if restart:
+                # A watch arrived while the thread was leaving: serve it.
+                with self._lock:
+                    if self._thread is None:
+                        self._thread = threading.Thread(
+                            target=self._run, name="etcd-watch-stream", daemon=True
+                        )
+                        self._thread.start()
+
+    def _serve(self) -> None:
+        failures = 0
+        transport = self._transport
+        while True:
+            requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+            with self._lock:
+                if self._closed or not self._watches:
+                    return
+                for watch in self._watches.values():
+                    requests.put(watch._cursor.create_request(watch.id))
+                self._requests = requests
+            endpoint = transport.current_endpoint
+            call = None
+            try:
+                call, endpoint = transport.open_stream(
+                    methods.WATCH_WATCH, _drain(requests), timeout=None
+                )
+                with self._lock:
+                    self._call = call
+                    if self._closed or not self._watches:
+                        call.cancel()
+                for message in call:
+                    failures = 0
+                    self._dispatch(message, str(endpoint))
+                raise _StreamEnded()
+            except _Resume as resume:
+                failures += 1
+                log.info("watch stream on %s: %s; reopening", endpoint, resume.reason)
+            except _StreamEnded:
+                failures += 1
+                log.info("watch stream on %s ended by the server; reopening", endpoint)
+            except (grpc.RpcError, NotConnected) as error:
+                with self._lock:
+                    if self._closed or not self._watches:
+                        return
+                failures += 1
+                code, details = status_of(error)
+                mapped = transport.map_error(error, methods.WATCH_WATCH, endpoint)
+                if isinstance(mapped, _FINAL_ERRORS):
+                    self._fail_all(mapped)
+                    return
+                transport.note_failure(endpoint, code, details, pinned=False)
+                level = logging.INFO if failures <= 3 else logging.WARNING
+                log.log(level, "watch stream interrupted (%s); resuming elsewhere", mapped)
+            except exc.EtcdException as error:
+                # Raised before the stream opened: logging in, a closed or forked client.
+                if isinstance(error, _FINAL_ERRORS) or self._closed:
+                    self._fail_all(error)
+                    return
+                failures += 1
+                log.info("could not open the watch stream: %s", error)
+            finally:
+                requests.put(_STOP)
+                if call is not None:
+                    call.cancel()
+                with self._lock:
+                    self._call = None
+                    self._requests = None
+            self._wake.wait(transport.retry_policy.delay(failures))
+
+    def _dispatch(self, message: Any, endpoint: str) -> None:
+        with self._lock:
+            if message.watch_id == _BROADCAST_ID:
+                targets = list(self._watches.values())
+            else:
+                watch = self._watches.get(message.watch_id)
+                targets = [watch] if watch is not None else []
+        for watch in targets:
+            outcome = watch._cursor.on_response(message, endpoint=endpoint)
+            if outcome.kind is OutcomeKind.DELIVER:
+                assert outcome.response is not None
+                watch._deliver(outcome.response)
+            elif outcome.kind is OutcomeKind.CREATED:
+                watch._created.set()
+            elif outcome.kind is OutcomeKind.FAILED:
+                assert outcome.error is not None
+                with self._lock:
+                    self._watches.pop(watch.id, None)
+                watch._end(outcome.error)
+            elif outcome.kind is OutcomeKind.RESUME:
+                assert outcome.error is not None
+                if isinstance(outcome.error, exc.EtcdAuthError):
+                    self._transport.set_token(None)
+                raise _Resume(str(outcome.error))
+
+    def _fail_all(self, error: BaseException) -> None:
+        with self._lock:
+            watches = list(self._watches.values())
+            self._watches.clear()
+        for watch in watches:
+            watch._end(error)
+
+
+class _Resume(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _StreamEnded(Exception):
+    pass
+
+
+def _drain(requests: queue.SimpleQueue[Any]) -> Iterator[Any]:
+    """The request side of the stream: whatever is queued, until told to stop."""
+    while True:
+        item = requests.get()
+        if item is _STOP:
+            return
+        yield item

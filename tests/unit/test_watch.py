@@ -1,0 +1,144 @@
+"""Watch bookkeeping without a server: resume points, fragments, progress, compaction, cancel."""
+
+import pytest
+
+import etcd
+from etcd._watch import OutcomeKind, WatchCursor, WatchSpec
+from etcd._wire import messages as pb
+
+
+def header(revision):
+    return pb.ResponseHeader(revision=revision)
+
+
+def put(key, revision, version=1, value=b"v"):
+    kv = pb.KeyValue(
+        key=key, value=value, mod_revision=revision, create_revision=revision, version=version
+    )
+    return pb.Event(type=pb.Event.PUT, kv=kv)
+
+
+def delete(key, revision, prev_value=None):
+    event = pb.Event(type=pb.Event.DELETE, kv=pb.KeyValue(key=key, mod_revision=revision))
+    if prev_value is not None:
+        event.prev_kv.CopyFrom(pb.KeyValue(key=key, value=prev_value, mod_revision=revision - 1))
+    return event
+
+
+def response(revision, *events, **fields):
+    return pb.WatchResponse(header=header(revision), events=list(events), watch_id=1, **fields)
+
+
+def cursor(**options):
+    return WatchCursor(WatchSpec.build(b"/k", prefix=True, **options))
+
+
+def test_a_watch_from_now_is_pinned_by_its_created_response():
+    c = cursor()
+    assert c.create_request(1).create_request.start_revision == 0
+    outcome = c.on_response(response(41, created=True))
+    assert outcome.kind is OutcomeKind.CREATED and c.next_revision == 42
+    # Reconnecting before any event must not skip what happens meanwhile.
+    assert c.create_request(1).create_request.start_revision == 42
+
+
+def test_events_move_the_resume_point_past_the_last_delivered_revision():
+    c = cursor(start_revision=10)
+    outcome = c.on_response(response(12, put(b"/k/a", 10), put(b"/k/b", 12)))
+    assert outcome.kind is OutcomeKind.DELIVER
+    assert [e.revision for e in outcome.response.events] == [10, 12]
+    assert c.next_revision == 13
+    assert c.create_request(7).create_request.start_revision == 13
+    assert c.create_request(7).create_request.watch_id == 7
+
+
+def test_one_transaction_is_delivered_whole():
+    c = cursor(start_revision=5)
+    outcome = c.on_response(response(5, put(b"/k/a", 5), put(b"/k/b", 5), delete(b"/k/c", 5)))
+    assert [e.key for e in outcome.response.events] == [b"/k/a", b"/k/b", b"/k/c"]
+    assert c.next_revision == 6
+
+
+def test_events_already_delivered_are_never_repeated():
+    c = cursor(start_revision=5)
+    c.on_response(response(6, put(b"/k/a", 5), put(b"/k/a", 6)))
+    # A server that replays old revisions after a resume: only the new one gets through.
+    outcome = c.on_response(response(7, put(b"/k/a", 6), put(b"/k/a", 7)))
+    assert [e.revision for e in outcome.response.events] == [7]
+    assert c.on_response(response(7, put(b"/k/a", 7))).kind is OutcomeKind.PENDING
+
+
+def test_fragments_are_joined_before_delivery():
+    c = cursor(start_revision=3, fragment=True)
+    assert c.on_response(response(3, put(b"/k/a", 3), fragment=True)).kind is OutcomeKind.PENDING
+    assert c.on_response(response(3, put(b"/k/b", 3), fragment=True)).kind is OutcomeKind.PENDING
+    assert c.next_revision == 3
+    outcome = c.on_response(response(3, put(b"/k/c", 3)))
+    assert [e.key for e in outcome.response.events] == [b"/k/a", b"/k/b", b"/k/c"]
+    assert c.next_revision == 4
+
+
+def test_a_broken_stream_drops_half_received_fragments():
+    c = cursor(start_revision=3, fragment=True)
+    c.on_response(response(3, put(b"/k/a", 3), fragment=True))
+    c.create_request(1)  # the stream is reopened: the revision will come again, whole
+    outcome = c.on_response(response(3, put(b"/k/a", 3), put(b"/k/b", 3)))
+    assert [e.key for e in outcome.response.events] == [b"/k/a", b"/k/b"]
+
+
+def test_progress_notifications_advance_the_resume_point():
+    c = cursor(start_revision=3)
+    outcome = c.on_response(response(20))
+    assert outcome.kind is OutcomeKind.DELIVER and outcome.response.progress
+    assert outcome.response.events == [] and c.next_revision == 21
+
+
+def test_compaction_is_a_typed_error_with_the_compact_revision():
+    c = cursor(start_revision=3)
+    outcome = c.on_response(response(50, canceled=True, compact_revision=40), endpoint="m0")
+    assert outcome.kind is OutcomeKind.FAILED
+    assert isinstance(outcome.error, etcd.EtcdCompacted)
+    assert outcome.error.compact_revision == 40
+    assert "revision 3" in str(outcome.error) and outcome.error.endpoint == "m0"
+
+
+def test_server_cancels_carry_the_reason():
+    c = cursor()
+    denied = c.on_response(
+        response(5, created=True, canceled=True, cancel_reason="etcdserver: permission denied")
+    )
+    assert denied.kind is OutcomeKind.FAILED
+    assert isinstance(denied.error, etcd.EtcdPermissionDenied)
+    other = cursor().on_response(response(5, canceled=True, cancel_reason="something odd"))
+    assert isinstance(other.error, etcd.EtcdWatchCancelled)
+    assert "something odd" in str(other.error)
+
+
+@pytest.mark.parametrize("reason", ["etcdserver: invalid auth token", "etcdserver: no leader"])
+def test_cancels_that_a_new_stream_cures_resume(reason):
+    c = cursor(start_revision=9)
+    outcome = c.on_response(response(9, canceled=True, cancel_reason=reason))
+    assert outcome.kind is OutcomeKind.RESUME and c.next_revision == 9
+
+
+def test_decoded_events():
+    c = cursor(start_revision=1)
+    (event,) = c.on_response(response(2, delete(b"/k/a", 2, prev_value=b"old"))).response.events
+    assert event.type is etcd.EventType.DELETE and event.prev_kv.value == b"old"
+    (created,) = c.on_response(response(3, put(b"/k/a", 3))).response.events
+    assert created.is_create and created.value == b"v"
+
+
+def test_watch_specs_are_checked_when_built():
+    with pytest.raises(etcd.EtcdValueError):
+        WatchSpec.build("")
+    with pytest.raises(etcd.EtcdValueError):
+        WatchSpec.build("/k", start_revision=-1)
+    with pytest.raises(etcd.EtcdValueError):
+        WatchSpec.build("/k", no_put=True, no_delete=True)
+    with pytest.raises(etcd.EtcdTypeError):
+        WatchSpec.build("/k", prev_kv="yes")
+    spec = WatchSpec.build("/k", no_delete=True, progress_notify=True)
+    request = WatchCursor(spec).create_request(3).create_request
+    assert list(request.filters) == [pb.WatchCreateRequest.NODELETE]
+    assert request.progress_notify and request.range_end == b""
