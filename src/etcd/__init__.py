@@ -94,9 +94,9 @@ from ._models import (
     TxnResponse,
 )
 from ._retry import RetryPolicy
+from ._version import __version__
 from ._watch import Event, EventType, WatchResponse
 from ._watcher import Watch
-from ._version import __version__
 
 __all__ = [
     "ALL_KEYS",
