@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 
 def collect(watch, count, timeout=10):
-    events = []
+    events: list[etcd.Event] = []
     deadline = time.monotonic() + timeout
     while len(events) < count:
         response = watch.next_response(max(0.01, deadline - time.monotonic()))
@@ -156,7 +156,7 @@ def test_iteration_with_for(etcd_client):
 
 
 def test_callbacks_and_a_callback_that_raises(etcd_client, caplog):
-    received = []
+    received: list[bytes] = []
     done = threading.Event()
 
     def callback(response):
@@ -183,13 +183,15 @@ def test_on_error_receives_the_error_that_ends_a_watch(etcd_client):
     first = etcd_client.put("/w/oe", "1").header.revision
     latest = etcd_client.put("/w/oe", "2").header.revision
     etcd_client.compact(latest)
-    errors = []
+    errors: list[etcd.EtcdException] = []
     got = threading.Event()
+
+    def on_error(error):
+        errors.append(error)
+        got.set()
+
     etcd_client.watch_stream(
-        "/w/oe",
-        start_revision=first,
-        callback=lambda response: None,
-        on_error=lambda error: (errors.append(error), got.set()),
+        "/w/oe", start_revision=first, callback=lambda response: None, on_error=on_error
     )
     assert got.wait(10)
     assert isinstance(errors[0], etcd.EtcdCompacted)

@@ -137,7 +137,7 @@ def test_watch_specs_are_checked_when_built():
     with pytest.raises(etcd.EtcdValueError):
         WatchSpec.build("/k", no_put=True, no_delete=True)
     with pytest.raises(etcd.EtcdTypeError):
-        WatchSpec.build("/k", prev_kv="yes")
+        WatchSpec.build("/k", prev_kv="yes")  # type: ignore[arg-type]
     spec = WatchSpec.build("/k", no_delete=True, progress_notify=True)
     request = WatchCursor(spec).create_request(3).create_request
     assert list(request.filters) == [pb.WatchCreateRequest.NODELETE]
