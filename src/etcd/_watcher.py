@@ -80,6 +80,7 @@ class Watch:
         self._pending: collections.deque[Event] = collections.deque()
         self._finished: BaseException | object | None = None
         self._created = threading.Event()
+        self._relogged = False
         self._callback_thread: threading.Thread | None = None
         if callback is not None:
             self._callback_thread = threading.Thread(
@@ -372,9 +373,16 @@ class Watcher:
                 assert outcome.response is not None
                 watch._deliver(outcome.response)
             elif outcome.kind is OutcomeKind.CREATED:
+                watch._relogged = False
                 watch._created.set()
             elif outcome.kind is OutcomeKind.FAILED:
                 assert outcome.error is not None
+                if self._may_be_a_stale_token(watch, outcome.error):
+                    # A watch created on a stream whose token expired is refused as
+                    # "permission denied": log in again once before believing it.
+                    watch._relogged = True
+                    self._transport.set_token(None)
+                    raise _Resume("permission denied; logging in again in case the token expired")
                 with self._lock:
                     self._watches.pop(watch.id, None)
                 watch._end(outcome.error)
@@ -383,6 +391,13 @@ class Watcher:
                 if isinstance(outcome.error, exc.EtcdAuthError):
                     self._transport.set_token(None)
                 raise _Resume(str(outcome.error))
+
+    def _may_be_a_stale_token(self, watch: Watch, error: exc.EtcdException) -> bool:
+        return (
+            isinstance(error, exc.EtcdPermissionDenied)
+            and bool(self._transport.config.username)
+            and not watch._relogged
+        )
 
     def _fail_all(self, error: BaseException) -> None:
         with self._lock:
