@@ -162,8 +162,11 @@ class EtcdResult:
 
     @property
     def children(self) -> Iterator[EtcdResult]:
-        """As in python-etcd, the leaves: for a plain listing, the direct children, with
-        sub-directories as entries of their own (``dir`` true), sorted by key."""
+        """The leaves, as in python-etcd.
+
+        For a plain listing these are the direct children, with sub-directories as entries
+        of their own (``dir`` true), sorted by key.
+        """
         return self.leaves
 
     def __eq__(self, other: object) -> bool:
@@ -273,7 +276,7 @@ def directory_node(
         found = True
         parts = relative.split("/")
         if len(parts) == 1:
-            root["nodes"].append(leaf_node(kv, ttls.get(kv.lease)))
+            _add_leaf(directories, root, leaf_node(kv, ttls.get(kv.lease)))
         elif not recursive:
             _widen(_subdirectory(directories, root, f"{base}/{parts[0]}"), kv)
         else:
@@ -282,7 +285,7 @@ def directory_node(
                 path = f"{path}/{part}"
                 parent = _subdirectory(directories, parent, path)
                 _widen(parent, kv)
-            parent["nodes"].append(leaf_node(kv, ttls.get(kv.lease)))
+            _add_leaf(directories, parent, leaf_node(kv, ttls.get(kv.lease)))
         _widen(root, kv)
     if not found:
         return None
@@ -295,10 +298,28 @@ def _subdirectory(
 ) -> dict[str, Any]:
     entry = directories.get(path)
     if entry is None:
-        entry = {"key": path, "dir": True, "nodes": []}
+        entry = next((node for node in parent["nodes"] if node["key"] == path), None)
+        if entry is None:
+            entry = {"key": path, "nodes": []}
+            parent["nodes"].append(entry)
+        # v3 lets a key hold a value and have keys below it: one entry, a directory that
+        # keeps its value.
+        entry["dir"] = True
+        entry.setdefault("nodes", [])
         directories[path] = entry
-        parent["nodes"].append(entry)
     return entry
+
+
+def _add_leaf(
+    directories: dict[str, dict[str, Any]], parent: dict[str, Any], leaf: dict[str, Any]
+) -> None:
+    existing = directories.get(leaf["key"])
+    if existing is not None:
+        for name, value in leaf.items():
+            existing.setdefault(name, value)
+        existing["value"], existing["raw_value"] = leaf["value"], leaf["raw_value"]
+        return
+    parent["nodes"].append(leaf)
 
 
 def _widen(directory: dict[str, Any], kv: KeyValue) -> None:

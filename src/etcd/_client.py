@@ -452,7 +452,13 @@ class Client(BaseClient):
         self, directory: str, data: bytes, lease: int, ttl: int | None, timeout: float | None
     ) -> EtcdResult:
         condition = classic.WriteCondition(prev_exist=False)
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise exc.EtcdTimeout(
+                    f"append below {directory} kept losing races for {timeout} s",
+                    operation="KV.Txn",
+                )
             revision = self.range(directory, count_only=True, timeout=timeout).header.revision
             name, txn = classic.append_txn(directory, revision, data, lease)
             response = self.txn(txn, timeout=timeout)
@@ -540,9 +546,8 @@ class Client(BaseClient):
         deadline = self._call_timeout(timeout)
         response = self.txn(classic.delete_txn(name, recursive_, condition), timeout=deadline)
         result = classic.delete_result(name, recursive_, directory, condition, response)
-        previous = result._prev_node
-        if previous is not None and previous.lease:
-            self._release_lease(previous.lease, deadline, only_if_unused=True)
+        # The deleted key's lease is left to run out by itself (within its TTL): revoking it
+        # now would make watchers report this deletion as an expiry.
         return result
 
     def pop(self, key: str, **options: Any) -> EtcdResult | None:
@@ -610,9 +615,11 @@ class Client(BaseClient):
                     ) from None
                 for event in response.events:
                     if classic.in_subtree(name, event.key, recursive):
-                        yield classic.event_result(
-                            event, response.revision, expired=self._expired(event)
-                        )
+                        # Only a deletion seen as it happens can be told to be an expiry: by
+                        # the time history is replayed, every lease has run out.
+                        live = response.revision == event.revision
+                        expired = live and self._expired(event)
+                        yield classic.event_result(event, response.revision, expired=expired)
 
     # --- watches ------------------------------------------------------------------------
 
@@ -640,9 +647,11 @@ class Client(BaseClient):
                 for event in watch:          # etcd.Event: type, kv, prev_kv
                     apply(event)
 
-        ``start_revision`` replays history from that revision (the default is "changes
-        after now"); ``prev_kv`` adds each key's previous value; ``no_put``/``no_delete``
-        filter events out on the server; ``progress_notify`` asks for periodic empty
+        ``start_revision`` replays history from that revision. Without it the watch sees
+        the changes made after the server creates it: :meth:`etcd.Watch.wait_created` waits
+        for that; or pass the revision of a read plus one to leave no gap at all.
+        ``prev_kv`` adds each key's previous value; ``no_put``/``no_delete`` filter events
+        out on the server; ``progress_notify`` asks for periodic empty
         responses when idle; ``fragment`` lets the server split huge revisions (they are
         joined again before delivery). With ``callback``, each response with events is
         passed to it on a thread of the watch's own (exceptions it raises are logged and

@@ -32,7 +32,7 @@ def write_stream(endpoints, prefix, count, revisions, pause=0.005):
 
 
 def receive(watch, count, timeout=60):
-    events = []
+    events: list[etcd.Event] = []
     deadline = time.monotonic() + timeout
     while len(events) < count:
         remaining = deadline - time.monotonic()
@@ -50,7 +50,7 @@ def run_through(cluster, victim_of, prefix):
         assert client._transport.current_endpoint.target == victim.endpoint
         watch = client.watch_prefix(prefix)
         assert watch.wait_created(10)
-        revisions = []
+        revisions: list[int] = []
         writer = threading.Thread(
             target=write_stream,
             args=([m.endpoint for m in others], prefix, WRITES, revisions),
@@ -128,6 +128,7 @@ def test_a_watch_outlives_its_auth_token(etcd_server_factory):
         assert first.wait_created(5)
         time.sleep(3.5)  # the token expires
         second = client.watch_stream("/auth/w2")  # created on the same stream, later
+        assert second.wait_created(10)
         client.put("/auth/w", "1")
         client.put("/auth/w2", "2")
         assert receive(first, 1)[0].value == b"1"

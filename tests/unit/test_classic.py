@@ -149,3 +149,16 @@ def test_results_compare_by_content():
     b.value = "2"
     assert a != b
     assert "key='/a'" in repr(a)
+
+
+def test_a_key_with_a_value_and_keys_below_is_listed_once():
+    kvs = [kv("/n/both", value="own"), kv("/n/both/child"), kv("/n/k")]
+    for recursive in (False, True):
+        node = classic.directory_node("/n", kvs, recursive=recursive, ttls={})
+        keys = [c["key"] for c in node["nodes"]]
+        assert keys == ["/n/both", "/n/k"]
+        both = node["nodes"][0]
+        assert both["dir"] and both["value"] == "own"
+    reversed_order = classic.directory_node("/n", [kvs[1], kvs[0]], recursive=True, ttls={})
+    assert [c["key"] for c in reversed_order["nodes"]] == ["/n/both"]
+    assert reversed_order["nodes"][0]["value"] == "own"
