@@ -692,6 +692,8 @@ class Client(BaseClient):
         Raises :class:`etcd.EtcdWatchTimedOut` after ``timeout`` seconds.
         """
         timeout = check.timeout(timeout, "timeout")
+        if "callback" in options or "on_error" in options:
+            raise exc.EtcdTypeError("watch_once returns the event: it takes no callback")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.watch_stream(key, range_end, **options) as watch:
             while True:

@@ -328,6 +328,9 @@ class ClientConfig:
             ("grpc.keepalive_timeout_ms", int(self.keepalive_timeout * 1000)),
             ("grpc.keepalive_permit_without_calls", 0),
             ("grpc.http2.max_pings_without_data", 0),
+            # An idle watch sends no data; without this, gRPC spaces such pings 5 min apart
+            # and a frozen member would hold the watch that long.
+            ("grpc.http2.min_time_between_pings_ms", int(self.keepalive_time * 1000)),
             # Come back quickly once a member returns (gRPC's default backoff grows to 120 s).
             ("grpc.initial_reconnect_backoff_ms", 100),
             ("grpc.min_reconnect_backoff_ms", 100),

@@ -49,10 +49,12 @@ class Event:
 
     @property
     def key(self) -> bytes:
+        """The key that changed."""
         return self.kv.key
 
     @property
     def value(self) -> bytes:
+        """The new value (empty for a ``DELETE``)."""
         return self.kv.value
 
     @property
@@ -212,7 +214,7 @@ class WatchCursor:
                 f"watch on {self.spec.describe()} cannot resume at revision "
                 f"{self.next_revision}: revisions before {message.compact_revision} are "
                 "compacted (events in between are lost: re-read the keys, then watch from "
-                "the revision of that read)",
+                "the revision of that read plus one)",
                 operation="Watch.Watch",
                 endpoint=endpoint or None,
             )
@@ -244,7 +246,9 @@ class WatchCursor:
         if events:
             self.next_revision = events[-1].revision + 1
             return Outcome(OutcomeKind.DELIVER, WatchResponse(header, events))
-        if any(part.events for part in parts):
+        if any(part.events for part in parts) or not self.created:
+            # Old events already delivered; or a progress notification for the stream that
+            # reached a watch the server has not created yet, which it does not vouch for.
             return _PENDING
         # A progress notification: everything up to header.revision has been sent.
         self.next_revision = max(self.next_revision, message.header.revision + 1)
@@ -282,3 +286,33 @@ def progress_request() -> Any:
 
 def cancel_request(watch_id: int) -> Any:
     return pb.WatchRequest(cancel_request=pb.WatchCancelRequest(watch_id=watch_id))
+
+
+class StreamLiveness:
+    """Tells a live watch stream from one whose member stopped answering.
+
+    gRPC's own keep-alive does not reliably notice a frozen member under an idle stream,
+    and an idle watch must not wait for ever on one. So after ``interval`` seconds without
+    any message, the shell sends a progress request; if nothing arrives within ``grace``
+    seconds after that, the stream is dead and is reopened elsewhere.
+    """
+
+    def __init__(self, interval: float, grace: float, now: float) -> None:
+        self.interval = interval
+        self.grace = grace
+        self.last_heard = now
+        self.probe_sent: float | None = None
+
+    def heard(self, now: float) -> None:
+        """A message arrived: the stream is alive."""
+        self.last_heard = now
+        self.probe_sent = None
+
+    def check(self, now: float) -> str | None:
+        """``"probe"`` to send a progress request, ``"dead"`` to give up, or ``None``."""
+        if self.probe_sent is not None:
+            return "dead" if now - self.probe_sent >= self.grace else None
+        if now - self.last_heard >= self.interval:
+            self.probe_sent = now
+            return "probe"
+        return None

@@ -26,6 +26,7 @@ from ._transport import NotConnected, Transport, status_of
 from ._watch import (
     Event,
     OutcomeKind,
+    StreamLiveness,
     WatchCursor,
     WatchResponse,
     WatchSpec,
@@ -80,6 +81,7 @@ class Watch:
         self._pending: collections.deque[Event] = collections.deque()
         self._finished: BaseException | object | None = None
         self._created = threading.Event()
+        self._error: exc.EtcdException | None = None
         self._relogged = False
         self._callback_thread: threading.Thread | None = None
         if callback is not None:
@@ -121,16 +123,19 @@ class Watch:
         while True:
             if self._finished is not None:
                 self._raise_finished()
-            wait = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
-            if wait <= 0:
-                raise exc.EtcdWatchTimedOut(
-                    f"no change of {self.spec.describe()} within {timeout} s",
-                    operation="Watch.Watch",
-                )
             try:
-                item = self._items.get(timeout=wait)
+                item = self._items.get_nowait()
             except queue.Empty:
-                continue
+                wait = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
+                if wait <= 0:
+                    raise exc.EtcdWatchTimedOut(
+                        f"no change of {self.spec.describe()} within {timeout} s",
+                        operation="Watch.Watch",
+                    ) from None
+                try:
+                    item = self._items.get(timeout=wait)
+                except queue.Empty:
+                    continue
             if isinstance(item, WatchResponse):
                 return item
             self._finished = item
@@ -145,12 +150,19 @@ class Watch:
 
     @property
     def next_revision(self) -> int:
-        """The revision the watch resumes from: every change before it was delivered."""
+        """The revision this watch resumes from; every change before it was delivered."""
         return self._cursor.next_revision
 
     def wait_created(self, timeout: float | None = None) -> bool:
-        """Wait until the server confirmed the watch; ``False`` on timeout."""
-        return self._created.wait(timeout)
+        """Wait until the server confirmed the watch; ``False`` on timeout.
+
+        Raises the watch's error if the server refused it (a permission, a compacted start
+        revision).
+        """
+        created = self._created.wait(timeout)
+        if self._error is not None:
+            raise self._error
+        return created
 
     def cancel(self) -> None:
         """Stop the watch; iteration ends once the events already received are consumed."""
@@ -177,7 +189,10 @@ class Watch:
         self._items.put(response)
 
     def _end(self, error: BaseException | None = None) -> None:
+        if isinstance(error, exc.EtcdException):
+            self._error = error
         self._items.put(_END if error is None else error)
+        self._created.set()
 
     def _run_callbacks(
         self,
@@ -313,6 +328,7 @@ class Watcher:
                 self._requests = requests
             endpoint = transport.current_endpoint
             call = None
+            stalled: threading.Event | None = None
             try:
                 call, endpoint = transport.open_stream(
                     methods.WATCH_WATCH, _drain(requests), timeout=None
@@ -321,12 +337,28 @@ class Watcher:
                     self._call = call
                     if self._closed or not self._watches:
                         call.cancel()
+                liveness = StreamLiveness(
+                    transport.config.keepalive_time,
+                    transport.config.keepalive_timeout,
+                    time.monotonic(),
+                )
+                stalled = threading.Event()
+                watchdog = threading.Thread(
+                    target=self._watch_liveness,
+                    args=(call, requests, liveness, stalled),
+                    name="etcd-watch-liveness",
+                    daemon=True,
+                )
+                watchdog.start()
                 for message in call:
                     failures = 0
+                    liveness.heard(time.monotonic())
                     self._dispatch(message, str(endpoint))
                 raise _StreamEnded()
             except _Resume as resume:
                 failures += 1
+                if resume.member_at_fault:
+                    transport.note_failure(endpoint, "UNAVAILABLE", resume.reason, pinned=False)
                 log.info("watch stream on %s: %s; reopening", endpoint, resume.reason)
             except _StreamEnded:
                 failures += 1
@@ -337,7 +369,12 @@ class Watcher:
                         return
                 failures += 1
                 code, details = status_of(error)
+                if stalled is not None and stalled.is_set():
+                    error = NotConnected("the member stopped answering")
+                    code, details = status_of(error)
                 mapped = transport.map_error(error, methods.WATCH_WATCH, endpoint)
+                if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):
+                    transport.set_token(None)
                 if isinstance(mapped, _FINAL_ERRORS):
                     self._fail_all(mapped)
                     return
@@ -360,6 +397,25 @@ class Watcher:
                     self._requests = None
             self._wake.wait(transport.retry_policy.delay(failures))
 
+    def _watch_liveness(
+        self,
+        call: Any,
+        requests: queue.SimpleQueue[Any],
+        liveness: StreamLiveness,
+        stalled: threading.Event,
+    ) -> None:
+        """Probe an idle stream, and cut it when its member stopped answering."""
+        while call.is_active() and not self._closed:
+            time.sleep(min(1.0, liveness.interval / 4))
+            verdict = liveness.check(time.monotonic())
+            if verdict == "probe":
+                requests.put(progress_request())
+            elif verdict == "dead":
+                log.warning("watch stream: no answer for %.0f s; reopening", liveness.grace)
+                stalled.set()
+                call.cancel()
+                return
+
     def _dispatch(self, message: Any, endpoint: str) -> None:
         with self._lock:
             if message.watch_id == _BROADCAST_ID:
@@ -369,6 +425,9 @@ class Watcher:
                 targets = [watch] if watch is not None else []
         for watch in targets:
             outcome = watch._cursor.on_response(message, endpoint=endpoint)
+            if watch._cursor.created and not watch._created.is_set():
+                watch._relogged = False
+                watch._created.set()
             if outcome.kind is OutcomeKind.DELIVER:
                 assert outcome.response is not None
                 watch._deliver(outcome.response)
@@ -385,12 +444,15 @@ class Watcher:
                     raise _Resume("permission denied; logging in again in case the token expired")
                 with self._lock:
                     self._watches.pop(watch.id, None)
+                    if not self._watches and self._call is not None:
+                        self._call.cancel()
                 watch._end(outcome.error)
             elif outcome.kind is OutcomeKind.RESUME:
                 assert outcome.error is not None
                 if isinstance(outcome.error, exc.EtcdAuthError):
                     self._transport.set_token(None)
-                raise _Resume(str(outcome.error))
+                    raise _Resume(str(outcome.error))
+                raise _Resume(str(outcome.error), member_at_fault=True)
 
     def _may_be_a_stale_token(self, watch: Watch, error: exc.EtcdException) -> bool:
         return (
@@ -408,9 +470,10 @@ class Watcher:
 
 
 class _Resume(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, member_at_fault: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.member_at_fault = member_at_fault
 
 
 class _StreamEnded(Exception):

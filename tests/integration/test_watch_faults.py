@@ -135,3 +135,19 @@ def test_a_watch_outlives_its_auth_token(etcd_server_factory):
         assert receive(second, 1)[0].value == b"2"
         first.cancel()
         second.cancel()
+
+
+def test_a_watch_on_a_frozen_member_moves_to_a_healthy_one(etcd_cluster):
+    # A SIGSTOPped member keeps its TCP connections open but answers nothing: only the
+    # connection's keep-alive can tell, and the watch must then resume elsewhere.
+    frozen = etcd_cluster.followers()[0]
+    others = [m.endpoint for m in etcd_cluster.members if m is not frozen]
+    with etcd.Client(endpoints=[frozen.endpoint, *others], timeout=10, connect_timeout=1) as c:
+        watch = c.watch_stream("/faults/frozen")
+        assert watch.wait_created(10)
+        frozen.pause()
+        with etcd.Client(endpoints=others, timeout=10) as writer:
+            revision = writer.put("/faults/frozen", "after the freeze").header.revision
+        (event,) = receive(watch, 1, timeout=60)
+        assert event.revision == revision
+        watch.cancel()

@@ -88,6 +88,7 @@ def test_a_broken_stream_drops_half_received_fragments():
 
 def test_progress_notifications_advance_the_resume_point():
     c = cursor(start_revision=3)
+    c.on_response(response(3, created=True))
     outcome = c.on_response(response(20))
     assert outcome.kind is OutcomeKind.DELIVER and outcome.response.progress
     assert outcome.response.events == [] and c.next_revision == 21
@@ -142,3 +143,26 @@ def test_watch_specs_are_checked_when_built():
     request = WatchCursor(spec).create_request(3).create_request
     assert list(request.filters) == [pb.WatchCreateRequest.NODELETE]
     assert request.progress_notify and request.range_end == b""
+
+
+def test_a_progress_notification_before_creation_is_not_trusted():
+    c = cursor(start_revision=5)
+    # The stream's progress answer reaches a watch still being created with a past start:
+    # its events from 5 on must still come.
+    assert c.on_response(response(20)).kind is OutcomeKind.PENDING
+    assert c.next_revision == 5
+    c.on_response(response(20, created=True))
+    assert c.on_response(response(20, put(b"/k/a", 6))).response.events[0].revision == 6
+
+
+def test_stream_liveness():
+    from etcd._watch import StreamLiveness
+
+    live = StreamLiveness(interval=10, grace=5, now=0)
+    assert live.check(9) is None
+    assert live.check(10) == "probe"
+    assert live.check(14) is None
+    live.heard(14)
+    assert live.check(20) is None
+    assert live.check(24) == "probe"
+    assert live.check(29) == "dead"
