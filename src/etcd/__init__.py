@@ -16,6 +16,7 @@ import logging as _logging
 
 from ._classic import EtcdResult, Member
 from ._client import Client
+from ._concurrency import Election, ElectionService, LeaderKey, Lock, LockService, Session
 from ._config import Endpoint
 from ._exceptions import (
     EtcdAlreadyExist,
@@ -30,6 +31,7 @@ from ._exceptions import (
     EtcdConnectionFailed,
     EtcdDirNotEmpty,
     EtcdDuplicateKey,
+    EtcdElectionNoLeader,
     EtcdEventIndexCleared,
     EtcdException,
     EtcdForkedClient,
@@ -41,10 +43,12 @@ from ._exceptions import (
     EtcdKeyNotFound,
     EtcdLeaderChanged,
     EtcdLeaderElectionInProgress,
+    EtcdLeaseExpired,
     EtcdLeaseNotFound,
     EtcdNoLeader,
     EtcdNoSpace,
     EtcdNotDir,
+    EtcdNotElectionLeader,
     EtcdNotFile,
     EtcdNotFound,
     EtcdNotLeader,
@@ -65,6 +69,7 @@ from ._exceptions import (
     EtcdWatchCancelled,
     EtcdWatchTimedOut,
 )
+from ._keepalive import Lease
 from ._kv import (
     ALL_KEYS,
     Compare,
@@ -83,6 +88,12 @@ from ._kv import (
     Value,
     Version,
     prefix_end,
+)
+from ._lease import (
+    LeaseGrantResponse,
+    LeaseKeepAliveResponse,
+    LeaseLeasesResponse,
+    LeaseTimeToLiveResponse,
 )
 from ._models import (
     CompactResponse,
@@ -108,6 +119,8 @@ __all__ = [
     "CreateRevision",
     "DeleteRangeOp",
     "DeleteRangeResponse",
+    "Election",
+    "ElectionService",
     "Endpoint",
     "EtcdAlreadyExist",
     "EtcdAuthError",
@@ -121,6 +134,7 @@ __all__ = [
     "EtcdConnectionFailed",
     "EtcdDirNotEmpty",
     "EtcdDuplicateKey",
+    "EtcdElectionNoLeader",
     "EtcdEventIndexCleared",
     "EtcdException",
     "EtcdForkedClient",
@@ -132,10 +146,12 @@ __all__ = [
     "EtcdKeyNotFound",
     "EtcdLeaderChanged",
     "EtcdLeaderElectionInProgress",
+    "EtcdLeaseExpired",
     "EtcdLeaseNotFound",
     "EtcdNoLeader",
     "EtcdNoSpace",
     "EtcdNotDir",
+    "EtcdNotElectionLeader",
     "EtcdNotFile",
     "EtcdNotFound",
     "EtcdNotLeader",
@@ -159,7 +175,15 @@ __all__ = [
     "Event",
     "EventType",
     "KeyValue",
+    "LeaderKey",
+    "Lease",
+    "LeaseGrantResponse",
+    "LeaseKeepAliveResponse",
+    "LeaseLeasesResponse",
+    "LeaseTimeToLiveResponse",
     "LeaseValue",
+    "Lock",
+    "LockService",
     "Member",
     "ModRevision",
     "Op",
@@ -169,6 +193,7 @@ __all__ = [
     "RangeResponse",
     "ResponseHeader",
     "RetryPolicy",
+    "Session",
     "SortOrder",
     "SortTarget",
     "Txn",

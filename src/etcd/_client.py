@@ -13,7 +13,9 @@ from . import _exceptions as exc
 from . import _validation as check
 from ._base import BaseClient
 from ._classic import EtcdResult, Member
+from ._concurrency import Election, ElectionService, Lock, LockService, Session
 from ._config import Endpoint
+from ._keepalive import KeepAliver, Lease
 from ._kv import (
     Compare,
     KeyArg,
@@ -25,14 +27,26 @@ from ._kv import (
     Txn,
     next_page,
 )
+from ._lease import (
+    LeaseGrantResponse,
+    LeaseKeepAliveResponse,
+    LeaseLeasesResponse,
+    LeaseTimeToLiveResponse,
+    decode_grant,
+    decode_keep_alive,
+    decode_leases,
+    decode_time_to_live,
+)
 from ._models import (
     CompactResponse,
     DeleteRangeResponse,
     KeyValue,
     PutResponse,
     RangeResponse,
+    ResponseHeader,
     TxnResponse,
     decode_compact,
+    decode_header,
 )
 from ._transport import Transport
 from ._watch import Event, EventType, WatchResponse, WatchSpec
@@ -88,10 +102,12 @@ class Client(BaseClient):
 
     _transport: Transport
     _watcher: Watcher
+    _keepaliver: KeepAliver
 
     def _start(self) -> None:
         self._transport = Transport(self._config, self._retry_policy)
         self._watcher = Watcher(self._transport)
+        self._keepaliver = KeepAliver(self._transport)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -101,6 +117,7 @@ class Client(BaseClient):
         Watches still being iterated raise :class:`etcd.EtcdClientClosed`.
         """
         self._watcher.close()
+        self._keepaliver.close()
         self._transport.close()
 
     def __enter__(self) -> Client:
@@ -780,3 +797,144 @@ class Client(BaseClient):
             "raftIndex": status.raftIndex,
             "raftTerm": status.raftTerm,
         }
+
+    # --- leases -------------------------------------------------------------------------
+
+    def lease_grant(
+        self, ttl: int, lease_id: int = 0, *, timeout: Timeout = check.UNSET
+    ) -> LeaseGrantResponse:
+        """Grant a lease of ``ttl`` seconds (``lease_id`` 0: the server picks the ID).
+
+        The server may round a short TTL up to its minimum. Nothing keeps this lease alive:
+        see :meth:`lease` for one that is refreshed in the background.
+        """
+        request = pb.LeaseGrantRequest(
+            TTL=check.lease_ttl(ttl), ID=check.integer(lease_id, "lease_id", minimum=0)
+        )
+        response = self._transport.unary(
+            methods.LEASE_GRANT, request, timeout=self._call_timeout(timeout), mutation=True
+        )
+        if response.error:
+            raise exc.EtcdServerError(
+                f"Lease.LeaseGrant failed: {response.error}", operation="Lease.LeaseGrant"
+            )
+        return decode_grant(response)
+
+    def lease_revoke(self, lease: LeaseArg, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
+        """Revoke a lease: every key attached to it is deleted."""
+        request = pb.LeaseRevokeRequest(ID=self._existing_lease(lease))
+        response = self._transport.unary(
+            methods.LEASE_REVOKE, request, timeout=self._call_timeout(timeout), mutation=True
+        )
+        return decode_header(response.header)
+
+    def lease_time_to_live(
+        self, lease: LeaseArg, *, keys: bool = False, timeout: Timeout = check.UNSET
+    ) -> LeaseTimeToLiveResponse:
+        """The remaining TTL of a lease (-1 once it is gone), and its keys if asked."""
+        request = pb.LeaseTimeToLiveRequest(
+            ID=self._existing_lease(lease), keys=check.boolean(keys, "keys")
+        )
+        response = self._transport.unary(
+            methods.LEASE_TIME_TO_LIVE, request, timeout=self._call_timeout(timeout), mutation=False
+        )
+        return decode_time_to_live(response)
+
+    def lease_leases(self, *, timeout: Timeout = check.UNSET) -> LeaseLeasesResponse:
+        """The IDs of every lease in the cluster."""
+        response = self._transport.unary(
+            methods.LEASE_LEASES,
+            pb.LeaseLeasesRequest(),
+            timeout=self._call_timeout(timeout),
+            mutation=False,
+        )
+        return decode_leases(response)
+
+    def lease_keep_alive_once(
+        self, lease: LeaseArg, *, timeout: Timeout = check.UNSET
+    ) -> LeaseKeepAliveResponse:
+        """Refresh a lease once. Raises :class:`etcd.EtcdLeaseNotFound` if it is gone."""
+        lease_id = self._existing_lease(lease)
+        request = pb.LeaseKeepAliveRequest(ID=lease_id)
+        response, endpoint = self._transport.first_response(
+            methods.LEASE_KEEP_ALIVE, request, timeout=self._call_timeout(timeout)
+        )
+        if response.TTL <= 0:
+            raise exc.EtcdLeaseNotFound(
+                f"lease {lease_id:x} not found (expired or revoked)",
+                operation="Lease.LeaseKeepAlive",
+                endpoint=str(endpoint),
+            )
+        return decode_keep_alive(response)
+
+    def lease(
+        self,
+        ttl: int,
+        *,
+        lease_id: int = 0,
+        keep_alive: bool = True,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+        timeout: Timeout = check.UNSET,
+    ) -> Lease:
+        """Grant a lease and keep it alive in the background until it is revoked.
+
+        ::
+
+            with client.lease(ttl=10) as lease:
+                client.put("/service/me", "up", lease=lease)
+                ...                       # the key lives as long as the block
+
+        All leases of a client share one keep-alive stream, refreshed a third of the TTL
+        after each refresh and moved to another member when one fails. If the lease is
+        lost anyway (revoked elsewhere, or unreachable for a whole TTL), ``on_lost`` is
+        called, :meth:`etcd.Lease.wait_lost` returns, and using the lease raises
+        :class:`etcd.EtcdLeaseExpired`.
+        """
+        granted = self.lease_grant(ttl, lease_id, timeout=timeout)
+        lease = Lease(self, granted.id, granted.ttl, on_lost=on_lost)
+        if check.boolean(keep_alive, "keep_alive"):
+            lease.keep_alive()
+        return lease
+
+    def _existing_lease(self, lease: object) -> int:
+        lease_id = check.lease_id(lease)
+        if not lease_id:
+            raise exc.EtcdValueError("a lease ID must not be 0")
+        return lease_id
+
+    # --- sessions, locks, elections ------------------------------------------------------
+
+    def session(
+        self,
+        ttl: int = 60,
+        *,
+        lease: Lease | None = None,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+    ) -> Session:
+        """A session (a lease kept alive) for locks and elections, as Go's
+        ``concurrency.NewSession``; the default TTL is Go's 60 seconds."""
+        if lease is None:
+            lease = self.lease(ttl, on_lost=on_lost)
+        return Session(self, lease)
+
+    def lock(self, name: KeyArg, *, ttl: int = 60, session: Session | None = None) -> Lock:
+        """A lock named ``name``, interoperable with Go's Mutex and ``etcdctl lock``.
+
+        Without ``session``, the lock takes a session of ``ttl`` seconds when acquired and
+        ends it when released.
+        """
+        return Lock(self, name, ttl, session)
+
+    def election(self, name: KeyArg, *, ttl: int = 60, session: Session | None = None) -> Election:
+        """An election named ``name``, interoperable with Go and ``etcdctl elect``."""
+        return Election(self, name, ttl, session)
+
+    @property
+    def lock_service(self) -> LockService:
+        """The server-side lock service (``v3lockpb.Lock``)."""
+        return LockService(self)
+
+    @property
+    def election_service(self) -> ElectionService:
+        """The server-side election service (``v3electionpb.Election``)."""
+        return ElectionService(self)

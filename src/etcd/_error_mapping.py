@@ -37,6 +37,9 @@ _BY_MESSAGE: dict[str, type[exc.EtcdException]] = {
     "request timed out, waiting for the applied index took too long": exc.EtcdRequestTimedOut,
     "server stopped": exc.EtcdUnavailable,
     "unhealthy cluster": exc.EtcdUnavailable,
+    # Go's context errors, sent as the status text when the server gave up waiting.
+    "context deadline exceeded": exc.EtcdTimeout,
+    "context canceled": exc.EtcdCancelled,
 }
 
 _BY_CODE: dict[str, type[exc.EtcdException]] = {
@@ -76,6 +79,7 @@ _AMBIGUOUS_SERVER_MESSAGES = frozenset(
         "request timed out, possibly due to previous leader failure",
         "request timed out, possibly due to connection lost",
         "request timed out, waiting for the applied index took too long",
+        "context deadline exceeded",
     }
 )
 

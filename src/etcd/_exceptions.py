@@ -22,6 +22,7 @@ __all__ = [
     "EtcdConnectionFailed",
     "EtcdDirNotEmpty",
     "EtcdDuplicateKey",
+    "EtcdElectionNoLeader",
     "EtcdEventIndexCleared",
     "EtcdException",
     "EtcdForkedClient",
@@ -33,10 +34,12 @@ __all__ = [
     "EtcdKeyNotFound",
     "EtcdLeaderChanged",
     "EtcdLeaderElectionInProgress",
+    "EtcdLeaseExpired",
     "EtcdLeaseNotFound",
     "EtcdNoLeader",
     "EtcdNoSpace",
     "EtcdNotDir",
+    "EtcdNotElectionLeader",
     "EtcdNotFile",
     "EtcdNotFound",
     "EtcdNotLeader",
@@ -227,6 +230,18 @@ class EtcdLeaseNotFound(EtcdNotFound):
     """The lease does not exist, or has expired."""
 
 
+class EtcdLeaseExpired(EtcdLeaseNotFound):
+    """A lease this client kept alive is gone: it expired, or someone revoked it.
+
+    Raised when the lost lease is used next; its owner can also learn it from
+    :meth:`etcd.Lease.wait_lost` or an ``on_lost`` callback.
+    """
+
+
+class EtcdElectionNoLeader(EtcdNotFound):
+    """The election has no leader right now."""
+
+
 class EtcdNoSpace(EtcdException):
     """The server's storage quota is full (``mvcc: database space exceeded``).
 
@@ -249,6 +264,10 @@ class EtcdPreconditionFailed(EtcdException):
 
 class EtcdNotLeader(EtcdPreconditionFailed):
     """The request needs the leader and reached a follower."""
+
+
+class EtcdNotElectionLeader(EtcdPreconditionFailed):
+    """This campaigner is not (or no longer) the election's leader."""
 
 
 class EtcdServerError(EtcdException):

@@ -286,6 +286,42 @@ class Transport:
         call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
         return call, target
 
+    def first_response(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> tuple[Any, Endpoint]:
+        """Open a stream with one request and return its first answer (then close it).
+
+        For streaming RPCs used as single calls, such as one lease refresh; retried on
+        another member when the request could not be sent.
+        """
+        deadline = self.deadline(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            target = self.current_endpoint
+            remaining = self._remaining(deadline, method, target, timeout, False, attempt)
+            call = None
+            try:
+                call, target = self.open_stream(method, iter([request]), timeout=remaining)
+                for response in call:
+                    return response, target
+                raise exc.EtcdUnavailable(
+                    f"{operation_name(method)} on {target} ended without an answer",
+                    operation=operation_name(method),
+                    endpoint=str(target),
+                )
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(error, method, target)
+                self.note_failure(target, code, details, pinned=False)
+                if not self.retry_policy.should_retry(
+                    code, details, mutation=False, attempt=attempt
+                ) or not self.back_off(attempt, deadline):
+                    raise mapped from error
+            finally:
+                if call is not None:
+                    call.cancel()
+
     def map_error(
         self,
         error: grpc.RpcError | NotConnected,

@@ -94,7 +94,13 @@ def lease_ttl(value: object, what: str = "ttl") -> int:
 
 
 def lease_id(value: object, what: str = "lease") -> int:
-    """A lease ID (``int`` or an object with an ``id``); 0 means "no lease"."""
+    """A lease ID (``int`` or an object with an ``id``); 0 means "no lease".
+
+    A lease object that knows it is lost raises here, before anything is sent.
+    """
+    raise_if_lost = getattr(value, "_raise_if_lost", None)
+    if callable(raise_if_lost):
+        raise_if_lost()
     if not isinstance(value, int) or isinstance(value, bool):
         inner = getattr(value, "id", None)
         if isinstance(inner, int) and not isinstance(inner, bool):

@@ -143,3 +143,18 @@ def test_os_error_subclasses_keep_the_message():
     error = etcd.EtcdTimeout("KV.Range on e timed out", operation="KV.Range")
     assert str(error) == "KV.Range on e timed out"
     assert error.args == ("KV.Range on e timed out",)
+
+
+def test_gos_context_errors_from_the_server():
+    from etcd._error_mapping import map_rpc_error
+
+    error = map_rpc_error(
+        "UNKNOWN", "context deadline exceeded", operation="KV.Put", endpoint="m", mutation=True
+    )
+    assert isinstance(error, etcd.EtcdTimeout) and error.outcome_unknown
+    assert isinstance(
+        map_rpc_error(
+            "UNKNOWN", "context canceled", operation="KV.Range", endpoint="m", mutation=False
+        ),
+        etcd.EtcdCancelled,
+    )

@@ -1,0 +1,339 @@
+"""The synchronous keep-alive shell: one LeaseKeepAlive stream per client, for every lease.
+
+One background thread owns the stream and reads its answers; the stream's request side
+is a generator that sleeps until some lease is due (per :class:`~etcd._lease.KeepAliveSchedule`)
+and then yields its refresh. When the stream breaks it is reopened on the next member and
+every lease is refreshed at once. A lease whose refresh has not been confirmed for a whole
+TTL, or that the server says is gone, is reported lost to its owner: never silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from . import _exceptions as exc
+from ._lease import (
+    KeepAliveSchedule,
+    LeaseKeepAliveResponse,
+    LeaseTimeToLiveResponse,
+)
+from ._transport import NotConnected, Transport, status_of
+from ._wire import messages as pb
+from ._wire import methods
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+log = logging.getLogger(__name__)
+
+# How often the request generator wakes up at the latest, to notice closing and expiry.
+_TICK = 1.0
+
+
+class Lease:
+    """A lease owned by this client, optionally kept alive in the background.
+
+    Pass it wherever a lease is expected (``client.put(key, value, lease=lease)``). Once
+    it is lost (expired, or revoked elsewhere), using it raises
+    :class:`etcd.EtcdLeaseExpired`; :meth:`wait_lost` and the ``on_lost`` callback tell
+    the owner as soon as the keep-alive notices. As a context manager it is revoked at the
+    end of the block.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        lease_id: int,
+        ttl: int,
+        *,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+    ) -> None:
+        self.id = lease_id
+        self.ttl = ttl
+        self._client = client
+        self._on_lost = on_lost
+        self._lost = threading.Event()
+        self._error: exc.EtcdLeaseExpired | None = None
+        self._revoked = False
+        self._kept_alive = False
+
+    # --- state --------------------------------------------------------------------------------
+
+    @property
+    def lost(self) -> bool:
+        """Whether the lease is known to be gone."""
+        return self._lost.is_set()
+
+    @property
+    def kept_alive(self) -> bool:
+        """Whether the background keep-alive refreshes this lease."""
+        return self._kept_alive
+
+    def wait_lost(self, timeout: float | None = None) -> bool:
+        """Block until the lease is lost (``True``) or ``timeout`` passes (``False``)."""
+        return self._lost.wait(timeout)
+
+    def check(self) -> None:
+        """Raise :class:`etcd.EtcdLeaseExpired` if the lease is known to be lost."""
+        if self._error is not None:
+            raise self._error
+
+    def _raise_if_lost(self) -> None:
+        self.check()
+
+    # --- calls --------------------------------------------------------------------------------
+
+    def time_to_live(self, *, keys: bool = False) -> LeaseTimeToLiveResponse:
+        """The remaining TTL (and, with ``keys=True``, the keys attached)."""
+        return self._client.lease_time_to_live(self.id, keys=keys)
+
+    def keep_alive_once(self) -> LeaseKeepAliveResponse:
+        """Refresh the lease now, once."""
+        self.check()
+        return self._client.lease_keep_alive_once(self.id)
+
+    def keep_alive(self) -> None:
+        """Refresh the lease in the background from now on (until revoked or lost)."""
+        self.check()
+        if not self._kept_alive:
+            self._kept_alive = True
+            self._client._keepaliver.add(self)
+
+    def stop_keep_alive(self) -> None:
+        """Stop refreshing the lease; it expires after its TTL unless refreshed otherwise."""
+        if self._kept_alive:
+            self._kept_alive = False
+            self._client._keepaliver.remove(self)
+
+    def revoke(self) -> None:
+        """Revoke the lease now: every key attached to it is deleted. Safe to call twice."""
+        self.stop_keep_alive()
+        if self._revoked:
+            return
+        self._revoked = True
+        with contextlib.suppress(exc.EtcdLeaseNotFound):
+            self._client.lease_revoke(self.id)
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.lost:
+            self.stop_keep_alive()
+        else:
+            self.revoke()
+
+    def __repr__(self) -> str:
+        state = "lost" if self.lost else "kept alive" if self._kept_alive else "granted"
+        return f"<Lease id={self.id:x} ttl={self.ttl} {state}>"
+
+    # --- called by the keep-alive thread --------------------------------------------------------
+
+    def _mark_lost(self, reason: str) -> None:
+        if self._lost.is_set():
+            return
+        self._kept_alive = False
+        self._error = exc.EtcdLeaseExpired(f"lease {self.id:x} is lost: {reason}")
+        self._lost.set()
+        log.warning("lease %x lost: %s", self.id, reason)
+        if self._on_lost is not None:
+            callback, error = self._on_lost, self._error
+            # On a thread of its own: a slow or failing callback must not stall keep-alives.
+            threading.Thread(
+                target=_call_safely, args=(callback, error), name="etcd-lease-lost", daemon=True
+            ).start()
+
+
+def _call_safely(callback: Callable[[exc.EtcdLeaseExpired], object], error: Any) -> None:
+    try:
+        callback(error)
+    except Exception:
+        log.exception("on_lost callback %r raised", callback)
+
+
+class KeepAliver:
+    """Owns the client's LeaseKeepAlive stream and the thread that serves it."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self._condition = threading.Condition()
+        self._leases: dict[int, tuple[Lease, KeepAliveSchedule]] = {}
+        self._thread: threading.Thread | None = None
+        self._call: Any = None
+        self._generation = 0
+        self._closed = False
+        self._stalled = False
+
+    def add(self, lease: Lease) -> None:
+        with self._condition:
+            if self._closed:
+                raise exc.EtcdClientClosed("the client is closed")
+            schedule = KeepAliveSchedule(lease.id, lease.ttl, time.monotonic())
+            # A lease granted moments ago is fresh; still, refresh it soon rather than late.
+            self._leases[lease.id] = (lease, schedule)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="etcd-lease-keepalive", daemon=True
+                )
+                self._thread.start()
+            self._condition.notify_all()
+
+    def remove(self, lease: Lease) -> None:
+        with self._condition:
+            self._leases.pop(lease.id, None)
+            if not self._leases and self._call is not None:
+                self._call.cancel()
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._leases.clear()
+            call, thread = self._call, self._thread
+            self._condition.notify_all()
+        if call is not None:
+            call.cancel()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    # --- the stream thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException:  # pragma: no cover - a bug must still be heard
+            log.exception("the lease keep-alive thread failed")
+            with self._condition:
+                leases = [lease for lease, _ in self._leases.values()]
+                self._leases.clear()
+            for lease in leases:
+                lease._mark_lost("the keep-alive thread failed")
+        finally:
+            with self._condition:
+                self._thread = None
+                self._call = None
+                restart = bool(self._leases) and not self._closed
+                if restart:
+                    self._thread = threading.Thread(
+                        target=self._run, name="etcd-lease-keepalive", daemon=True
+                    )
+                    self._thread.start()
+
+    def _serve(self) -> None:
+        transport = self._transport
+        failures = 0
+        while True:
+            with self._condition:
+                if self._closed or not self._leases:
+                    return
+                self._generation += 1
+                generation = self._generation
+                self._stalled = False
+                now = time.monotonic()
+                for _, schedule in self._leases.values():
+                    schedule.resend_now(now)
+            endpoint = transport.current_endpoint
+            call = None
+            try:
+                call, endpoint = transport.open_stream(
+                    methods.LEASE_KEEP_ALIVE, self._requests(generation), timeout=None
+                )
+                with self._condition:
+                    self._call = call
+                    if self._closed or not self._leases:
+                        call.cancel()
+                for message in call:
+                    failures = 0
+                    self._on_response(message)
+                failures += 1
+                log.info("keep-alive stream on %s ended by the server; reopening", endpoint)
+            except (grpc.RpcError, NotConnected) as error:
+                with self._condition:
+                    if self._closed or not self._leases:
+                        return
+                failures += 1
+                stalled = NotConnected("the member stopped answering keep-alives")
+                code, details = status_of(stalled if self._stalled else error)
+                transport.note_failure(endpoint, code, details, pinned=False)
+                level = logging.INFO if failures <= 3 else logging.WARNING
+                log.log(level, "keep-alive stream on %s failed (%s); reopening", endpoint, code)
+            except exc.EtcdException as error:
+                if isinstance(error, (exc.EtcdClientClosed, exc.EtcdForkedClient)):
+                    return
+                failures += 1
+                log.info("could not open the keep-alive stream: %s", error)
+            finally:
+                with self._condition:
+                    self._generation += 1
+                    self._call = None
+                    self._condition.notify_all()
+                if call is not None:
+                    call.cancel()
+            self._expire_overdue()
+            with self._condition:
+                self._condition.wait(transport.retry_policy.delay(failures))
+
+    def _requests(self, generation: int) -> Iterator[Any]:
+        """The request side of the stream: each lease's refresh, when it is due."""
+        while True:
+            with self._condition:
+                if self._closed or generation != self._generation:
+                    return
+                now = time.monotonic()
+                due = []
+                wake = now + _TICK
+                grace = self._transport.config.keepalive_timeout
+                if any(s.unanswered(now, grace) for _, s in self._leases.values()):
+                    # The member stopped answering: cut the stream, reopen it elsewhere.
+                    self._stalled = True
+                    if self._call is not None:
+                        self._call.cancel()
+                    return
+                for lease, schedule in list(self._leases.values()):
+                    if schedule.expired(now):
+                        self._leases.pop(lease.id, None)
+                        lease._mark_lost(f"no refresh confirmed for {schedule.ttl} s")
+                    elif schedule.due(now):
+                        schedule.sent(now)
+                        due.append(lease.id)
+                    else:
+                        wake = min(wake, schedule.wake_at())
+                if not due:
+                    self._condition.wait(max(0.0, wake - now))
+                    continue
+            for lease_id in due:
+                yield pb.LeaseKeepAliveRequest(ID=lease_id)
+
+    def _on_response(self, message: Any) -> None:
+        with self._condition:
+            entry = self._leases.get(message.ID)
+            if entry is None:
+                return
+            lease, schedule = entry
+            if schedule.confirmed(message.TTL, time.monotonic()):
+                self._condition.notify_all()
+                return
+            self._leases.pop(message.ID, None)
+        lease._mark_lost("the server says it no longer exists (expired or revoked)")
+
+    def _expire_overdue(self) -> None:
+        now = time.monotonic()
+        with self._condition:
+            overdue = [lease for lease, schedule in self._leases.values() if schedule.expired(now)]
+            for lease in overdue:
+                self._leases.pop(lease.id, None)
+        for lease in overdue:
+            lease._mark_lost("no refresh confirmed within its TTL while reconnecting")

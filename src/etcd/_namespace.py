@@ -1,0 +1,516 @@
+"""A view of the key space under one prefix: the semantics of Go's ``namespace`` package.
+
+:class:`Namespace` prefixes every key it sends and strips the prefix from every key it
+returns, so code written against a client runs unchanged inside a namespace. Ranges that
+would reach past the namespace (``etcd.ALL_KEYS``, ``from_key``, a ``range_end`` of
+``\\0``) stop at its end instead: nothing outside is ever seen or touched.
+
+The rewriting (:func:`prefix_op`, :func:`prefix_compare`, the ``strip_*`` functions) is
+pure; :class:`Namespace` and :class:`NamespacedWatch` only wire it to a client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Protocol, TypeVar, overload
+
+from . import _exceptions as exc
+from . import _validation as check
+from ._kv import (
+    Compare,
+    DeleteRangeOp,
+    KeyArg,
+    KeyRange,
+    LeaseArg,
+    Op,
+    PutOp,
+    RangeOp,
+    SortOrder,
+    SortTarget,
+    Txn,
+    prefix_end,
+)
+from ._models import (
+    CompactResponse,
+    DeleteRangeResponse,
+    KeyValue,
+    OpResponse,
+    PutResponse,
+    RangeResponse,
+    TxnResponse,
+)
+from ._watch import Event, WatchResponse, WatchSpec
+from ._watcher import Watch
+
+__all__ = [
+    "Namespace",
+    "NamespaceClient",
+    "NamespacedWatch",
+    "prefix_compare",
+    "prefix_op",
+    "prefix_range",
+    "strip_event",
+    "strip_key",
+    "strip_kv",
+    "strip_response",
+    "strip_watch_response",
+]
+
+Timeout = float | None | check._Unset
+
+# --- pure rewriting: requests ------------------------------------------------------------------
+
+
+def prefix_range(prefix: bytes, key: bytes, range_end: bytes = b"") -> tuple[bytes, bytes]:
+    """``[key, range_end)`` of a namespace, as keys of the whole store.
+
+    A single key (``range_end`` empty) is prefixed; so is an explicit ``range_end``. A
+    ``range_end`` of ``\\0`` ("to the end of the key space") becomes the end of the
+    namespace, and ``etcd.ALL_KEYS`` (``key`` and ``range_end`` both ``\\0``) every key of
+    the namespace.
+    """
+    if range_end == b"\0":
+        # Relative keys are never empty: the one key equal to the prefix stays out of view.
+        start = prefix + b"\0" if key == b"\0" else prefix + key
+        return start, prefix_end(prefix)
+    return prefix + key, (prefix + range_end if range_end else b"")
+
+
+def prefix_compare(prefix: bytes, compare: Compare) -> Compare:
+    """``compare`` on the namespace's keys (its key and range rewritten)."""
+    key, range_end = prefix_range(prefix, compare.key, compare.range_end)
+    return replace(compare, key=key, range_end=range_end)
+
+
+_AnyOp = TypeVar("_AnyOp", RangeOp, PutOp, DeleteRangeOp, Txn)
+
+
+@overload
+def prefix_op(prefix: bytes, op: _AnyOp) -> _AnyOp: ...
+@overload
+def prefix_op(prefix: bytes, op: Op) -> Op: ...
+def prefix_op(prefix: bytes, op: Op) -> Op:
+    """``op`` on the namespace's keys; a transaction is rewritten all the way down."""
+    if isinstance(op, (RangeOp, DeleteRangeOp)):
+        key, range_end = prefix_range(prefix, op.key, op.range_end)
+        return replace(op, key=key, range_end=range_end)
+    if isinstance(op, PutOp):
+        return replace(op, key=prefix + op.key)
+    if isinstance(op, Txn):
+        return Txn(
+            compare=tuple(prefix_compare(prefix, item) for item in op.compare),
+            success=tuple(prefix_op(prefix, item) for item in op.success),
+            failure=tuple(prefix_op(prefix, item) for item in op.failure),
+            _stage=3,
+        )
+    raise exc.EtcdTypeError(f"{type(op).__name__} cannot run in a namespace")
+
+
+# --- pure rewriting: results -------------------------------------------------------------------
+
+
+def strip_key(prefix: bytes, key: bytes) -> bytes:
+    """``key`` relative to the namespace (a key outside it is left whole)."""
+    return key[len(prefix) :] if key.startswith(prefix) else key
+
+
+def strip_kv(prefix: bytes, kv: KeyValue) -> KeyValue:
+    return replace(kv, key=strip_key(prefix, kv.key))
+
+
+def _strip_optional(prefix: bytes, kv: KeyValue | None) -> KeyValue | None:
+    return None if kv is None else strip_kv(prefix, kv)
+
+
+_AnyResponse = TypeVar(
+    "_AnyResponse", RangeResponse, PutResponse, DeleteRangeResponse, TxnResponse
+)
+
+
+@overload
+def strip_response(prefix: bytes, response: _AnyResponse) -> _AnyResponse: ...
+@overload
+def strip_response(prefix: bytes, response: OpResponse) -> OpResponse: ...
+def strip_response(prefix: bytes, response: OpResponse) -> OpResponse:
+    """A result with the prefix taken off every key it holds (a new object)."""
+    if isinstance(response, RangeResponse):
+        return replace(response, kvs=[strip_kv(prefix, kv) for kv in response.kvs])
+    if isinstance(response, PutResponse):
+        return replace(response, prev_kv=_strip_optional(prefix, response.prev_kv))
+    if isinstance(response, DeleteRangeResponse):
+        return replace(response, prev_kvs=[strip_kv(prefix, kv) for kv in response.prev_kvs])
+    if isinstance(response, TxnResponse):
+        return replace(
+            response, responses=[strip_response(prefix, item) for item in response.responses]
+        )
+    raise exc.EtcdTypeError(f"cannot strip a namespace from {type(response).__name__}")
+
+
+def strip_event(prefix: bytes, event: Event) -> Event:
+    return Event(event.type, strip_kv(prefix, event.kv), _strip_optional(prefix, event.prev_kv))
+
+
+def strip_watch_response(prefix: bytes, response: WatchResponse) -> WatchResponse:
+    return WatchResponse(
+        response.header,
+        [strip_event(prefix, event) for event in response.events],
+        response.progress,
+    )
+
+
+# --- the shell ---------------------------------------------------------------------------------
+
+
+class NamespaceClient(Protocol):
+    """What a :class:`Namespace` needs of the client it wraps (:class:`etcd.Client` has it)."""
+
+    def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
+
+    def range_iter(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = ...,
+        *,
+        page_size: int = ...,
+        revision: int = ...,
+        serializable: bool = ...,
+        keys_only: bool = ...,
+        timeout: Timeout = ...,
+    ) -> Iterator[KeyValue]: ...
+
+    def compact(
+        self, revision: int, *, physical: bool = ..., timeout: Timeout = ...
+    ) -> CompactResponse: ...
+
+    def watch_stream(
+        self,
+        key: KeyArg,
+        range_end: KeyArg | None = ...,
+        *,
+        start_revision: int | None = ...,
+        prev_kv: bool = ...,
+        no_put: bool = ...,
+        no_delete: bool = ...,
+        progress_notify: bool = ...,
+        fragment: bool = ...,
+        callback: Callable[[WatchResponse], object] | None = ...,
+        on_error: Callable[[exc.EtcdException], object] | None = ...,
+    ) -> Watch: ...
+
+
+class NamespacedWatch:
+    """A :class:`etcd.Watch` seen through a :class:`Namespace`: the same interface, with
+    the namespace's prefix taken off every event's key."""
+
+    def __init__(self, watch: Watch, prefix: bytes) -> None:
+        self.watch = watch
+        """The underlying watch (its keys are the store's, prefix included)."""
+        self.prefix = prefix
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        return strip_event(self.prefix, next(self.watch))
+
+    def responses(self, *, progress: bool = False) -> Iterator[WatchResponse]:
+        """Each server response in turn; see :meth:`etcd.Watch.responses`."""
+        for response in self.watch.responses(progress=progress):
+            yield strip_watch_response(self.prefix, response)
+
+    def next_response(self, timeout: float | None = None) -> WatchResponse:
+        """The next response; see :meth:`etcd.Watch.next_response`."""
+        return strip_watch_response(self.prefix, self.watch.next_response(timeout))
+
+    @property
+    def next_revision(self) -> int:
+        """The revision this watch resumes from."""
+        return self.watch.next_revision
+
+    def wait_created(self, timeout: float | None = None) -> bool:
+        """Wait until the server confirmed the watch; ``False`` on timeout."""
+        return self.watch.wait_created(timeout)
+
+    def cancel(self) -> None:
+        """Stop the watch."""
+        self.watch.cancel()
+
+    def __enter__(self) -> NamespacedWatch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+    def __repr__(self) -> str:
+        return f"<NamespacedWatch prefix={self.prefix!r} {self.watch!r}>"
+
+
+class Namespace:
+    """The keys under ``prefix``, as if they were the whole store.
+
+    ::
+
+        app = etcd.Namespace(client, "/apps/billing/")
+        app.put("config", "v1")                # writes /apps/billing/config
+        app.range(etcd.ALL_KEYS).kvs[0].key    # b"config"
+
+    Every key given is relative to the prefix, and every key returned (in ranges, previous
+    values, transaction results and watch events) has the prefix taken off. Ranges stop
+    at the end of the namespace. Leases are not namespaced: use the client's.
+    """
+
+    def __init__(self, client: NamespaceClient, prefix: str | bytes) -> None:
+        self._client = client
+        self._prefix = check.key_bytes(prefix, "namespace prefix")
+
+    @property
+    def prefix(self) -> bytes:
+        """The prefix of every key of this namespace, in the store."""
+        return self._prefix
+
+    @property
+    def client(self) -> NamespaceClient:
+        """The client this namespace sends through."""
+        return self._client
+
+    def __repr__(self) -> str:
+        return f"<Namespace {self._prefix!r} of {self._client!r}>"
+
+    def namespace(self, prefix: str | bytes) -> Namespace:
+        """The namespace under ``prefix`` inside this one."""
+        return Namespace(self._client, self._prefix + check.key_bytes(prefix, "namespace prefix"))
+
+    # --- KV -----------------------------------------------------------------------------
+
+    def do(self, op: Op, *, timeout: Timeout = check.UNSET) -> Any:
+        """Run one operation (keys relative to the namespace) and return its result."""
+        if not isinstance(op, Op):
+            raise exc.EtcdTypeError(
+                f"expected an operation built with etcd.Op, not {type(op).__name__}"
+            )
+        return strip_response(self._prefix, self._client.do(prefix_op(self._prefix, op), timeout=timeout))
+
+    def range(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        limit: int = 0,
+        revision: int = 0,
+        sort_order: SortOrder | str = SortOrder.NONE,
+        sort_target: SortTarget | str = SortTarget.KEY,
+        serializable: bool = False,
+        keys_only: bool = False,
+        count_only: bool = False,
+        min_mod_revision: int = 0,
+        max_mod_revision: int = 0,
+        min_create_revision: int = 0,
+        max_create_revision: int = 0,
+        timeout: Timeout = check.UNSET,
+    ) -> RangeResponse:
+        """Read keys of the namespace; see :meth:`etcd.Client.range`."""
+        op = Op.range(
+            key,
+            range_end,
+            prefix=prefix,
+            from_key=from_key,
+            limit=limit,
+            revision=revision,
+            sort_order=sort_order,
+            sort_target=sort_target,
+            serializable=serializable,
+            keys_only=keys_only,
+            count_only=count_only,
+            min_mod_revision=min_mod_revision,
+            max_mod_revision=max_mod_revision,
+            min_create_revision=min_create_revision,
+            max_create_revision=max_create_revision,
+        )
+        result: RangeResponse = self.do(op, timeout=timeout)
+        return result
+
+    def range_iter(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        page_size: int = 1000,
+        revision: int = 0,
+        serializable: bool = False,
+        keys_only: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> Iterator[KeyValue]:
+        """Walk keys of the namespace page by page; see :meth:`etcd.Client.range_iter`."""
+        where = KeyRange.resolve(key, range_end, prefix=prefix, from_key=from_key)
+        start, end = prefix_range(self._prefix, where.key, where.range_end)
+        for kv in self._client.range_iter(
+            start,
+            end or None,
+            page_size=page_size,
+            revision=revision,
+            serializable=serializable,
+            keys_only=keys_only,
+            timeout=timeout,
+        ):
+            yield strip_kv(self._prefix, kv)
+
+    def put(
+        self,
+        key: str | bytes,
+        value: str | bytes | None = None,
+        *,
+        lease: LeaseArg = 0,
+        prev_kv: bool = False,
+        ignore_value: bool = False,
+        ignore_lease: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> PutResponse:
+        """Write a key of the namespace; see :meth:`etcd.Client.put`."""
+        op = Op.put(
+            key,
+            value,
+            lease=lease,
+            prev_kv=prev_kv,
+            ignore_value=ignore_value,
+            ignore_lease=ignore_lease,
+        )
+        result: PutResponse = self.do(op, timeout=timeout)
+        return result
+
+    def delete_range(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        prev_kv: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> DeleteRangeResponse:
+        """Delete keys of the namespace; see :meth:`etcd.Client.delete_range`."""
+        op = Op.delete_range(key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv)
+        result: DeleteRangeResponse = self.do(op, timeout=timeout)
+        return result
+
+    def txn(
+        self,
+        compare: Txn | Iterable[Compare] = (),
+        success: Iterable[Op] = (),
+        failure: Iterable[Op] = (),
+        *,
+        timeout: Timeout = check.UNSET,
+    ) -> TxnResponse:
+        """Run a transaction on keys of the namespace; see :meth:`etcd.Client.txn`."""
+        if isinstance(compare, Txn):
+            if success or failure:
+                raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
+            txn = compare
+        else:
+            txn = Op.txn(compare, success, failure)
+        result: TxnResponse = self.do(txn, timeout=timeout)
+        return result
+
+    def transaction(self) -> Txn:
+        """A transaction builder bound to this namespace: ``.If().Then().Else().commit()``."""
+        return Txn(_executor=self)
+
+    def compact(
+        self, revision: int, *, physical: bool = False, timeout: Timeout = check.UNSET
+    ) -> CompactResponse:
+        """Compact the whole store's history (revisions are not namespaced)."""
+        return self._client.compact(revision, physical=physical, timeout=timeout)
+
+    # --- watches ------------------------------------------------------------------------
+
+    def watch_stream(
+        self,
+        key: KeyArg,
+        range_end: KeyArg | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        start_revision: int | None = None,
+        prev_kv: bool = False,
+        no_put: bool = False,
+        no_delete: bool = False,
+        progress_notify: bool = False,
+        fragment: bool = False,
+        callback: Callable[[WatchResponse], object] | None = None,
+        on_error: Callable[[exc.EtcdException], object] | None = None,
+    ) -> NamespacedWatch:
+        """Watch keys of the namespace; see :meth:`etcd.Client.watch_stream`.
+
+        Events (and the responses given to ``callback``) carry keys relative to the
+        namespace.
+        """
+        spec = WatchSpec.build(
+            key,
+            range_end,
+            prefix=prefix,
+            from_key=from_key,
+            start_revision=start_revision,
+            prev_kv=prev_kv,
+            no_put=no_put,
+            no_delete=no_delete,
+            progress_notify=progress_notify,
+            fragment=fragment,
+        )
+        start, end = prefix_range(self._prefix, spec.key, spec.range_end)
+        stripped: Callable[[WatchResponse], object] | None = None
+        if callback is not None:
+            user_callback = callback
+            namespace_prefix = self._prefix
+
+            def stripped(response: WatchResponse) -> object:
+                return user_callback(strip_watch_response(namespace_prefix, response))
+
+        watch = self._client.watch_stream(
+            start,
+            end or None,
+            start_revision=spec.start_revision or None,
+            prev_kv=spec.prev_kv,
+            no_put=spec.no_put,
+            no_delete=spec.no_delete,
+            progress_notify=spec.progress_notify,
+            fragment=spec.fragment,
+            callback=stripped,
+            on_error=on_error,
+        )
+        return NamespacedWatch(watch, self._prefix)
+
+    def watch_prefix(self, prefix: KeyArg, **options: Any) -> NamespacedWatch:
+        """:meth:`watch_stream` of every key of the namespace starting with ``prefix``."""
+        return self.watch_stream(prefix, prefix=True, **options)
+
+    def watch_once(
+        self,
+        key: KeyArg,
+        range_end: KeyArg | None = None,
+        *,
+        timeout: float | None = None,
+        **options: Any,
+    ) -> Event:
+        """Wait for the next change of keys of the namespace; see
+        :meth:`etcd.Client.watch_once`."""
+        timeout = check.timeout(timeout, "timeout")
+        if "callback" in options or "on_error" in options:
+            raise exc.EtcdTypeError("watch_once returns the event: it takes no callback")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.watch_stream(key, range_end, **options) as watch:
+            while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                response = watch.next_response(remaining)
+                if response.events:
+                    return response.events[0]
