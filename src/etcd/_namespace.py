@@ -125,17 +125,16 @@ def _strip_optional(prefix: bytes, kv: KeyValue | None) -> KeyValue | None:
     return None if kv is None else strip_kv(prefix, kv)
 
 
-_AnyResponse = TypeVar(
-    "_AnyResponse", RangeResponse, PutResponse, DeleteRangeResponse, TxnResponse
-)
+_AnyResponse = TypeVar("_AnyResponse", RangeResponse, PutResponse, DeleteRangeResponse, TxnResponse)
 
 
-@overload
-def strip_response(prefix: bytes, response: _AnyResponse) -> _AnyResponse: ...
-@overload
-def strip_response(prefix: bytes, response: OpResponse) -> OpResponse: ...
-def strip_response(prefix: bytes, response: OpResponse) -> OpResponse:
+def strip_response(prefix: bytes, response: _AnyResponse) -> _AnyResponse:
     """A result with the prefix taken off every key it holds (a new object)."""
+    result: _AnyResponse = _strip_any(prefix, response)
+    return result
+
+
+def _strip_any(prefix: bytes, response: OpResponse) -> Any:
     if isinstance(response, RangeResponse):
         return replace(response, kvs=[strip_kv(prefix, kv) for kv in response.kvs])
     if isinstance(response, PutResponse):
@@ -144,7 +143,7 @@ def strip_response(prefix: bytes, response: OpResponse) -> OpResponse:
         return replace(response, prev_kvs=[strip_kv(prefix, kv) for kv in response.prev_kvs])
     if isinstance(response, TxnResponse):
         return replace(
-            response, responses=[strip_response(prefix, item) for item in response.responses]
+            response, responses=[_strip_any(prefix, item) for item in response.responses]
         )
     raise exc.EtcdTypeError(f"cannot strip a namespace from {type(response).__name__}")
 
@@ -296,7 +295,9 @@ class Namespace:
             raise exc.EtcdTypeError(
                 f"expected an operation built with etcd.Op, not {type(op).__name__}"
             )
-        return strip_response(self._prefix, self._client.do(prefix_op(self._prefix, op), timeout=timeout))
+        return _strip_any(
+            self._prefix, self._client.do(prefix_op(self._prefix, op), timeout=timeout)
+        )
 
     def range(
         self,

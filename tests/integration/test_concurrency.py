@@ -1,0 +1,292 @@
+"""Sessions, locks and elections against a real etcd, and against etcdctl's own."""
+
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+import etcd
+from etcd.testing import find_etcd_binary
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def etcdctl():
+    return find_etcd_binary(name="etcdctl")
+
+
+def etcdctl_process(etcdctl, server, *args):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ETCDCTL")}
+    env["ETCDCTL_API"] = "3"
+    return subprocess.Popen(
+        [etcdctl, f"--endpoints={server.client_url}", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+    try:
+        out, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+    return out
+
+
+def wait_for(condition, timeout=15, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def test_a_session_is_a_kept_alive_lease(etcd_client):
+    with etcd_client.session(ttl=2) as session:
+        time.sleep(4)
+        assert etcd_client.lease_time_to_live(session.lease_id).ttl > 0
+    assert not etcd_client.lease_time_to_live(session.lease_id).exists
+
+
+def test_an_orphaned_session_expires(etcd_client):
+    session = etcd_client.session(ttl=2)
+    session.orphan()
+    wait_for(lambda: not etcd_client.lease_time_to_live(session.lease_id).exists, what="expiry")
+
+
+# --- locks ----------------------------------------------------------------------------------
+
+
+def test_lock_key_and_context_manager(etcd_client):
+    lock = etcd_client.lock("/locks/a", ttl=10)
+    with lock:
+        key = lock.key
+        assert key.startswith(b"/locks/a/")
+        session_lease = int(key.rsplit(b"/", 1)[1], 16)
+        assert etcd_client.range(key).kvs[0].lease == session_lease
+    assert not etcd_client.range(key).kvs
+    assert lock.key is None
+
+
+def test_try_acquire_and_timeouts(etcd_client):
+    holder = etcd_client.lock("/locks/b", ttl=10)
+    assert holder.try_acquire()
+    other = etcd_client.lock("/locks/b", ttl=10)
+    assert not other.try_acquire()
+    assert not other.acquire(timeout=0.5)
+    assert etcd_client.range("/locks/b/", prefix=True, count_only=True).count == 1
+    holder.release()
+    assert other.acquire(timeout=5)
+    other.release()
+
+
+def test_locks_exclude_each_other_across_threads_in_order(etcd_client, etcd_server):
+    inside = []
+    overlaps = []
+    order = []
+
+    def worker(number):
+        with etcd.Client(endpoints=[etcd_server.endpoint], timeout=10) as client:
+            for _ in range(3):
+                with client.lock("/locks/many", ttl=10):
+                    inside.append(number)
+                    if len(inside) > 1:
+                        overlaps.append(list(inside))
+                    order.append(number)
+                    time.sleep(0.01)
+                    inside.remove(number)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert overlaps == [] and len(order) == 24
+
+
+def test_fencing_with_is_owner(etcd_client):
+    lock = etcd_client.lock("/locks/fence", ttl=10)
+    lock.acquire()
+    assert etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "1")], []).succeeded
+    # Someone else deletes the lock key (as an expired lease would): the fence holds.
+    etcd_client.delete_range(lock.key)
+    assert not etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "2")], []).succeeded
+    assert etcd_client.range("/guarded").kvs[0].value == b"1"
+    lock.release()
+
+
+def test_a_lock_whose_session_is_lost_while_waiting_says_so(etcd_client):
+    holder = etcd_client.lock("/locks/lost", ttl=10)
+    holder.acquire()
+    session = etcd_client.session(ttl=10)
+    waiter = etcd_client.lock("/locks/lost", session=session)
+    errors = []
+    thread = threading.Thread(target=lambda: _acquire_into(waiter, errors))
+    thread.start()
+    time.sleep(0.5)
+    etcd_client.lease_revoke(session.lease_id)
+    thread.join(30)
+    holder.release()
+    assert errors and isinstance(errors[0], etcd.EtcdLeaseExpired)
+
+
+def _acquire_into(lock, errors):
+    try:
+        lock.acquire(timeout=20)
+    except etcd.EtcdException as error:
+        errors.append(error)
+
+
+def test_our_lock_excludes_etcdctl_lock(etcd_client, etcd_server, etcdctl):
+    lock = etcd_client.lock("/locks/interop", ttl=10)
+    lock.acquire()
+    process = etcdctl_process(
+        etcdctl, etcd_server, "lock", "/locks/interop", "echo", "etcdctl-held"
+    )
+    try:
+        time.sleep(2)
+        assert process.poll() is None, "etcdctl took a lock we hold"
+        lock.release()
+        process.wait(15)
+    finally:
+        out = stop(process)
+    assert "etcdctl-held" in out
+
+
+def test_etcdctl_lock_excludes_ours(etcd_client, etcd_server, etcdctl, tmp_path):
+    marker = tmp_path / "held"
+    process = etcdctl_process(
+        etcdctl,
+        etcd_server,
+        "lock",
+        "/locks/interop2",
+        "--",
+        "sh",
+        "-c",
+        f"touch {marker}; sleep 3",
+    )
+    try:
+        wait_for(marker.exists, what="etcdctl to take the lock")
+        lock = etcd_client.lock("/locks/interop2", ttl=10)
+        assert not lock.try_acquire()
+        assert lock.acquire(timeout=20)
+        assert process.poll() is not None or process.wait(5) == 0
+        lock.release()
+    finally:
+        stop(process)
+
+
+def test_the_server_lock_service(etcd_client):
+    with etcd_client.lease(ttl=10) as lease:
+        key = etcd_client.lock_service.lock("/locks/service", lease)
+        assert key.startswith(b"/locks/service/")
+        other = etcd_client.lease_grant(10).id
+        assert not etcd_client.lock("/locks/service", ttl=10).try_acquire()
+        etcd_client.lock_service.unlock(key)
+        assert not etcd_client.range(key).kvs
+        etcd_client.lease_revoke(other)
+
+
+# --- elections ------------------------------------------------------------------------------
+
+
+def test_campaign_proclaim_leader_resign(etcd_client):
+    election = etcd_client.election("/elect/a", ttl=10)
+    assert election.campaign("node-1", timeout=5)
+    assert election.leader().value == b"node-1"
+    election.proclaim("node-1b")
+    assert election.leader().value == b"node-1b"
+    assert etcd_client.txn([election.is_leader()], [], []).succeeded
+    election.resign()
+    with pytest.raises(etcd.EtcdElectionNoLeader):
+        election.leader()
+    with pytest.raises(etcd.EtcdNotElectionLeader):
+        election.proclaim("x")
+
+
+def test_election_hand_over_when_the_leaders_session_dies(etcd_client):
+    first_session = etcd_client.session(ttl=10)
+    first = etcd_client.election("/elect/b", session=first_session)
+    assert first.campaign("one", timeout=5)
+    second = etcd_client.election("/elect/b", ttl=10)
+    won = []
+    thread = threading.Thread(target=lambda: won.append(second.campaign("two", timeout=30)))
+    thread.start()
+    time.sleep(0.5)
+    assert not won and first.leader().value == b"one"
+    first_session.close()
+    thread.join(30)
+    assert won == [True]
+    assert second.leader().value == b"two"
+    second.resign()
+
+
+def test_observe_follows_the_leader(etcd_client):
+    watcher = etcd_client.election("/elect/c")
+    seen = []
+    done = threading.Event()
+
+    def observe():
+        for leader in watcher.observe(timeout=20):
+            seen.append(leader.value)
+            if len(seen) == 3:
+                done.set()
+                return
+
+    thread = threading.Thread(target=observe)
+    thread.start()
+    first = etcd_client.election("/elect/c", ttl=10)
+    first.campaign("a")
+    first.proclaim("b")
+    second = etcd_client.election("/elect/c", ttl=10)
+    waiting = threading.Thread(target=second.campaign, args=("c",))
+    waiting.start()
+    time.sleep(0.3)
+    first.resign()
+    waiting.join(20)
+    assert done.wait(20)
+    assert seen == [b"a", b"b", b"c"]
+    second.resign()
+
+
+def test_elections_interoperate_with_etcdctl_elect(etcd_client, etcd_server, etcdctl):
+    ours = etcd_client.election("/elect/interop", ttl=10)
+    assert ours.campaign("python")
+    process = etcdctl_process(etcdctl, etcd_server, "elect", "/elect/interop", "etcdctl")
+    try:
+        time.sleep(1.5)
+        assert ours.leader().value == b"python"
+        ours.resign()
+        wait_for(lambda: _leader_value(ours) == b"etcdctl", what="etcdctl to lead")
+    finally:
+        stop(process)
+    wait_for(lambda: _leader_value(ours) is None, what="etcdctl to resign")
+
+
+def _leader_value(election):
+    try:
+        return election.leader().value
+    except etcd.EtcdElectionNoLeader:
+        return None
+
+
+def test_the_server_election_service(etcd_client):
+    service = etcd_client.election_service
+    with etcd_client.lease(ttl=10) as lease:
+        leader = service.campaign("/elect/service", lease, "v1", timeout=5)
+        assert service.leader("/elect/service").value == b"v1"
+        service.proclaim(leader, "v2")
+        assert etcd_client.election("/elect/service").leader().value == b"v2"
+        service.resign(leader)
+        with pytest.raises(etcd.EtcdElectionNoLeader):
+            service.leader("/elect/service")
