@@ -69,7 +69,7 @@ def test_a_lease_revoked_elsewhere_is_reported_to_its_owner(etcd_client, etcd_se
         lease.keep_alive_once()
 
 
-def test_a_lease_lost_while_its_owner_is_stopped_is_reported(etcd_server_factory):
+def test_a_lease_is_reported_lost_when_no_member_confirms_it(etcd_server_factory):
     server = etcd_server_factory()
     with etcd.Client(endpoints=[server.endpoint], timeout=5, connect_timeout=1) as client:
         lease = client.lease(ttl=2)
@@ -124,3 +124,44 @@ def test_keep_alive_survives_the_death_of_its_member(etcd_cluster):
             assert other.range("/l/survivor").kvs
             assert other.lease_time_to_live(lease.id).ttl > 0
         lease.revoke()
+
+
+OWNER = """
+import sys, etcd
+with etcd.Client(endpoints=[sys.argv[1]], timeout=5) as client:
+    lease = client.lease(ttl=2)
+    print(lease.id, flush=True)
+    lost = lease.wait_lost(60)
+    try:
+        client.put("/l/owner", "v", lease=lease)
+    except etcd.EtcdLeaseExpired:
+        print("LOST AND REFUSED", flush=True)
+    sys.exit(0 if lost else 1)
+"""
+
+
+def test_a_lease_lost_while_its_owner_process_is_stopped_is_reported(etcd_server):
+    import signal
+    import subprocess
+    import sys
+
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, etcd_server.endpoint], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        lease_id = int(owner.stdout.readline())
+        owner.send_signal(signal.SIGSTOP)
+        with etcd.Client(endpoints=[etcd_server.endpoint]) as observer:
+            deadline = time.monotonic() + 20
+            while observer.lease_time_to_live(lease_id).exists:
+                assert time.monotonic() < deadline, "the lease never expired"
+                time.sleep(0.2)
+        owner.send_signal(signal.SIGCONT)
+        out, _ = owner.communicate(timeout=30)
+    finally:
+        if owner.poll() is None:
+            owner.send_signal(signal.SIGCONT)
+            owner.kill()
+            owner.communicate()
+    assert owner.returncode == 0
+    assert "LOST AND REFUSED" in out
