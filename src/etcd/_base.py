@@ -41,6 +41,9 @@ class BaseClient:
         max_receive_bytes: int = config.DEFAULT_MAX_RECEIVE_BYTES,
         max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        token: str | None = None,
+        tls_server_name: str | None = None,
+        insecure: bool = False,
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout.
@@ -61,6 +64,9 @@ class BaseClient:
             max_request_bytes=max_request_bytes,
             max_receive_bytes=max_receive_bytes,
             max_txn_ops=max_txn_ops,
+            token=token,
+            server_name=tls_server_name,
+            insecure=insecure,
         )
         if not isinstance(retry_policy, RetryPolicy):
             raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")

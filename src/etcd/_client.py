@@ -98,6 +98,13 @@ class Client(BaseClient):
         max_receive_bytes: the largest answer accepted (2 GiB).
         max_txn_ops: the server's limit of operations per transaction (128).
         retry_policy: how failed calls are retried (:class:`etcd.RetryPolicy`).
+        token: an auth token issued elsewhere, used instead of a user name and password
+            (it is not refreshed: when it expires, calls raise
+            :class:`etcd.EtcdInvalidAuthToken`).
+        tls_server_name: the name to verify the server's certificate against, when it
+            differs from the host connected to.
+        insecure: allow credentials to travel without TLS to a host other than this
+            machine (refused otherwise, and logged as a warning when allowed).
     """
 
     _transport: Transport

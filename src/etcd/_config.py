@@ -6,6 +6,8 @@ sync and asyncio clients share it and the hot path only reads precomputed values
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import math
 import os
 import re
@@ -18,6 +20,8 @@ from ._exceptions import EtcdTypeError, EtcdValueError
 from ._version import __version__
 
 #: etcd's registered client port (the seed's 4001 was the legacy, pre-2015 port).
+log = logging.getLogger(__name__)
+
 DEFAULT_PORT: Final = 2379
 DEFAULT_HOST: Final = "127.0.0.1"
 #: Per-call deadline when none is given, in seconds (as etcdctl's --command-timeout).
@@ -306,6 +310,7 @@ class ClientConfig:
     tls: TLSMaterial | None = None
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     max_request_bytes: int = check.DEFAULT_MAX_REQUEST_BYTES
     max_receive_bytes: int = DEFAULT_MAX_RECEIVE_BYTES
     max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS
@@ -362,10 +367,21 @@ def build_config(
     max_receive_bytes: object,
     max_txn_ops: object,
     server_name: str | None = None,
+    token: str | None = None,
+    insecure: object = False,
 ) -> ClientConfig:
     """Check the constructor's arguments and decide the configuration."""
     resolved = resolve_endpoints(host, port, protocol, endpoints)
     secure = resolved[0].secure
+    if token is not None and (not isinstance(token, str) or not token):
+        raise EtcdTypeError("token must be a non-empty str")
+    if token is not None and username is not None:
+        raise EtcdValueError("give either a token or a username and password, not both")
+    if server_name is not None and not secure:
+        raise EtcdValueError("tls_server_name is for TLS: pass protocol='https'")
+    check_credentials_transport(
+        resolved, bool(username or token), check.boolean(insecure, "insecure")
+    )
     if (cert is not None or ca_cert is not None) and not secure:
         raise EtcdValueError(
             "cert/ca_cert are for TLS: pass protocol='https' or https:// endpoints"
@@ -388,11 +404,46 @@ def build_config(
         tls=load_tls(cert=cert, ca_cert=ca_cert, server_name=server_name) if secure else None,
         username=username,
         password=password,
+        token=token,
         max_request_bytes=check.integer(max_request_bytes, "max_request_bytes", minimum=1),
         max_receive_bytes=check.integer(
             max_receive_bytes, "max_receive_bytes", minimum=1, maximum=2**31 - 1
         ),
         max_txn_ops=check.integer(max_txn_ops, "max_txn_ops", minimum=1),
+    )
+
+
+_LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_credentials_transport(
+    endpoints: Sequence[Endpoint], has_credentials: bool, insecure: bool
+) -> None:
+    """Refuse to send credentials in clear text across a network unless told to, loudly.
+
+    Plain HTTP to this machine is fine; a password or token sent to another host without
+    TLS can be read by anyone on the path.
+    """
+    exposed = [e for e in endpoints if not e.secure and not is_loopback(e.host)]
+    if not (has_credentials and exposed):
+        return
+    if not insecure:
+        raise EtcdValueError(
+            f"credentials would travel unencrypted to {exposed[0]}: use https endpoints "
+            "(protocol='https'), or pass insecure=True to accept that risk"
+        )
+    log.warning(
+        "insecure=True: credentials are sent unencrypted to %s",
+        ", ".join(str(e) for e in exposed),
     )
 
 

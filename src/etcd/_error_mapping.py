@@ -116,6 +116,39 @@ def classify(code: str, details: str) -> type[exc.EtcdException]:
     return _BY_CODE.get(code, exc.EtcdServerError)
 
 
+# What gRPC's TLS failures mean for the person configuring the client.
+_TLS_HINTS = (
+    (
+        "hostname verification",
+        "the server's certificate is for another host name: connect by a name it lists, "
+        "or pass tls_server_name=",
+    ),
+    (
+        "certificate_verify_failed",
+        "the server's certificate is not signed by a trusted CA: pass ca_cert= with the CA "
+        "that signed it",
+    ),
+    (
+        "alert_bad_certificate",
+        "the server refused this client's certificate (or its absence): pass cert= with a "
+        "certificate signed by a CA the server trusts",
+    ),
+    (
+        "alert_certificate_required",
+        "the server requires a client certificate: pass cert=",
+    ),
+    ("wrong_version_number", "the server does not speak TLS here: use http://, not https://"),
+)
+
+
+def tls_hint(details: str) -> str | None:
+    lowered = details.lower()
+    for marker, hint in _TLS_HINTS:
+        if marker in lowered:
+            return hint
+    return None
+
+
 def map_rpc_error(
     code: str,
     details: str,
@@ -137,6 +170,9 @@ def map_rpc_error(
         message = f"{operation} on {endpoint} timed out: {reason}"
     if outcome_unknown:
         message += " (the request may or may not have been applied)"
+    hint = tls_hint(details)
+    if hint:
+        message += f" ({hint})"
     return cls(
         message,
         operation=operation,

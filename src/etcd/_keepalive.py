@@ -267,6 +267,10 @@ class KeepAliver:
                 failures += 1
                 stalled = NotConnected("the member stopped answering keep-alives")
                 code, details = status_of(stalled if self._stalled else error)
+                mapped = transport.map_error(error, methods.LEASE_KEEP_ALIVE, endpoint)
+                if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):
+                    # The stream is reopened with a fresh token.
+                    transport.set_token(None)
                 transport.note_failure(endpoint, code, details, pinned=False)
                 level = logging.INFO if failures <= 3 else logging.WARNING
                 log.log(level, "keep-alive stream on %s failed (%s); reopening", endpoint, code)

@@ -77,6 +77,9 @@ class Transport:
             (("hasleader", "true"),) if config.require_leader else ()
         )
         self._metadata: tuple[tuple[str, str], ...] = self._base_metadata
+        if config.token:
+            # A token issued elsewhere: used as is, never refreshed (there is no password).
+            self.set_token(config.token)
 
     # --- endpoints and channels -----------------------------------------------------------
 
