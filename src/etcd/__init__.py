@@ -104,13 +104,16 @@ from ._models import (
     ResponseHeader,
     TxnResponse,
 )
+from ._namespace import Namespace, NamespacedWatch
 from ._retry import RetryPolicy
+from ._stm import STM, Isolation, run_stm
 from ._version import __version__
 from ._watch import Event, EventType, WatchResponse
 from ._watcher import Watch
 
 __all__ = [
     "ALL_KEYS",
+    "STM",
     "Client",
     "CompactResponse",
     "Compare",
@@ -174,6 +177,7 @@ __all__ = [
     "EtcdWatchTimedOut",
     "Event",
     "EventType",
+    "Isolation",
     "KeyValue",
     "LeaderKey",
     "Lease",
@@ -186,6 +190,8 @@ __all__ = [
     "LockService",
     "Member",
     "ModRevision",
+    "Namespace",
+    "NamespacedWatch",
     "Op",
     "PutOp",
     "PutResponse",
@@ -204,6 +210,7 @@ __all__ = [
     "WatchResponse",
     "__version__",
     "prefix_end",
+    "run_stm",
 ]
 
 # Show the public path (etcd.Client, not etcd._client.Client) in reprs, tracebacks and docs.

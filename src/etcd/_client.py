@@ -48,6 +48,8 @@ from ._models import (
     decode_compact,
     decode_header,
 )
+from ._namespace import Namespace
+from ._stm import DEFAULT_STM_TIMEOUT, STM, Isolation, run_stm
 from ._transport import Transport
 from ._watch import Event, EventType, WatchResponse, WatchSpec
 from ._watcher import Watch, Watcher
@@ -922,6 +924,8 @@ class Client(BaseClient):
         ``concurrency.NewSession``; the default TTL is Go's 60 seconds."""
         if lease is None:
             lease = self.lease(ttl, on_lost=on_lost)
+        elif on_lost is not None:
+            raise exc.EtcdValueError("with lease=, give on_lost to client.lease() instead")
         return Session(self, lease)
 
     def lock(self, name: KeyArg, *, ttl: int = 60, session: Session | None = None) -> Lock:
@@ -945,3 +949,35 @@ class Client(BaseClient):
     def election_service(self) -> ElectionService:
         """The server-side election service (``v3electionpb.Election``)."""
         return ElectionService(self)
+
+    # --- software transactional memory and namespaces -----------------------------------
+
+    def stm(
+        self,
+        apply: Callable[[STM], object],
+        *,
+        isolation: Isolation | str = Isolation.SERIALIZABLE_SNAPSHOT,
+        prefetch: Iterable[str | bytes] = (),
+        timeout: float | None = DEFAULT_STM_TIMEOUT,
+        max_retries: int | None = None,
+    ) -> TxnResponse:
+        """Run ``apply(stm)`` as a software transaction, retried until it commits.
+
+        ``apply`` reads and writes through the :class:`etcd.STM` handle it is given; its
+        writes are applied in one transaction, only if what it read (and, at
+        ``SERIALIZABLE_SNAPSHOT``, what it writes) was not changed meanwhile. Otherwise it
+        runs again. The isolation levels are Go's; see :doc:`stm`.
+        """
+        return run_stm(
+            self,
+            apply,
+            isolation=isolation,
+            prefetch=prefetch,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def namespace(self, prefix: str | bytes) -> Namespace:
+        """A view of the keys under ``prefix``: KV, watches and leases, with keys given and
+        returned relative to it. See :doc:`namespace`."""
+        return Namespace(self, prefix)

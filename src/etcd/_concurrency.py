@@ -5,6 +5,7 @@ The keys and transactions come from :mod:`etcd._recipes`; this module only runs 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -156,7 +157,9 @@ class _Contending:
     def _end_session(self) -> None:
         if self._own_session and self._session is not None:
             session, self._session = self._session, None
-            session.close()
+            with contextlib.suppress(exc.EtcdException):
+                # Best effort: the lease expires by itself if it cannot be revoked now.
+                session.close()
 
 
 class Lock(_Contending):
@@ -192,8 +195,10 @@ class Lock(_Contending):
             return False
         if not self._client.range(contender.key).kvs:
             self._contender = None
+            self._end_session()
             raise exc.EtcdLeaseExpired(
-                f"the session of lock {self.name!r} expired while waiting for it"
+                f"our key of lock {self.name!r} disappeared while waiting for it (the "
+                "session's lease expired, or someone deleted the key)"
             )
         return True
 
@@ -267,10 +272,10 @@ class Election(_Contending):
         try:
             elected = self._wait_for_predecessors(contender, deadline)
         except BaseException:
-            self._leave_queue()
+            self.resign()
             raise
         if not elected:
-            self._leave_queue()
+            self.resign()
         return elected
 
     def proclaim(self, value: object) -> None:

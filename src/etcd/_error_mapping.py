@@ -37,6 +37,9 @@ _BY_MESSAGE: dict[str, type[exc.EtcdException]] = {
     "request timed out, waiting for the applied index took too long": exc.EtcdRequestTimedOut,
     "server stopped": exc.EtcdUnavailable,
     "unhealthy cluster": exc.EtcdUnavailable,
+    # The server's election service.
+    "election: not leader": exc.EtcdNotElectionLeader,
+    "election: no leader": exc.EtcdElectionNoLeader,
     # Go's context errors, sent as the status text when the server gave up waiting.
     "context deadline exceeded": exc.EtcdTimeout,
     "context canceled": exc.EtcdCancelled,

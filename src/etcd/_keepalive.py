@@ -121,6 +121,9 @@ class Lease:
         self._revoked = True
         with contextlib.suppress(exc.EtcdLeaseNotFound):
             self._client.lease_revoke(self.id)
+        # Later use fails here, before reaching the server.
+        self._error = exc.EtcdLeaseExpired(f"lease {self.id:x} was revoked by its owner")
+        self._lost.set()
 
     def __enter__(self) -> Lease:
         return self
@@ -176,13 +179,16 @@ class KeepAliver:
         self._generation = 0
         self._closed = False
         self._stalled = False
+        self._idle_cancel = False
 
     def add(self, lease: Lease) -> None:
         with self._condition:
             if self._closed:
                 raise exc.EtcdClientClosed("the client is closed")
-            schedule = KeepAliveSchedule(lease.id, lease.ttl, time.monotonic())
-            # A lease granted moments ago is fresh; still, refresh it soon rather than late.
+            now = time.monotonic()
+            schedule = KeepAliveSchedule(lease.id, lease.ttl, now)
+            # Refresh at once: the lease may have aged since it was granted (or last kept).
+            schedule.resend_now(now)
             self._leases[lease.id] = (lease, schedule)
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -195,6 +201,7 @@ class KeepAliver:
         with self._condition:
             self._leases.pop(lease.id, None)
             if not self._leases and self._call is not None:
+                self._idle_cancel = True
                 self._call.cancel()
             self._condition.notify_all()
 
@@ -264,6 +271,10 @@ class KeepAliver:
                 with self._condition:
                     if self._closed or not self._leases:
                         return
+                    idle_cancel, self._idle_cancel = self._idle_cancel, False
+                if idle_cancel:
+                    # We closed the stream when the last lease left; one arrived since.
+                    continue
                 failures += 1
                 stalled = NotConnected("the member stopped answering keep-alives")
                 code, details = status_of(stalled if self._stalled else error)

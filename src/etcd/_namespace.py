@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar, overload
 
 from . import _exceptions as exc
 from . import _validation as check
+from ._keepalive import Lease
 from ._kv import (
     Compare,
     DeleteRangeOp,
@@ -33,6 +34,12 @@ from ._kv import (
     Txn,
     prefix_end,
 )
+from ._lease import (
+    LeaseGrantResponse,
+    LeaseKeepAliveResponse,
+    LeaseLeasesResponse,
+    LeaseTimeToLiveResponse,
+)
 from ._models import (
     CompactResponse,
     DeleteRangeResponse,
@@ -40,6 +47,7 @@ from ._models import (
     OpResponse,
     PutResponse,
     RangeResponse,
+    ResponseHeader,
     TxnResponse,
 )
 from ._watch import Event, WatchResponse, WatchSpec
@@ -47,7 +55,6 @@ from ._watcher import Watch
 
 __all__ = [
     "Namespace",
-    "NamespaceClient",
     "NamespacedWatch",
     "prefix_compare",
     "prefix_op",
@@ -163,7 +170,7 @@ def strip_watch_response(prefix: bytes, response: WatchResponse) -> WatchRespons
 # --- the shell ---------------------------------------------------------------------------------
 
 
-class NamespaceClient(Protocol):
+class _NamespaceClient(Protocol):
     """What a :class:`Namespace` needs of the client it wraps (:class:`etcd.Client` has it)."""
 
     def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
@@ -198,6 +205,32 @@ class NamespaceClient(Protocol):
         callback: Callable[[WatchResponse], object] | None = ...,
         on_error: Callable[[exc.EtcdException], object] | None = ...,
     ) -> Watch: ...
+
+    def lease_grant(
+        self, ttl: int, lease_id: int = ..., *, timeout: Timeout = ...
+    ) -> LeaseGrantResponse: ...
+
+    def lease_revoke(self, lease: LeaseArg, *, timeout: Timeout = ...) -> ResponseHeader: ...
+
+    def lease_time_to_live(
+        self, lease: LeaseArg, *, keys: bool = ..., timeout: Timeout = ...
+    ) -> LeaseTimeToLiveResponse: ...
+
+    def lease_leases(self, *, timeout: Timeout = ...) -> LeaseLeasesResponse: ...
+
+    def lease_keep_alive_once(
+        self, lease: LeaseArg, *, timeout: Timeout = ...
+    ) -> LeaseKeepAliveResponse: ...
+
+    def lease(
+        self,
+        ttl: int,
+        *,
+        lease_id: int = ...,
+        keep_alive: bool = ...,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = ...,
+        timeout: Timeout = ...,
+    ) -> Lease: ...
 
 
 class NamespacedWatch:
@@ -266,7 +299,7 @@ class Namespace:
     at the end of the namespace. Leases are not namespaced: use the client's.
     """
 
-    def __init__(self, client: NamespaceClient, prefix: str | bytes) -> None:
+    def __init__(self, client: _NamespaceClient, prefix: str | bytes) -> None:
         self._client = client
         self._prefix = check.key_bytes(prefix, "namespace prefix")
 
@@ -276,7 +309,7 @@ class Namespace:
         return self._prefix
 
     @property
-    def client(self) -> NamespaceClient:
+    def client(self) -> _NamespaceClient:
         """The client this namespace sends through."""
         return self._client
 
@@ -515,3 +548,49 @@ class Namespace:
                 response = watch.next_response(remaining)
                 if response.events:
                     return response.events[0]
+
+    # --- leases: their IDs are cluster-wide; the keys a lease reports are namespaced ----------
+
+    def lease_grant(
+        self, ttl: int, lease_id: int = 0, *, timeout: Timeout = check.UNSET
+    ) -> LeaseGrantResponse:
+        """:meth:`etcd.Client.lease_grant` (leases are not namespaced)."""
+        return self._client.lease_grant(ttl, lease_id, timeout=timeout)
+
+    def lease_revoke(self, lease: LeaseArg, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
+        """:meth:`etcd.Client.lease_revoke`: deletes the lease's keys, in and out of here."""
+        return self._client.lease_revoke(lease, timeout=timeout)
+
+    def lease_time_to_live(
+        self, lease: LeaseArg, *, keys: bool = False, timeout: Timeout = check.UNSET
+    ) -> LeaseTimeToLiveResponse:
+        """:meth:`etcd.Client.lease_time_to_live`, listing only the keys of the namespace."""
+        response = self._client.lease_time_to_live(lease, keys=keys, timeout=timeout)
+        response.keys = [
+            strip_key(self._prefix, key) for key in response.keys if key.startswith(self._prefix)
+        ]
+        return response
+
+    def lease_leases(self, *, timeout: Timeout = check.UNSET) -> LeaseLeasesResponse:
+        """:meth:`etcd.Client.lease_leases` (every lease of the cluster)."""
+        return self._client.lease_leases(timeout=timeout)
+
+    def lease_keep_alive_once(
+        self, lease: LeaseArg, *, timeout: Timeout = check.UNSET
+    ) -> LeaseKeepAliveResponse:
+        """:meth:`etcd.Client.lease_keep_alive_once`."""
+        return self._client.lease_keep_alive_once(lease, timeout=timeout)
+
+    def lease(
+        self,
+        ttl: int,
+        *,
+        lease_id: int = 0,
+        keep_alive: bool = True,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+        timeout: Timeout = check.UNSET,
+    ) -> Lease:
+        """:meth:`etcd.Client.lease`: a lease kept alive, usable for keys of the namespace."""
+        return self._client.lease(
+            ttl, lease_id=lease_id, keep_alive=keep_alive, on_lost=on_lost, timeout=timeout
+        )

@@ -29,7 +29,7 @@ from ._exceptions import (
 from ._kv import Compare, DeleteRangeOp, KeyArg, LeaseArg, Op, PutOp, RangeOp, Txn, _enum_member
 from ._models import KeyValue, RangeResponse, TxnResponse
 
-__all__ = ["STM", "Isolation", "STMClient", "STMState", "run_stm"]
+__all__ = ["STM", "Isolation", "STMState", "run_stm"]
 
 #: How long :func:`run_stm` keeps retrying a conflicting transaction by default, in seconds.
 DEFAULT_STM_TIMEOUT = 30.0
@@ -201,7 +201,11 @@ class STMState:
         return Txn().If(*compares).Then(*writes)
 
 
-class STMClient(Protocol):
+# The handle's constructor is internal: keep its types out of the public reference.
+_State = STMState
+
+
+class _STMClient(Protocol):
     """What :func:`run_stm` needs of a client: :class:`etcd.Client` and
     :class:`etcd.Namespace` both qualify."""
 
@@ -233,7 +237,7 @@ class STM:
 
     __slots__ = ("_client", "_done", "_state")
 
-    def __init__(self, client: STMClient, state: STMState) -> None:
+    def __init__(self, client: _STMClient, state: _State) -> None:
         self._client = client
         self._state = state
         self._done = False
@@ -311,7 +315,7 @@ def _prefetch_keys(prefetch: Iterable[str | bytes]) -> tuple[bytes, ...]:
 
 
 def run_stm(
-    client: STMClient,
+    client: _STMClient,
     apply: Callable[[STM], object],
     *,
     isolation: Isolation | str = Isolation.SERIALIZABLE_SNAPSHOT,

@@ -86,7 +86,7 @@ def test_read_committed_loses_an_interleaved_update(etcd_client, other_client):
     """Two increments interleaved: read committed keeps one, repeatable reads both."""
     for level, expected in [(Isolation.READ_COMMITTED, b"1"), (Isolation.REPEATABLE_READS, b"2")]:
         etcd_client.put("/stm/c", "0")
-        outer_runs = []
+        outer_runs: list[int] = []
 
         def inner(stm: STM) -> None:
             stm.put("/stm/c", str(_int(stm, "/stm/c") + 1))
@@ -140,7 +140,7 @@ def test_only_snapshot_detects_a_write_write_conflict(etcd_client, other_client,
 def test_serializable_levels_read_one_snapshot(etcd_client, other_client, level, first_seen):
     etcd_client.put("/stm/x", "1")
     etcd_client.put("/stm/y", "old")
-    seen = []
+    seen: list[bytes | None] = []
 
     def body(stm: STM) -> None:
         stm.get("/stm/x")
@@ -272,7 +272,9 @@ def _bank(client: etcd.Client, level: Isolation) -> tuple[int, list[int], int]:
                 source, target = rng.sample(accounts, 2)
                 amount = rng.randint(1, 60)
 
-                def transfer(stm: STM, source: str = source, target: str = target) -> None:
+                def transfer(
+                    stm: STM, source: str = source, target: str = target, amount: int = amount
+                ) -> None:
                     with lock:
                         attempts[0] += 1
                     have = _int(stm, source)

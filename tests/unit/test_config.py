@@ -212,3 +212,26 @@ def test_read_timeout_is_python_etcds_name_for_timeout():
     client = etcd.Client(read_timeout=7)
     assert client.config.timeout == 7.0
     client.close()
+
+
+def test_credentials_are_not_sent_in_clear_to_another_host(caplog):
+    with pytest.raises(etcd.EtcdValueError, match="insecure=True"):
+        etcd.Client(host="10.1.2.3", username="u", password="secret")
+    with pytest.raises(etcd.EtcdValueError, match="unencrypted"):
+        etcd.Client(endpoints=["db.example:2379"], token="t")
+    caplog.set_level("WARNING", logger="etcd")
+    client = etcd.Client(host="10.1.2.3", username="u", password="secret", insecure=True)
+    client.close()
+    assert "unencrypted" in caplog.text and "secret" not in caplog.text
+    for local in ("127.0.0.1", "localhost", "[::1]"):
+        etcd.Client(endpoints=[f"{local}:2379"], username="u", password="p").close()
+    etcd.Client(endpoints=["https://db.example:2379"], username="u", password="p").close()
+
+
+def test_token_and_server_name_are_checked():
+    with pytest.raises(etcd.EtcdValueError, match="either a token"):
+        etcd.Client(token="t", username="u", password="p")
+    with pytest.raises(etcd.EtcdTypeError):
+        etcd.Client(token="")
+    with pytest.raises(etcd.EtcdValueError, match="tls_server_name"):
+        etcd.Client(tls_server_name="x")

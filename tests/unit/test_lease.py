@@ -3,7 +3,7 @@
 import etcd
 from etcd import _recipes as recipes
 from etcd._lease import KeepAliveSchedule
-from etcd._models import KeyValue, RangeResponse, ResponseHeader, TxnResponse
+from etcd._models import KeyValue, PutResponse, RangeResponse, ResponseHeader, TxnResponse
 
 
 def test_a_lease_is_refreshed_a_third_of_its_ttl_after_each_refresh():
@@ -61,7 +61,7 @@ def kv(key, create, value=b""):
 
 def test_enqueued_when_first_and_when_already_queued():
     owner = RangeResponse(header(10), [kv(b"l/a", 10)], False, 1)
-    mine = recipes.enqueued(b"l/a", b"", TxnResponse(header(10), True, [None, owner]))
+    mine = recipes.enqueued(b"l/a", b"", TxnResponse(header(10), True, [PutResponse(header(10)), owner]))
     assert mine.revision == 10 and mine.is_first
     again = RangeResponse(header(12), [kv(b"l/b", 11, b"v")], False, 1)
     queued = recipes.enqueued(b"l/b", b"w", TxnResponse(header(12), False, [again, owner]))

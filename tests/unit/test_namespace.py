@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
 import etcd
@@ -16,6 +18,7 @@ from etcd._models import (
 )
 from etcd._namespace import (
     Namespace,
+    _NamespaceClient,
     prefix_compare,
     prefix_op,
     prefix_range,
@@ -176,9 +179,13 @@ class Recorder:
         self.sent.append(("compact", revision, physical))
 
 
+def _namespace(client: Recorder, prefix: str | bytes) -> Namespace:
+    return Namespace(cast(_NamespaceClient, client), prefix)
+
+
 def test_namespace_sends_prefixed_and_returns_stripped():
     client = Recorder()
-    ns = Namespace(client, "/ns/")
+    ns = _namespace(client, "/ns/")
     assert ns.prefix == b"/ns/"
     assert ns.range("k").kvs[0].key == b"k"
     ns.put("k", "v")
@@ -196,7 +203,7 @@ def test_namespace_sends_prefixed_and_returns_stripped():
 
 def test_nested_namespaces_concatenate():
     client = Recorder()
-    inner = Namespace(client, "/a/").namespace("b/")
+    inner = _namespace(client, "/a/").namespace("b/")
     assert inner.prefix == b"/a/b/"
     assert inner.range(ALL_KEYS).kvs[0].key == b"\0"
     assert client.sent == [Op.range(b"/a/b/\0", "/a/b0")]
@@ -204,10 +211,10 @@ def test_nested_namespaces_concatenate():
 
 def test_namespace_argument_checks():
     with pytest.raises(etcd.EtcdValueError, match="namespace prefix must not be empty"):
-        Namespace(Recorder(), "")
+        _namespace(Recorder(), "")
     with pytest.raises(etcd.EtcdTypeError):
-        Namespace(Recorder(), 5)  # type: ignore[arg-type]
-    ns = Namespace(Recorder(), "/ns/")
+        _namespace(Recorder(), 5)  # type: ignore[arg-type]
+    ns = _namespace(Recorder(), "/ns/")
     with pytest.raises(etcd.EtcdValueError, match="either a Txn"):
         ns.txn(Txn(), [Op.put("k", "v")])
     with pytest.raises(etcd.EtcdTypeError):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 import etcd
 from etcd import Compare, Op, Txn
-from etcd._kv import CompareResult, CompareTarget, DeleteRangeOp, PutOp
+from etcd._kv import CompareResult, CompareTarget, DeleteRangeOp, KeyArg, PutOp
 from etcd._models import KeyValue, RangeResponse, ResponseHeader, TxnResponse
 from etcd._stm import STM, Isolation, STMState, run_stm
 
@@ -59,7 +61,15 @@ class FakeStore:
         self.revision = revision
         self.history[revision] = data
 
-    def range(self, key, range_end=None, *, revision=0, serializable=False) -> RangeResponse:
+    def range(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = None,
+        *,
+        revision: int = 0,
+        serializable: bool = False,
+    ) -> RangeResponse:
+        assert isinstance(key, (str, bytes))
         raw = key if isinstance(key, bytes) else key.encode()
         self.ranges.append((raw, revision, serializable))
         kv = self.history[revision or self.revision].get(raw)
@@ -74,7 +84,12 @@ class FakeStore:
         assert compare.result is CompareResult.LESS
         return mod < compare.operand
 
-    def txn(self, compare, success=(), failure=()) -> TxnResponse:
+    def txn(
+        self,
+        compare: Txn | Iterable[Compare] = (),
+        success: Iterable[Op] = (),
+        failure: Iterable[Op] = (),
+    ) -> TxnResponse:
         assert isinstance(compare, Txn)
         self.txns.append(compare)
         ok = all(self._holds(c) for c in compare.compare)
@@ -244,7 +259,7 @@ def test_run_commits_and_returns_the_txn_response():
 def test_get_is_buffered_and_sees_own_writes():
     store = FakeStore()
     store.write("a", "1")
-    seen = []
+    seen: list[object] = []
 
     def body(stm: STM) -> None:
         seen.append(stm.get("a"))
@@ -331,7 +346,7 @@ def test_serializable_reads_stay_at_the_snapshot():
     store = FakeStore()
     store.write("a", "1")
     store.write("b", "1")
-    seen = []
+    seen: list[tuple[bytes | None, bytes | None]] = []
 
     def body(stm: STM) -> None:
         a = stm.get("a")
@@ -396,7 +411,7 @@ def test_prefetch_is_one_request_before_apply():
     run_stm(store, body, prefetch=["a", b"b", "a"])
     assert seen == [(b"1", None)]
     assert store.ranges == []
-    assert [len(txn.success) for txn in store.txns][0] == 2
+    assert len(store.txns[0].success) == 2
 
 
 def test_the_handle_dies_with_its_attempt():
@@ -410,7 +425,7 @@ def test_the_handle_dies_with_its_attempt():
 
 def test_write_set_over_the_client_limit_is_refused():
     class Limited(FakeStore):
-        class config:  # noqa: N801 - stands for ClientConfig
+        class config:  # stands for ClientConfig
             max_txn_ops = 3
 
     store = Limited()
