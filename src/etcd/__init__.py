@@ -14,8 +14,16 @@ The public names are all here; the modules behind them are private.
 import contextlib as _contextlib
 import logging as _logging
 
+from ._auth import AuthStatus, Permission, PermissionType, Role, User
 from ._classic import EtcdResult, Member
 from ._client import Client
+from ._cluster import (
+    MemberAddResponse,
+    MemberListResponse,
+    MemberPromoteResponse,
+    MemberRemoveResponse,
+    MemberUpdateResponse,
+)
 from ._concurrency import Election, ElectionService, LeaderKey, Lock, LockService, Session
 from ._config import Endpoint
 from ._exceptions import (
@@ -60,6 +68,7 @@ from ._exceptions import (
     EtcdResponseTooLarge,
     EtcdRevisionError,
     EtcdServerError,
+    EtcdSnapshotCorrupted,
     EtcdTimeout,
     EtcdTooManyOps,
     EtcdTooManyRequests,
@@ -95,6 +104,15 @@ from ._lease import (
     LeaseLeasesResponse,
     LeaseTimeToLiveResponse,
 )
+from ._maintenance import (
+    Alarm,
+    DowngradeResponse,
+    EndpointStatus,
+    HashKVResponse,
+    HashResponse,
+    SnapshotInfo,
+    StatusResponse,
+)
 from ._models import (
     CompactResponse,
     DeleteRangeResponse,
@@ -114,6 +132,8 @@ from ._watcher import Watch
 __all__ = [
     "ALL_KEYS",
     "STM",
+    "Alarm",
+    "AuthStatus",
     "Client",
     "CompactResponse",
     "Compare",
@@ -122,9 +142,11 @@ __all__ = [
     "CreateRevision",
     "DeleteRangeOp",
     "DeleteRangeResponse",
+    "DowngradeResponse",
     "Election",
     "ElectionService",
     "Endpoint",
+    "EndpointStatus",
     "EtcdAlreadyExist",
     "EtcdAuthError",
     "EtcdAuthFailed",
@@ -167,6 +189,7 @@ __all__ = [
     "EtcdResult",
     "EtcdRevisionError",
     "EtcdServerError",
+    "EtcdSnapshotCorrupted",
     "EtcdTimeout",
     "EtcdTooManyOps",
     "EtcdTooManyRequests",
@@ -177,6 +200,8 @@ __all__ = [
     "EtcdWatchTimedOut",
     "Event",
     "EventType",
+    "HashKVResponse",
+    "HashResponse",
     "Isolation",
     "KeyValue",
     "LeaderKey",
@@ -189,21 +214,32 @@ __all__ = [
     "Lock",
     "LockService",
     "Member",
+    "MemberAddResponse",
+    "MemberListResponse",
+    "MemberPromoteResponse",
+    "MemberRemoveResponse",
+    "MemberUpdateResponse",
     "ModRevision",
     "Namespace",
     "NamespacedWatch",
     "Op",
+    "Permission",
+    "PermissionType",
     "PutOp",
     "PutResponse",
     "RangeOp",
     "RangeResponse",
     "ResponseHeader",
     "RetryPolicy",
+    "Role",
     "Session",
+    "SnapshotInfo",
     "SortOrder",
     "SortTarget",
+    "StatusResponse",
     "Txn",
     "TxnResponse",
+    "User",
     "Value",
     "Version",
     "Watch",

@@ -62,8 +62,8 @@ class Permission:
 
     @property
     def kind(self) -> str:
-        """``"key"`` (a single key), ``"prefix"`` (every key starting with :attr:`key`),
-        ``"from_key"`` (every key from :attr:`key` on; ``key == b"\\0"`` means all keys)
+        """``"key"`` (a single key), ``"prefix"`` (every key starting with ``key``),
+        ``"from_key"`` (every key from ``key`` on; ``key == b"\\0"`` means all keys)
         or ``"range"`` (the keys in ``[key, range_end)``)."""
         return permission_kind(self.key, self.range_end)
 
@@ -82,7 +82,7 @@ class Permission:
 
 @dataclass(slots=True)
 class AuthStatus:
-    """The answer to :meth:`AuthMixin.auth_status`."""
+    """The answer to :meth:`etcd.Client.auth_status`."""
 
     enabled: bool
     """Whether the cluster requires authentication."""

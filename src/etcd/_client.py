@@ -11,8 +11,10 @@ from typing import Any
 from . import _classic as classic
 from . import _exceptions as exc
 from . import _validation as check
+from ._auth import AuthMixin
 from ._base import BaseClient
 from ._classic import EtcdResult, Member
+from ._cluster import ClusterMixin
 from ._concurrency import Election, ElectionService, Lock, LockService, Session
 from ._config import Endpoint
 from ._keepalive import KeepAliver, Lease
@@ -37,6 +39,7 @@ from ._lease import (
     decode_leases,
     decode_time_to_live,
 )
+from ._maintenance import MaintenanceMixin
 from ._models import (
     CompactResponse,
     DeleteRangeResponse,
@@ -62,7 +65,7 @@ Timeout = float | None | check._Unset
 log = logging.getLogger(__name__)
 
 
-class Client(BaseClient):
+class Client(BaseClient, ClusterMixin, MaintenanceMixin, AuthMixin):
     """A client for an etcd cluster (v3 API, over gRPC). Thread-safe.
 
     ::
@@ -125,6 +128,7 @@ class Client(BaseClient):
 
         Watches still being iterated raise :class:`etcd.EtcdClientClosed`.
         """
+        self.stop_auto_sync()
         self._watcher.close()
         self._keepaliver.close()
         self._transport.close()

@@ -376,8 +376,8 @@ class ClusterMixin:
     def sync_endpoints(self, *, timeout: Timeout = check.UNSET) -> list[str]:
         """Replace the client's endpoints with the cluster members' client URLs.
 
-        Uses the started, voting members' URLs of the client's scheme (see
-        :func:`endpoints_from_members`) and returns them. The member in use is kept when
+        Uses the URLs of the started, voting members with the client's scheme, and returns
+        them. The member in use is kept when
         it is still in the list. Raises :class:`etcd.EtcdUnavailable`, and changes
         nothing, when no member advertises a usable URL.
         """

@@ -26,6 +26,9 @@ _BY_MESSAGE: dict[str, type[exc.EtcdException]] = {
     "authentication failed, invalid user ID or password": exc.EtcdAuthFailed,
     # Sent to a request without credentials when the cluster has authentication enabled.
     "user name is empty": exc.EtcdAuthFailed,
+    "auth: authentication failed, password was given for no password user": exc.EtcdAuthFailed,
+    "user name not found": exc.EtcdNotFound,
+    "role name not found": exc.EtcdNotFound,
     "revision of auth store is old": exc.EtcdAuthRevisionOld,
     "authentication is not enabled": exc.EtcdAuthNotEnabled,
     "no leader": exc.EtcdNoLeader,

@@ -51,6 +51,7 @@ __all__ = [
     "EtcdResponseTooLarge",
     "EtcdRevisionError",
     "EtcdServerError",
+    "EtcdSnapshotCorrupted",
     "EtcdTimeout",
     "EtcdTooManyOps",
     "EtcdTooManyRequests",
@@ -352,6 +353,10 @@ class EtcdNotSupported(EtcdException, NotImplementedError):
 EtcdEventIndexCleared = EtcdCompacted
 EtcdInsufficientPermissions = EtcdPermissionDenied
 EtcdLeaderElectionInProgress = EtcdNoLeader
+
+
+class EtcdSnapshotCorrupted(EtcdException):
+    """A snapshot's data did not match the SHA-256 checksum the server sent with it."""
 
 
 class EtcdForkedClient(EtcdException):

@@ -144,14 +144,18 @@ class Transport:
         wait = self.config.connect_timeout
         if remaining is not None:
             wait = min(wait, remaining)
-        channel = self._channel(endpoint)
-        future = grpc.channel_ready_future(channel)
+        # A cheap request that may wait for the connection: any answer, even a refusal,
+        # proves the member is reachable. (gRPC's ready-future would do too, but its polling
+        # thread fails noisily when the channel is closed under it.)
+        probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
         try:
-            future.result(timeout=wait)
-        except grpc.FutureTimeoutError:
-            future.cancel()
-            self._explain_connection_failure(endpoint)
-            raise NotConnected(f"no connection within {wait:.2f} s") from None
+            probe(pb.StatusRequest(), timeout=wait, wait_for_ready=True)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                self._explain_connection_failure(endpoint)
+                raise NotConnected(f"no connection within {wait:.2f} s") from None
+            if error.code() == grpc.StatusCode.UNAVAILABLE:
+                raise
         self._connected.add(endpoint.target)
 
     def _explain_connection_failure(self, endpoint: Endpoint) -> None:

@@ -61,7 +61,9 @@ def kv(key, create, value=b""):
 
 def test_enqueued_when_first_and_when_already_queued():
     owner = RangeResponse(header(10), [kv(b"l/a", 10)], False, 1)
-    mine = recipes.enqueued(b"l/a", b"", TxnResponse(header(10), True, [PutResponse(header(10)), owner]))
+    mine = recipes.enqueued(
+        b"l/a", b"", TxnResponse(header(10), True, [PutResponse(header(10)), owner])
+    )
     assert mine.revision == 10 and mine.is_first
     again = RangeResponse(header(12), [kv(b"l/b", 11, b"v")], False, 1)
     queued = recipes.enqueued(b"l/b", b"w", TxnResponse(header(12), False, [again, owner]))
