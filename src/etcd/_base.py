@@ -44,6 +44,7 @@ class BaseClient:
         token: str | None = None,
         tls_server_name: str | None = None,
         insecure: bool = False,
+        auto_sync_interval: float | None = None,
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout.
@@ -71,6 +72,7 @@ class BaseClient:
         if not isinstance(retry_policy, RetryPolicy):
             raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")
         self._retry_policy = retry_policy
+        self._auto_sync_interval = check.timeout(auto_sync_interval, "auto_sync_interval")
         self._start()
 
     def _start(self) -> None:

@@ -108,6 +108,8 @@ class Client(BaseClient, ClusterMixin, MaintenanceMixin, AuthMixin):
             :class:`etcd.EtcdInvalidAuthToken`).
         tls_server_name: the name to verify the server's certificate against, when it
             differs from the host connected to.
+        auto_sync_interval: refresh the endpoints from the cluster's member list every
+            this many seconds (:meth:`start_auto_sync`), as Go's ``AutoSyncInterval``.
         insecure: allow credentials to travel without TLS to a host other than this
             machine (refused otherwise, and logged as a warning when allowed).
     """
@@ -120,6 +122,8 @@ class Client(BaseClient, ClusterMixin, MaintenanceMixin, AuthMixin):
         self._transport = Transport(self._config, self._retry_policy)
         self._watcher = Watcher(self._transport)
         self._keepaliver = KeepAliver(self._transport)
+        if self._auto_sync_interval is not None:
+            self.start_auto_sync(self._auto_sync_interval)
 
     # --- lifecycle ----------------------------------------------------------------------
 

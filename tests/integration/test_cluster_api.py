@@ -204,3 +204,14 @@ def test_auto_sync_interval_is_checked(etcd_client):
             with pytest.raises(etcd.EtcdException):
                 client.start_auto_sync(bad)  # type: ignore[arg-type]
         assert not client.auto_sync_running
+
+
+@pytest.mark.cluster
+def test_auto_sync_from_the_constructor(etcd_cluster):
+    with etcd.Client(endpoints=etcd_cluster.endpoints[:1], auto_sync_interval=0.3) as client:
+        deadline = time.monotonic() + 15
+        while len(client.endpoints) < 3:
+            assert time.monotonic() < deadline, "the endpoints were never synced"
+            time.sleep(0.1)
+        assert client.auto_sync_running
+    assert not client.auto_sync_running

