@@ -728,13 +728,8 @@ class Client(BaseClient, ClusterMixin, MaintenanceMixin, AuthMixin):
         timeout = check.timeout(timeout, "timeout")
         if "callback" in options or "on_error" in options:
             raise exc.EtcdTypeError("watch_once returns the event: it takes no callback")
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self.watch_stream(key, range_end, **options) as watch:
-            while True:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                response = watch.next_response(remaining)
-                if response.events:
-                    return response.events[0]
+            return watch.next_event(timeout)
 
     def request_progress(self) -> None:
         """Ask the server to tell every watch how far it is (a progress notification)."""

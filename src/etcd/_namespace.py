@@ -11,7 +11,6 @@ pure; :class:`Namespace` and :class:`NamespacedWatch` only wire it to a client.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from types import TracebackType
@@ -256,6 +255,10 @@ class NamespacedWatch:
     def next_response(self, timeout: float | None = None) -> WatchResponse:
         """The next response; see :meth:`etcd.Watch.next_response`."""
         return strip_watch_response(self.prefix, self.watch.next_response(timeout))
+
+    def next_event(self, timeout: float | None = None) -> Event:
+        """The next event; see :meth:`etcd.Watch.next_event`."""
+        return strip_event(self.prefix, self.watch.next_event(timeout))
 
     @property
     def next_revision(self) -> int:
@@ -541,13 +544,8 @@ class Namespace:
         timeout = check.timeout(timeout, "timeout")
         if "callback" in options or "on_error" in options:
             raise exc.EtcdTypeError("watch_once returns the event: it takes no callback")
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self.watch_stream(key, range_end, **options) as watch:
-            while True:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                response = watch.next_response(remaining)
-                if response.events:
-                    return response.events[0]
+            return watch.next_event(timeout)
 
     # --- leases: their IDs are cluster-wide; the keys a lease reports are namespaced ----------
 

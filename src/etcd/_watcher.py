@@ -141,6 +141,22 @@ class Watch:
             self._finished = item
             self._raise_finished()
 
+    def next_event(self, timeout: float | None = None) -> Event:
+        """The next event, waiting at most ``timeout`` seconds in all.
+
+        Raises:
+            etcd.EtcdWatchTimedOut: no event came within ``timeout`` seconds.
+        """
+        if self._pending:
+            return self._pending.popleft()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            response = self.next_response(remaining)
+            if response.events:
+                self._pending.extend(response.events[1:])
+                return response.events[0]
+
     def _raise_finished(self) -> None:
         if isinstance(self._finished, BaseException):
             raise self._finished
