@@ -137,7 +137,8 @@ def test_hash_and_hash_kv(client):
     assert at_first.hash == client.hash_kv(first).hash
     latest = client.hash_kv()
     assert latest.hash != at_first.hash
-    assert latest.compact_revision in (-1, 0)
+    # -1 when never compacted; other tests on the shared server may have compacted it.
+    assert latest.compact_revision < first
     with pytest.raises(etcd.EtcdValueError):
         client.hash_kv(-1)
 
