@@ -13,21 +13,27 @@ WRITES = 200
 
 
 def write_stream(endpoints, prefix, count, revisions, pause=0.005):
-    """Write ``count`` keys, one at a time, recording each acknowledged revision."""
+    """Create ``count`` keys, one at a time, recording each one's revision.
+
+    Each key is created only if absent, so a write whose outcome was unknown can be sent
+    again without ever landing twice.
+    """
     with etcd.Client(endpoints=endpoints, timeout=10, connect_timeout=1) as writer:
         for i in range(count):
+            key = f"{prefix}{i:04}"
             while True:
                 try:
-                    revisions.append(writer.put(f"{prefix}{i:04}", str(i)).header.revision)
-                    break
-                except etcd.EtcdConnectionFailed as error:
-                    if error.outcome_unknown:
-                        # Never blindly repeat a write that may have landed: check first.
-                        got = writer.range(f"{prefix}{i:04}")
-                        if got.kvs:
-                            revisions.append(got.kvs[0].mod_revision)
-                            break
+                    created = writer.txn(
+                        [etcd.Version(key) == 0], [etcd.Op.put(key, str(i))], [etcd.Op.range(key)]
+                    )
+                except etcd.EtcdConnectionFailed:
                     time.sleep(0.05)
+                    continue
+                if created.succeeded:
+                    revisions.append(created.header.revision)
+                else:
+                    revisions.append(created.responses[0].kvs[0].mod_revision)
+                break
             time.sleep(pause)
 
 

@@ -163,6 +163,8 @@ class EtcdServer:
         self._initial_cluster = initial_cluster
         self._initial_cluster_state = initial_cluster_state
         self._initial_cluster_token = initial_cluster_token
+        self.start_count = 0
+        """How many times the member was started (restarts included)."""
         # Ports picked here may be taken by someone else before etcd binds them; only
         # then, and only for a lone member whose ports nobody chose, are they picked anew.
         self._may_repick_ports = (
@@ -334,6 +336,7 @@ class EtcdServer:
             raise RuntimeError(f"{self!r} is closed")
         if self.alive:
             raise RuntimeError(f"{self!r} is running already")
+        self.start_count += 1
         for attempt in range(_PORT_RETRIES + 1):
             self._spawn()
             if not wait:

@@ -7,15 +7,17 @@ these fixtures are available to every test suite:
     The path of the etcd executable: the ``--etcd-binary`` option, the ``etcd_binary`` ini
     setting, or :func:`etcd.testing.find_etcd_binary`'s search. The tests fail with a
     message saying how to install etcd when there is none.
-``etcd_server`` (one member for the whole session)
-    An :class:`etcd.testing.EtcdServer`. A test may stop, kill or pause it: it is brought
-    back after the test.
+``etcd_server`` (one member, shared while tests leave it intact)
+    An :class:`etcd.testing.EtcdServer`. A test may pause it (it is resumed after the
+    test), or kill or restart it (the next test gets a fresh member: etcd 3.5 releases
+    before 3.5.3 may replay their last writes after a crash).
 ``etcd_client``
     An :class:`etcd.Client` connected to ``etcd_server``; every key is deleted after the
     test.
-``etcd_cluster`` (three members for the whole session, started on first use)
-    An :class:`etcd.testing.EtcdCluster`. After each test, members that were stopped,
-    killed or paused are brought back and every key is deleted.
+``etcd_cluster`` (three members, started on first use, shared while tests leave it intact)
+    An :class:`etcd.testing.EtcdCluster`. After each test, paused members are resumed and
+    every key is deleted; a cluster in which a member was killed or restarted is replaced
+    by a fresh one for the next test.
 ``etcd_server_factory``
     A function taking :class:`etcd.testing.EtcdServer`'s arguments and returning a started
     member; the members are closed after the test.
@@ -98,14 +100,6 @@ def etcd_binary(pytestconfig: pytest.Config) -> str:
         pytest.fail(str(err), pytrace=False)
 
 
-def _bring_back(server: EtcdServer) -> None:
-    if server.paused:
-        server.resume()
-    elif not server.alive:
-        server.start(wait=False)
-    server.wait_healthy()
-
-
 def _delete_every_key(endpoints: list[str]) -> None:
     import etcd
 
@@ -113,17 +107,78 @@ def _delete_every_key(endpoints: list[str]) -> None:
         client.delete_range(b"\0", from_key=True)
 
 
+class _Shared:
+    """A server or cluster shared by the tests, replaced after a test that crashed it.
+
+    A member that was killed or stopped and restarted is not reused: etcd 3.5 releases
+    before 3.5.3 can replay their last writes after a crash, and later tests would see
+    that server bug as theirs. A fresh one costs a second or two.
+    """
+
+    def __init__(self, make: Callable[[], EtcdServer | EtcdCluster]) -> None:
+        self._make = make
+        self.current: EtcdServer | EtcdCluster | None = None
+        self._starts: list[int] = []
+
+    def get(self) -> EtcdServer | EtcdCluster:
+        if self.current is None:
+            self.current = self._make()
+        self._starts = [member.start_count for member in _members(self.current)]
+        return self.current
+
+    def disrupted(self) -> bool:
+        members = _members(self.current) if self.current is not None else []
+        return any(
+            not member.alive or member.start_count != before
+            for member, before in zip(members, self._starts, strict=True)
+        )
+
+    def discard(self) -> None:
+        current, self.current = self.current, None
+        if current is not None:
+            current.close()
+
+
+def _members(shared: EtcdServer | EtcdCluster) -> list[EtcdServer]:
+    return shared.members if isinstance(shared, EtcdCluster) else [shared]
+
+
+def _start_server(binary: str) -> EtcdServer:
+    server = EtcdServer(binary=binary)
+    server.start()
+    return server
+
+
+def _start_cluster(binary: str) -> EtcdCluster:
+    cluster = EtcdCluster(size=3, binary=binary)
+    cluster.start()
+    return cluster
+
+
 @pytest.fixture(scope="session")
-def _etcd_server_session(etcd_binary: str) -> Iterator[EtcdServer]:
-    with EtcdServer(binary=etcd_binary) as server:
-        yield server
+def _etcd_server_session(etcd_binary: str) -> Iterator[_Shared]:
+    shared = _Shared(lambda: _start_server(etcd_binary))
+    yield shared
+    shared.discard()
 
 
 @pytest.fixture
-def etcd_server(_etcd_server_session: EtcdServer) -> Iterator[EtcdServer]:
-    """One etcd member shared by the session; brought back after a test that stopped it."""
-    yield _etcd_server_session
-    _bring_back(_etcd_server_session)
+def etcd_server(_etcd_server_session: _Shared) -> Iterator[EtcdServer]:
+    """One etcd member shared by the session.
+
+    A member the test paused is resumed afterwards; one it killed or restarted is replaced
+    by a fresh member for the next test.
+    """
+    server = _etcd_server_session.get()
+    assert isinstance(server, EtcdServer)
+    yield server
+    for member in _members(server):
+        if member.paused:
+            member.resume()
+    if _etcd_server_session.disrupted():
+        _etcd_server_session.discard()
+    else:
+        server.wait_healthy()
 
 
 @pytest.fixture
@@ -136,28 +191,39 @@ def etcd_client(etcd_server: EtcdServer) -> Iterator[etcd.Client]:
         yield client
     finally:
         try:
-            _bring_back(etcd_server)
-            client.delete_range(b"\0", from_key=True)
+            if etcd_server.paused:
+                etcd_server.resume()
+            if etcd_server.alive:
+                etcd_server.wait_healthy()
+                client.delete_range(b"\0", from_key=True)
         finally:
             client.close()
 
 
 @pytest.fixture(scope="session")
-def _etcd_cluster_session(etcd_binary: str) -> Iterator[EtcdCluster]:
-    with EtcdCluster(size=3, binary=etcd_binary) as cluster:
-        yield cluster
+def _etcd_cluster_session(etcd_binary: str) -> Iterator[_Shared]:
+    shared = _Shared(lambda: _start_cluster(etcd_binary))
+    yield shared
+    shared.discard()
 
 
 @pytest.fixture
-def etcd_cluster(_etcd_cluster_session: EtcdCluster) -> Iterator[EtcdCluster]:
+def etcd_cluster(_etcd_cluster_session: _Shared) -> Iterator[EtcdCluster]:
     """A three-member cluster shared by the session, started on first use.
 
-    After each test, members that were stopped, killed or paused are brought back and
-    every key is deleted.
+    After each test, paused members are resumed and every key is deleted; a cluster in
+    which the test killed or restarted a member is replaced by a fresh one.
     """
-    cluster = _etcd_cluster_session
+    cluster = _etcd_cluster_session.get()
+    assert isinstance(cluster, EtcdCluster)
     yield cluster
-    cluster.heal()
+    for member in cluster.members:
+        if member.paused:
+            member.resume()
+    if _etcd_cluster_session.disrupted():
+        _etcd_cluster_session.discard()
+        return
+    cluster.wait_healthy()
     cluster.leader()
     _delete_every_key(cluster.endpoints)
 
