@@ -71,8 +71,9 @@ _NOT_SENT_MARKERS = (
     "name resolution failure",
     "empty address list",
     "channel is in state transient_failure",
-    # Raised by the transport itself when a member does not finish the connection handshake.
+    # Raised by the transport itself when a member cannot be reached before the request.
     "no connection within",
+    "before sending:",
 )
 
 # Server answers that can come after the request was proposed to raft: a mutation may

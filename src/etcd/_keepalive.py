@@ -25,7 +25,7 @@ from ._lease import (
     LeaseKeepAliveResponse,
     LeaseTimeToLiveResponse,
 )
-from ._transport import NotConnected, Transport, status_of
+from ._transport import NotConnected, StreamStalled, Transport, status_of
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -276,7 +276,7 @@ class KeepAliver:
                     # We closed the stream when the last lease left; one arrived since.
                     continue
                 failures += 1
-                stalled = NotConnected("the member stopped answering keep-alives")
+                stalled = StreamStalled("the member stopped answering keep-alives")
                 code, details = status_of(stalled if self._stalled else error)
                 mapped = transport.map_error(error, methods.LEASE_KEEP_ALIVE, endpoint)
                 if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):

@@ -28,10 +28,17 @@ _AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
 
 
 class NotConnected(Exception):
-    """A member did not complete the connection in time; nothing was sent to it."""
+    """A member could not be reached before the request was sent; nothing was sent."""
 
     def code(self) -> grpc.StatusCode:
         return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return f"before sending: {self.args[0]}"
+
+
+class StreamStalled(NotConnected):
+    """A stream's member stopped answering (the stream is cut and reopened elsewhere)."""
 
     def details(self) -> str:
         return str(self.args[0])
@@ -155,7 +162,8 @@ class Transport:
                 self._explain_connection_failure(endpoint)
                 raise NotConnected(f"no connection within {wait:.2f} s") from None
             if error.code() == grpc.StatusCode.UNAVAILABLE:
-                raise
+                # The request itself never left: say so, so that it may be retried.
+                raise NotConnected(error.details() or "unavailable") from None
         self._connected.add(endpoint.target)
 
     def _explain_connection_failure(self, endpoint: Endpoint) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import grpc
 
 from . import _exceptions as exc
-from ._transport import NotConnected, Transport, status_of
+from ._transport import NotConnected, StreamStalled, Transport, status_of
 from ._watch import (
     Event,
     OutcomeKind,
@@ -386,7 +386,7 @@ class Watcher:
                 failures += 1
                 code, details = status_of(error)
                 if stalled is not None and stalled.is_set():
-                    error = NotConnected("the member stopped answering")
+                    error = StreamStalled("the member stopped answering")
                     code, details = status_of(error)
                 mapped = transport.map_error(error, methods.WATCH_WATCH, endpoint)
                 if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):

@@ -158,3 +158,15 @@ def test_gos_context_errors_from_the_server():
         ),
         etcd.EtcdCancelled,
     )
+
+
+def test_failures_before_sending_are_never_ambiguous():
+    from etcd._error_mapping import map_rpc_error, request_never_sent
+    from etcd._transport import NotConnected, StreamStalled, status_of
+
+    code, details = status_of(NotConnected("Socket closed"))
+    assert request_never_sent(code, details)
+    error = map_rpc_error(code, details, operation="KV.Put", endpoint="m", mutation=True)
+    assert isinstance(error, etcd.EtcdConnectionFailed) and not error.outcome_unknown
+    code, details = status_of(StreamStalled("the member stopped answering"))
+    assert not request_never_sent(code, details)
