@@ -30,6 +30,8 @@ _BY_MESSAGE: dict[str, type[exc.EtcdException]] = {
     "user name not found": exc.EtcdNotFound,
     "role name not found": exc.EtcdNotFound,
     "revision of auth store is old": exc.EtcdAuthRevisionOld,
+    # The same, as 3.5 servers word it when a request meets an auth change in flight.
+    "auth: revision in header is old": exc.EtcdAuthRevisionOld,
     "authentication is not enabled": exc.EtcdAuthNotEnabled,
     "no leader": exc.EtcdNoLeader,
     "not leader": exc.EtcdNotLeader,

@@ -1,0 +1,442 @@
+"""A randomized client workload for fault scenarios, and the checks run on it afterwards.
+
+``Workload`` runs a few client threads doing reads, writes and compare-and-swaps on a
+few keys (every value unique), recording a :class:`History`, plus one watcher thread
+that watches the keys' prefix from the revision the run started at. After the fault,
+``finish()`` stops the clients, reads every key once more (so a lost acknowledged write
+contradicts the history), lets the watcher catch up with the last revision of the
+prefix and reads the prefix's whole history once more with a fresh watch. ``Report``
+holds what the scenario asserts on, and prints the figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import etcd
+
+from .history import CAS, OK, READ, UNKNOWN, WRITE, History, Operation
+from .linearizability import CheckResult, check_history
+
+__all__ = ["Ack", "Report", "WatchedEvent", "Workload"]
+
+CLIENTS = 4
+KEYS = 3
+CALL_TIMEOUT = 2.0
+CONNECT_TIMEOUT = 0.5
+MAX_OVERSHOOT = 1.0
+_JOIN_TIMEOUT = 30.0
+_CATCH_UP_TIMEOUT = 20.0
+_FINAL_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Ack:
+    """An acknowledged mutation: the revision the server said it committed at."""
+
+    revision: int
+    key: str
+    value: str
+    process: int
+
+
+@dataclass(frozen=True)
+class WatchedEvent:
+    revision: int
+    key: str
+    value: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ReadInfo:
+    """Who served a read, and at which store revision."""
+
+    member_id: int
+    revision: int
+
+
+@dataclass(frozen=True)
+class Call:
+    process: int
+    kind: str
+    started: float
+    duration: float
+    error: str | None
+
+
+@dataclass
+class Report:
+    """The outcome of a run, and the checks' findings."""
+
+    seed: int
+    ops: list[Operation]
+    counts: dict[str, int]
+    result: CheckResult
+    calls: list[Call]
+    call_timeout: float
+    acks: list[Ack]
+    watched: list[WatchedEvent]
+    reference: list[WatchedEvent]
+    watch_errors: list[str]
+    watch_problems: list[str] = field(default_factory=list)
+    faults: list[tuple[float, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def max_duration(self) -> float:
+        return max((call.duration for call in self.calls), default=0.0)
+
+    @property
+    def overshoot(self) -> float:
+        return max(0.0, self.max_duration - self.call_timeout)
+
+    def slowest(self) -> Call | None:
+        return max(self.calls, key=lambda call: call.duration, default=None)
+
+    def recovery_after(self, moment: float) -> float | None:
+        """Seconds from ``moment`` until a mutation invoked after it was acknowledged."""
+        done = [
+            op.returned - moment
+            for op in self.ops
+            if op.outcome == OK and op.kind != READ and op.invoked >= moment
+        ]
+        return min(done) if done else None
+
+    def longest_gap(self) -> float:
+        """The longest time no client call succeeded, during the run."""
+        ends = sorted(op.returned for op in self.ops if op.outcome == OK and op.process != "final")
+        return max((b - a for a, b in itertools.pairwise(ends)), default=0.0)
+
+    def figures(self, name: str, started: float) -> str:
+        slowest = self.slowest()
+        checking = sum(r.seconds for r in self.result.keys.values())
+        lines = [
+            f"\n[{name}] seed {self.seed}: {len(self.ops)} ops ({self.counts[OK]} ok, "
+            f"{self.counts['fail']} failed, {self.counts[UNKNOWN]} unknown), "
+            f"{len(self.acks)} acknowledged mutations",
+            f"  faults injected ({len(self.faults)}): "
+            + "; ".join(f"{at - started:+.2f}s {what}" for at, what in self.faults),
+            f"  max call duration {self.max_duration:.3f}s of {self.call_timeout}s "
+            f"(overshoot {self.overshoot:.3f}s, {MAX_OVERSHOOT}s allowed)"
+            + (f", slowest: {slowest.kind} by p{slowest.process}" if slowest else ""),
+            f"  longest stretch without a successful call {self.longest_gap():.3f}s",
+            f"  watch: {len(self.watched)} events seen, {len(self.reference)} in the "
+            f"prefix's history, errors: {self.watch_errors or 'none'}",
+            f"  linearizability: {self.result.verdict} "
+            f"({self.result.steps} steps, {checking:.3f}s)",
+        ]
+        lines.extend(f"  {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+def _decode(kvs: list[etcd.KeyValue]) -> str | None:
+    return kvs[0].value.decode() if kvs else None
+
+
+class Workload:
+    """Client threads and a watcher against ``endpoints``; see the module's docstring."""
+
+    def __init__(
+        self,
+        endpoints: Sequence[str],
+        prefix: str,
+        *,
+        seed: int | None = None,
+        clients: int = CLIENTS,
+        call_timeout: float = CALL_TIMEOUT,
+        client_options: dict[str, Any] | None = None,
+        final_endpoints: Sequence[str] | None = None,
+        duty_cycle: tuple[float, float] | None = None,
+        on_client: Callable[[int, etcd.Client], None] | None = None,
+        extra_keys: Sequence[str] = (),
+    ) -> None:
+        self.endpoints = list(endpoints)
+        self.final_endpoints = list(final_endpoints or endpoints)
+        self.prefix = prefix
+        self.keys = [f"{prefix}k{i}" for i in range(KEYS)]
+        self.extra_keys = list(extra_keys)  # read at the end too; written by extra threads
+        self.seed = random.randrange(1 << 30) if seed is None else seed
+        self.clients = clients
+        self.call_timeout = call_timeout
+        self.client_options = dict(client_options or {})
+        self.duty_cycle = duty_cycle
+        self.on_client = on_client
+        self.history = History()
+        self.stop = threading.Event()
+        self.faults: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+        self._calls: list[Call] = []
+        self._acks: list[Ack] = []
+        self.reads: dict[int, ReadInfo] = {}
+        self._watched: list[WatchedEvent] = []
+        self._watch_errors: list[str] = []
+        self._watch_target: int | None = None
+        self._watch_deadline = math.inf
+        self._threads: list[threading.Thread] = []
+        self.start_revision = 0
+        self.started = 0.0
+
+    # --- running -------------------------------------------------------------------------
+
+    def client(self, endpoints: Sequence[str] | None = None, **options: Any) -> etcd.Client:
+        kwargs: dict[str, Any] = {
+            "timeout": self.call_timeout,
+            "connect_timeout": CONNECT_TIMEOUT,
+            **self.client_options,
+            **options,
+        }
+        return etcd.Client(endpoints=list(endpoints or self.endpoints), **kwargs)
+
+    def start(self) -> None:
+        with self.client(self.final_endpoints, timeout=_FINAL_TIMEOUT) as setup:
+            self.start_revision = setup.range(self.keys[0]).header.revision + 1
+        self.started = time.monotonic()
+        self._threads = [
+            threading.Thread(target=self._worker, args=(n,), name=f"faults-client-{n}")
+            for n in range(self.clients)
+        ]
+        self._threads.append(threading.Thread(target=self._watcher, name="faults-watcher"))
+        for thread in self._threads:
+            thread.start()
+
+    def fault(self, what: str) -> float:
+        """Note a fault injected now; returns the time."""
+        now = time.monotonic()
+        self.faults.append((now, what))
+        return now
+
+    def extra_thread(self, target: Callable[[], None], name: str) -> None:
+        """Run ``target`` alongside the clients (it should stop on ``self.stop``)."""
+        thread = threading.Thread(target=target, name=name)
+        self._threads.insert(0, thread)
+        thread.start()
+
+    def record_call(self, process: int, kind: str, started: float, error: str | None) -> None:
+        with self._lock:
+            self._calls.append(Call(process, kind, started, time.monotonic() - started, error))
+
+    def _active(self, number: int) -> bool:
+        if self.duty_cycle is None:
+            return True
+        on, off = self.duty_cycle
+        period = on + off
+        phase = (time.monotonic() - self.started + number * period / self.clients) % period
+        return phase < on
+
+    def _worker(self, number: int) -> None:
+        rng = random.Random(self.seed + number)
+        seen: dict[str, str | None] = dict.fromkeys(self.keys)
+        history = self.history
+        with self.client() as client:
+            if self.on_client is not None:
+                self.on_client(number, client)
+            sequence = 0
+            while not self.stop.is_set():
+                if not self._active(number):
+                    self.stop.wait(0.05)
+                    continue
+                key = rng.choice(self.keys)
+                kind = rng.choice((READ, WRITE, CAS))
+                sequence += 1
+                value = f"c{number}-{sequence}"
+                started = time.monotonic()
+                error: str | None = None
+                try:
+                    if kind == READ:
+                        with history.record(number, READ, key) as op:
+                            response = client.range(key)
+                            op.output = _decode(response.kvs)
+                        header = response.header
+                        self.reads[op.op.index] = ReadInfo(header.member_id, header.revision)
+                        seen[key] = op.output
+                    elif kind == WRITE:
+                        with history.record(number, WRITE, key, value):
+                            revision = client.put(key, value).header.revision
+                        self._ack(revision, key, value, number)
+                    else:
+                        expected = seen[key]
+                        compare = (
+                            etcd.Compare.version(key, "==", 0)
+                            if expected is None
+                            else etcd.Compare.value(key, "==", expected)
+                        )
+                        with history.record(number, CAS, key, (expected, value)) as op:
+                            answer = client.txn([compare], [etcd.Op.put(key, value)], [])
+                            op.output = answer.succeeded
+                        if answer.succeeded:
+                            seen[key] = value
+                            self._ack(answer.header.revision, key, value, number)
+                except etcd.EtcdException as failure:
+                    error = f"{type(failure).__name__}: {failure}"
+                finally:
+                    self.record_call(number, kind, started, error)
+                if error is not None:
+                    time.sleep(0.01)  # recorded as failed or unknown; do not spin on errors
+
+    def _ack(self, revision: int, key: str, value: str, process: int) -> None:
+        with self._lock:
+            self._acks.append(Ack(revision, key, value, process))
+
+    def _watcher(self) -> None:
+        with self.client() as client:
+            watch = client.watch_prefix(self.prefix, start_revision=self.start_revision)
+            try:
+                while True:
+                    with self._lock:
+                        target = self._watch_target
+                        last = self._watched[-1].revision if self._watched else 0
+                    if target is not None and last >= target:
+                        return
+                    if time.monotonic() > self._watch_deadline:
+                        self._watch_errors.append(f"did not reach revision {target}")
+                        return
+                    try:
+                        response = watch.next_response(0.2)
+                    except etcd.EtcdWatchTimedOut:
+                        continue
+                    except etcd.EtcdException as failure:
+                        self._watch_errors.append(f"{type(failure).__name__}: {failure}")
+                        return
+                    except StopIteration:
+                        self._watch_errors.append("the watch ended")
+                        return
+                    with self._lock:
+                        self._watched.extend(_watched(event) for event in response.events)
+            finally:
+                watch.cancel()
+
+    # --- finishing -----------------------------------------------------------------------
+
+    def finish(self, wait_ready: Callable[[], object] | None = None) -> Report:
+        """Stop, read every key once more, let the watcher catch up, and check."""
+        self.stop.set()
+        workers = [t for t in self._threads if t.name != "faults-watcher"]
+        for thread in workers:
+            thread.join(_JOIN_TIMEOUT)
+        hung = [thread.name for thread in workers if thread.is_alive()]
+        assert not hung, f"client threads hung: {hung}"
+        if wait_ready is not None:
+            wait_ready()
+        target = self._final_reads()
+        with self._lock:
+            self._watch_target = target
+            self._watch_deadline = time.monotonic() + _CATCH_UP_TIMEOUT
+        for thread in self._threads:
+            thread.join(_JOIN_TIMEOUT)
+        assert not any(thread.is_alive() for thread in self._threads), "the watcher hung"
+        reference = self._reference(target)
+        ops = self.history.operations()
+        with self._lock:
+            report = Report(
+                seed=self.seed,
+                ops=ops,
+                counts=self.history.counts(),
+                result=check_history(ops),
+                calls=list(self._calls),
+                call_timeout=self.call_timeout,
+                acks=sorted(self._acks, key=lambda ack: ack.revision),
+                watched=list(self._watched),
+                reference=reference,
+                watch_errors=list(self._watch_errors),
+                faults=list(self.faults),
+            )
+        report.watch_problems = watch_problems(report)
+        return report
+
+    def _final_reads(self) -> int:
+        """Read every key (retrying until one read succeeds); return the prefix's last
+        revision."""
+        deadline = time.monotonic() + _CATCH_UP_TIMEOUT
+        with self.client(self.final_endpoints, timeout=_FINAL_TIMEOUT) as direct:
+            for key in self.keys + self.extra_keys:
+                while True:
+                    try:
+                        with self.history.record("final", READ, key) as op:
+                            op.output = _decode(direct.range(key).kvs)
+                        break
+                    except etcd.EtcdException:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.2)
+            kvs = direct.range(self.prefix, prefix=True).kvs
+        return max((kv.mod_revision for kv in kvs), default=self.start_revision - 1)
+
+    def _reference(self, target: int) -> list[WatchedEvent]:
+        """The prefix's history from the start revision, read with a fresh watch."""
+        events: list[WatchedEvent] = []
+        if target < self.start_revision:
+            return events
+        deadline = time.monotonic() + _CATCH_UP_TIMEOUT
+        with (
+            self.client(self.final_endpoints, timeout=_FINAL_TIMEOUT) as fresh,
+            fresh.watch_prefix(self.prefix, start_revision=self.start_revision) as watch,
+        ):
+            while not events or events[-1].revision < target:
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"the fresh watch did not reach revision {target}"
+                try:
+                    response = watch.next_response(remaining)
+                except etcd.EtcdWatchTimedOut:
+                    continue
+                events.extend(_watched(event) for event in response.events)
+        return events
+
+
+def _watched(event: etcd.Event) -> WatchedEvent:
+    return WatchedEvent(event.revision, event.key.decode(), event.value.decode(), event.type.name)
+
+
+def watch_problems(report: Report) -> list[str]:
+    """Everything wrong with what the watcher saw: out of order or repeated revisions,
+    a difference from the prefix's history, an acknowledged mutation missing."""
+    problems: list[str] = []
+    watched = report.watched
+    seen_pairs: set[tuple[int, str]] = set()
+    # Every transaction of the workload changes one key: one event per revision.
+    for before, after in itertools.pairwise(watched):
+        if after.revision <= before.revision:
+            problems.append(f"revision {after.revision} after {before.revision}")
+    for event in watched:
+        pair = (event.revision, event.key)
+        if pair in seen_pairs:
+            problems.append(f"duplicate event {event}")
+        seen_pairs.add(pair)
+    if watched != report.reference:
+        mismatch = next(
+            (
+                index
+                for index, (a, b) in enumerate(zip(watched, report.reference, strict=False))
+                if a != b
+            ),
+            min(len(watched), len(report.reference)),
+        )
+        problems.append(
+            f"the watcher's {len(watched)} events differ from the prefix's history "
+            f"({len(report.reference)} events) at index {mismatch}: "
+            f"saw {watched[mismatch : mismatch + 3]}, "
+            f"history has {report.reference[mismatch : mismatch + 3]}"
+        )
+    by_revision: dict[int, list[WatchedEvent]] = {}
+    for event in watched:
+        by_revision.setdefault(event.revision, []).append(event)
+    for ack in report.acks:
+        matching = [
+            e for e in by_revision.get(ack.revision, []) if (e.key, e.value) == (ack.key, ack.value)
+        ]
+        if len(matching) != 1:
+            problems.append(
+                f"acknowledged {ack} seen {len(matching)} times by the watcher "
+                f"(events at that revision: {by_revision.get(ack.revision, [])})"
+            )
+    revisions = [ack.revision for ack in report.acks]
+    if len(set(revisions)) != len(revisions):
+        problems.append("two acknowledged mutations share a revision")
+    return problems[:20]
