@@ -7,7 +7,9 @@ write is applied at most once.
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -64,3 +66,29 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY_POLICY: Final = RetryPolicy()
+
+
+# How long a member that failed is passed over when choosing where to go next.
+FAILURE_COOLDOWN = 5.0
+
+
+def next_endpoint(
+    targets: Sequence[str],
+    current: int,
+    failed_at: Mapping[str, float],
+    now: float,
+    cooldown: float = FAILURE_COOLDOWN,
+) -> int:
+    """The index of the member to use after ``targets[current]`` failed.
+
+    The next one in order that has not failed in the last ``cooldown`` seconds; if every
+    other member failed recently, the one whose failure is oldest.
+    """
+    count = len(targets)
+    others = [(current + step) % count for step in range(1, count)]
+    if not others:
+        return current
+    for index in others:
+        if now - failed_at.get(targets[index], -math.inf) >= cooldown:
+            return index
+    return min(others, key=lambda index: failed_at.get(targets[index], -math.inf))

@@ -17,7 +17,7 @@ import grpc
 from . import _exceptions as exc
 from ._config import ClientConfig, Endpoint, parse_endpoint
 from ._error_mapping import map_rpc_error
-from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy, next_endpoint
 from ._wire import messages as pb
 from ._wire import methods
 from ._wire.methods import Method
@@ -74,6 +74,7 @@ class Transport:
         self._channels: dict[str, grpc.Channel] = {}
         # Targets known to have a working connection; others are probed before use.
         self._connected: set[str] = set()
+        self._failed_at: dict[str, float] = {}
         self._discovered = False
         self._callables: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -111,9 +112,15 @@ class Transport:
                 self._drop_channel(target)
 
     def _advance(self, failed: Endpoint) -> None:
-        """Move on from a failed endpoint (unless another thread already did)."""
+        """Move on from a failed endpoint (unless another thread already did), preferring
+        members that have not failed recently."""
+        now = time.monotonic()
+        self._failed_at[failed.target] = now
         if len(self._endpoints) > 1 and self.current_endpoint.target == failed.target:
-            self._current = (self._current + 1) % len(self._endpoints)
+            targets = [endpoint.target for endpoint in self._endpoints]
+            self._current = next_endpoint(
+                targets, self._current % len(targets), self._failed_at, now
+            )
             log.info("switching from %s to %s", failed, self.current_endpoint)
 
     def _channel(self, endpoint: Endpoint) -> grpc.Channel:

@@ -333,3 +333,14 @@ def test_a_lone_paused_member_fails_the_call_at_its_deadline(etcd_server_factory
             assert stuck.endpoint in str(info.value)
     finally:
         stuck.resume()
+
+
+def test_an_answer_larger_than_the_receive_limit_is_a_typed_error(etcd_server):
+    with etcd.Client(endpoints=[etcd_server.endpoint], max_receive_bytes=4096) as client:
+        for i in range(8):
+            client.put(f"/kv/wide/{i}", "x" * 1024)
+        with pytest.raises(etcd.EtcdResponseTooLarge) as raised:
+            client.range("/kv/wide/", prefix=True)
+        assert "KV.Range" in str(raised.value)
+        assert len(list(client.range_iter("/kv/wide/", prefix=True, page_size=2))) == 8
+        client.delete_range("/kv/wide/", prefix=True)

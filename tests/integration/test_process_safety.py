@@ -9,7 +9,7 @@ import pytest
 
 import etcd
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 FORKER = """
 import os, sys, etcd

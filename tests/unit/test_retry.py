@@ -51,3 +51,15 @@ def test_backoff_grows_is_capped_and_jittered():
     assert delays[1] > delays[0]
     assert all(d <= POLICY.max_delay * 1.1 for d in delays)
     assert delays[-1] >= POLICY.max_delay * 0.9
+
+
+def test_the_next_endpoint_skips_members_that_failed_recently():
+    from etcd._retry import next_endpoint
+
+    targets = ["a", "b", "c"]
+    assert next_endpoint(targets, 0, {}, now=100.0) == 1
+    assert next_endpoint(targets, 0, {"b": 98.0}, now=100.0) == 2
+    assert next_endpoint(targets, 0, {"b": 90.0}, now=100.0) == 1  # long ago: fine again
+    # Everyone else failed recently: the oldest failure is the best bet.
+    assert next_endpoint(targets, 0, {"b": 99.0, "c": 97.0}, now=100.0) == 2
+    assert next_endpoint(["a"], 0, {}, now=1.0) == 0
