@@ -251,6 +251,8 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._closed = False
+        self.streams_opened = 0
+        """How many times the watch stream was opened (more than once means resumes)."""
 
     def watch(
         self,
@@ -349,6 +351,7 @@ class Watcher:
                 call, endpoint = transport.open_stream(
                     methods.WATCH_WATCH, _drain(requests), timeout=None
                 )
+                self.streams_opened += 1
                 with self._lock:
                     self._call = call
                     if self._closed or not self._watches:

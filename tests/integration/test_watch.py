@@ -252,3 +252,14 @@ def test_a_created_and_cancelled_watch_reports_the_servers_reason(etcd_server_fa
         ):
             next(watch)
         assert "permission denied" in str(raised.value)
+
+
+def test_an_idle_watch_keeps_its_stream(etcd_client):
+    # Liveness probes and keepalive pings on a quiet stream stay within the server's ping
+    # policy: the stream is never torn down while nothing happens.
+    with etcd_client.watch_stream("/w/idle") as watch:
+        assert watch.wait_created(5)
+        time.sleep(25)
+        etcd_client.put("/w/idle", "still here")
+        assert collect(watch, 1)[0].value == b"still here"
+    assert etcd_client._watcher.streams_opened == 1
