@@ -19,11 +19,8 @@ ROOT_PASSWORD = "r00t-Pa55word-never-shown"
 USER_PASSWORD = "us3r-Pa55word-never-shown"
 
 
-AuthClient = etcd.Client
-
-
 def client(server, **options):
-    return AuthClient(endpoints=[server.endpoint], timeout=10, **options)
+    return etcd.Client(endpoints=[server.endpoint], timeout=10, **options)
 
 
 def root_client(server):

@@ -10,8 +10,6 @@ from etcd.testing import EtcdServer, free_port
 
 pytestmark = pytest.mark.integration
 
-OpClient = etcd.Client
-
 
 def _wait_for(condition, timeout=10.0, what="the condition"):
     deadline = time.monotonic() + timeout
@@ -25,7 +23,7 @@ def _wait_for(condition, timeout=10.0, what="the condition"):
 
 @pytest.mark.cluster
 def test_member_list_shows_every_member(etcd_cluster):
-    with OpClient(endpoints=etcd_cluster.endpoints[:1]) as client:
+    with etcd.Client(endpoints=etcd_cluster.endpoints[:1]) as client:
         listed = client.member_list()
         serializable = client.member_list(linearizable=False)
     by_name = {member.name: member for member in listed.members}
@@ -39,7 +37,7 @@ def test_member_list_shows_every_member(etcd_cluster):
 
 
 def test_peer_urls_are_checked_before_sending(etcd_client):
-    with OpClient(endpoints=etcd_client.endpoints) as client:
+    with etcd.Client(endpoints=etcd_client.endpoints) as client:
         with pytest.raises(etcd.EtcdTypeError):
             client.member_add("http://127.0.0.1:2380")
         with pytest.raises(etcd.EtcdValueError):
@@ -56,7 +54,7 @@ def test_peer_urls_are_checked_before_sending(etcd_client):
 
 def test_learner_lifecycle_without_starting_it(etcd_server_factory):
     server = etcd_server_factory()
-    with OpClient(endpoints=[server.endpoint], timeout=10) as client:
+    with etcd.Client(endpoints=[server.endpoint], timeout=10) as client:
         peer_url = f"http://127.0.0.1:{free_port()}"
         added = client.member_add([peer_url], learner=True)
         assert added.member.is_learner
@@ -93,7 +91,7 @@ def test_learner_lifecycle_without_starting_it(etcd_server_factory):
 
 def test_a_started_learner_is_promoted_then_removed(etcd_server_factory, etcd_binary):
     first = etcd_server_factory(name="first")
-    with OpClient(endpoints=[first.endpoint], timeout=10) as client:
+    with etcd.Client(endpoints=[first.endpoint], timeout=10) as client:
         peer_port = free_port()
         peer_url = f"http://127.0.0.1:{peer_port}"
         added = client.member_add([peer_url], learner=True)
@@ -153,7 +151,7 @@ def test_a_started_learner_is_promoted_then_removed(etcd_server_factory, etcd_bi
 
 @pytest.mark.cluster
 def test_sync_endpoints_learns_every_member(etcd_cluster):
-    with OpClient(endpoints=etcd_cluster.endpoints[:1]) as client:
+    with etcd.Client(endpoints=etcd_cluster.endpoints[:1]) as client:
         assert len(client.endpoints) == 1
         synced = client.sync_endpoints()
         assert sorted(synced) == sorted(etcd_cluster.client_urls)
@@ -163,7 +161,7 @@ def test_sync_endpoints_learns_every_member(etcd_cluster):
 
 @pytest.mark.cluster
 def test_auto_sync_picks_up_the_members_and_stops(etcd_cluster):
-    with OpClient(endpoints=etcd_cluster.endpoints[:1]) as client:
+    with etcd.Client(endpoints=etcd_cluster.endpoints[:1]) as client:
         client.start_auto_sync(0.5)
         assert client.auto_sync_running
         _wait_for(lambda: len(client.endpoints) == 3, 10, "auto-sync")
@@ -175,7 +173,7 @@ def test_auto_sync_picks_up_the_members_and_stops(etcd_cluster):
 
 @pytest.mark.cluster
 def test_auto_sync_ends_when_the_client_closes(etcd_cluster):
-    client = OpClient(endpoints=etcd_cluster.endpoints[:1])
+    client = etcd.Client(endpoints=etcd_cluster.endpoints[:1])
     client.start_auto_sync(0.2)
     syncer = client._auto_sync
     client.close()
@@ -185,7 +183,7 @@ def test_auto_sync_ends_when_the_client_closes(etcd_cluster):
 
 def test_a_failing_auto_sync_is_logged_and_retried(caplog):
     dead = f"127.0.0.1:{free_port()}"
-    with OpClient(endpoints=[dead], timeout=0.3, connect_timeout=0.1) as client:
+    with etcd.Client(endpoints=[dead], timeout=0.3, connect_timeout=0.1) as client:
         with caplog.at_level(logging.INFO, logger="etcd._cluster"):
             client.start_auto_sync(0.1)
             _wait_for(
@@ -199,7 +197,7 @@ def test_a_failing_auto_sync_is_logged_and_retried(caplog):
 
 
 def test_auto_sync_interval_is_checked(etcd_client):
-    with OpClient(endpoints=etcd_client.endpoints) as client:
+    with etcd.Client(endpoints=etcd_client.endpoints) as client:
         for bad in (0, -1, None):
             with pytest.raises(etcd.EtcdException):
                 client.start_auto_sync(bad)  # type: ignore[arg-type]

@@ -17,12 +17,10 @@ from etcd.testing import find_etcd_binary
 
 pytestmark = pytest.mark.integration
 
-OpClient = etcd.Client
-
 
 @pytest.fixture
 def client(etcd_client):
-    with OpClient(endpoints=etcd_client.endpoints, timeout=10) as operator:
+    with etcd.Client(endpoints=etcd_client.endpoints, timeout=10) as operator:
         yield operator
 
 
@@ -47,7 +45,7 @@ def test_status_of_the_member_in_use(client, etcd_server):
 
 @pytest.mark.cluster
 def test_status_of_each_cluster_member(etcd_cluster):
-    with OpClient(endpoints=etcd_cluster.endpoints) as client:
+    with etcd.Client(endpoints=etcd_cluster.endpoints) as client:
         statuses = [client.status(endpoint) for endpoint in etcd_cluster.endpoints]
         entries = client.status_all()
     assert [s.endpoint for s in statuses] == etcd_cluster.endpoints
@@ -63,7 +61,7 @@ def test_status_of_each_cluster_member(etcd_cluster):
 def test_status_all_reports_a_dead_member_without_failing_the_others(etcd_cluster):
     victim = etcd_cluster.members[2]
     victim.kill()
-    with OpClient(endpoints=etcd_cluster.endpoints, timeout=3, connect_timeout=0.5) as client:
+    with etcd.Client(endpoints=etcd_cluster.endpoints, timeout=3, connect_timeout=0.5) as client:
         entries = {e.endpoint: e for e in client.status_all()}
         # Let gRPC's own connectivity polling of the dead member finish before closing.
         time.sleep(0.5)
@@ -87,7 +85,7 @@ def test_no_alarms_on_a_healthy_member(client):
 
 def test_nospace_alarm_then_recovery(etcd_server_factory):
     server = etcd_server_factory(quota_backend_bytes=2 * 1024 * 1024)
-    with OpClient(endpoints=[server.endpoint], timeout=10) as client:
+    with etcd.Client(endpoints=[server.endpoint], timeout=10) as client:
         value = os.urandom(100 * 1024)
         with pytest.raises(etcd.EtcdNoSpace):
             for index in range(200):
@@ -145,7 +143,7 @@ def test_hash_and_hash_kv(client):
 
 @pytest.mark.cluster
 def test_members_agree_on_hash_kv(etcd_cluster):
-    with OpClient(endpoints=etcd_cluster.endpoints) as client:
+    with etcd.Client(endpoints=etcd_cluster.endpoints) as client:
         revision = client.put("/consistent", "yes").header.revision
         # Let every member apply the write before hashing it.
         for endpoint in etcd_cluster.endpoints:
@@ -166,7 +164,7 @@ def test_move_leader_to_a_follower(etcd_cluster):
     follower = next(m for m in etcd_cluster.members if m is not leader)
     # Sent through a follower: the client must find the leader and go there itself.
     other = next(m for m in etcd_cluster.members if m not in (leader, follower))
-    with OpClient(endpoints=[other.endpoint], timeout=10) as client:
+    with etcd.Client(endpoints=[other.endpoint], timeout=10) as client:
         target = client.status(follower.endpoint).member_id
         client.move_leader(target)
         deadline = time.monotonic() + 15
@@ -264,7 +262,7 @@ def test_an_interrupted_snapshot_leaves_no_file_and_keeps_the_old_one(client, tm
 
 def test_snapshot_from_a_dead_member_is_a_typed_error(etcd_server_factory, tmp_path):
     server = etcd_server_factory()
-    with OpClient(endpoints=[server.endpoint], timeout=2, connect_timeout=0.5) as client:
+    with etcd.Client(endpoints=[server.endpoint], timeout=2, connect_timeout=0.5) as client:
         client.put("/x", "y")
         server.kill()
         with pytest.raises(etcd.EtcdException):
