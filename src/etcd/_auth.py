@@ -19,6 +19,7 @@ from . import _validation as check
 from ._exceptions import EtcdTypeError, EtcdValueError
 from ._kv import KeyArg, KeyRange, prefix_end
 from ._models import ResponseHeader, decode_header
+from ._validation import Timeout
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -33,8 +34,6 @@ __all__ = [
     "Role",
     "User",
 ]
-
-Timeout = float | None | check._Unset
 
 
 class PermissionType(enum.IntEnum):

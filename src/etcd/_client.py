@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -23,12 +23,9 @@ from ._kv import (
     KeyArg,
     LeaseArg,
     Op,
-    RangeOp,
-    SortOrder,
-    SortTarget,
     Txn,
-    next_page,
 )
+from ._kv_calls import KVCalls
 from ._lease import (
     LeaseGrantResponse,
     LeaseKeepAliveResponse,
@@ -42,9 +39,6 @@ from ._lease import (
 from ._maintenance import MaintenanceMixin
 from ._models import (
     CompactResponse,
-    DeleteRangeResponse,
-    KeyValue,
-    PutResponse,
     RangeResponse,
     ResponseHeader,
     TxnResponse,
@@ -54,18 +48,16 @@ from ._models import (
 from ._namespace import Namespace
 from ._stm import DEFAULT_STM_TIMEOUT, STM, Isolation, run_stm
 from ._transport import Transport
+from ._validation import Timeout
 from ._watch import Event, EventType, WatchResponse, WatchSpec
 from ._watcher import Watch, Watcher
 from ._wire import messages as pb
 from ._wire import methods
 
-Timeout = float | None | check._Unset
-
-
 log = logging.getLogger(__name__)
 
 
-class Client(BaseClient, ClusterMixin, MaintenanceMixin, AuthMixin):
+class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
     """A client for an etcd cluster (v3 API, over gRPC). Thread-safe.
 
     ::
@@ -167,148 +159,6 @@ class Client(BaseClient, ClusterMixin, MaintenanceMixin, AuthMixin):
         return op.decode(response)
 
     # --- KV -----------------------------------------------------------------------------
-
-    def range(
-        self,
-        key: KeyArg,
-        range_end: str | bytes | None = None,
-        *,
-        prefix: bool = False,
-        from_key: bool = False,
-        limit: int = 0,
-        revision: int = 0,
-        sort_order: SortOrder | str = SortOrder.NONE,
-        sort_target: SortTarget | str = SortTarget.KEY,
-        serializable: bool = False,
-        keys_only: bool = False,
-        count_only: bool = False,
-        min_mod_revision: int = 0,
-        max_mod_revision: int = 0,
-        min_create_revision: int = 0,
-        max_create_revision: int = 0,
-        timeout: Timeout = check.UNSET,
-    ) -> RangeResponse:
-        """Read keys (etcd's ``Range``); see :meth:`etcd.Op.range` for the options."""
-        op = Op.range(
-            key,
-            range_end,
-            prefix=prefix,
-            from_key=from_key,
-            limit=limit,
-            revision=revision,
-            sort_order=sort_order,
-            sort_target=sort_target,
-            serializable=serializable,
-            keys_only=keys_only,
-            count_only=count_only,
-            min_mod_revision=min_mod_revision,
-            max_mod_revision=max_mod_revision,
-            min_create_revision=min_create_revision,
-            max_create_revision=max_create_revision,
-        )
-        result: RangeResponse = self.do(op, timeout=timeout)
-        return result
-
-    def range_iter(
-        self,
-        key: KeyArg,
-        range_end: str | bytes | None = None,
-        *,
-        prefix: bool = False,
-        from_key: bool = False,
-        page_size: int = 1000,
-        revision: int = 0,
-        serializable: bool = False,
-        keys_only: bool = False,
-        timeout: Timeout = check.UNSET,
-    ) -> Iterator[KeyValue]:
-        """Walk a range of any size page by page, in key order.
-
-        Each page is one request of at most ``page_size`` keys with its own deadline; every
-        page reads the store at the revision of the first one, so the walk is a consistent
-        snapshot even while others write (it fails with :class:`etcd.EtcdCompacted` if that
-        revision is compacted meanwhile).
-        """
-        op: RangeOp | None = Op.range(
-            key,
-            range_end,
-            prefix=prefix,
-            from_key=from_key,
-            limit=check.integer(page_size, "page_size", minimum=1),
-            revision=revision,
-            serializable=serializable,
-            keys_only=keys_only,
-        )
-        while op is not None:
-            page: RangeResponse = self.do(op, timeout=timeout)
-            yield from page.kvs
-            op = next_page(op, page)
-
-    def put(
-        self,
-        key: str | bytes,
-        value: str | bytes | None = None,
-        *,
-        lease: LeaseArg = 0,
-        prev_kv: bool = False,
-        ignore_value: bool = False,
-        ignore_lease: bool = False,
-        timeout: Timeout = check.UNSET,
-    ) -> PutResponse:
-        """Write a key (etcd's ``Put``); see :meth:`etcd.Op.put` for the options."""
-        op = Op.put(
-            key,
-            value,
-            lease=lease,
-            prev_kv=prev_kv,
-            ignore_value=ignore_value,
-            ignore_lease=ignore_lease,
-        )
-        result: PutResponse = self.do(op, timeout=timeout)
-        return result
-
-    def delete_range(
-        self,
-        key: KeyArg,
-        range_end: str | bytes | None = None,
-        *,
-        prefix: bool = False,
-        from_key: bool = False,
-        prev_kv: bool = False,
-        timeout: Timeout = check.UNSET,
-    ) -> DeleteRangeResponse:
-        """Delete keys (etcd's ``DeleteRange``); see :meth:`etcd.Op.delete_range`."""
-        op = Op.delete_range(key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv)
-        result: DeleteRangeResponse = self.do(op, timeout=timeout)
-        return result
-
-    def txn(
-        self,
-        compare: Txn | Iterable[Compare] = (),
-        success: Iterable[Op] = (),
-        failure: Iterable[Op] = (),
-        *,
-        timeout: Timeout = check.UNSET,
-    ) -> TxnResponse:
-        """Run a transaction (etcd's ``Txn``): if every comparison in ``compare`` holds, run
-        ``success``, else ``failure``, atomically.
-
-        Pass either the three lists or one :class:`etcd.Txn` built with
-        ``If/Then/Else``.
-        """
-        if isinstance(compare, Txn):
-            if success or failure:
-                raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
-            txn = compare
-        else:
-            txn = Op.txn(compare, success, failure)
-        result: TxnResponse = self.do(txn, timeout=timeout)
-        return result
-
-    def transaction(self) -> Txn:
-        """A transaction builder bound to this client: ``.If(...).Then(...).Else(...)``,
-        then ``.commit()``."""
-        return Txn(_executor=self)
 
     def compact(
         self, revision: int, *, physical: bool = False, timeout: Timeout = check.UNSET

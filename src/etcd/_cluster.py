@@ -19,6 +19,7 @@ from . import _validation as check
 from ._classic import Member, decode_member
 from ._config import Endpoint, parse_endpoint
 from ._models import ResponseHeader, decode_header
+from ._validation import Timeout
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -40,7 +41,6 @@ __all__ = [
     "leader_endpoint",
 ]
 
-Timeout = float | None | check._Unset
 
 log = logging.getLogger(__name__)
 

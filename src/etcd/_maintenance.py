@@ -25,6 +25,7 @@ from ._cluster import check_member_id, leader_endpoint, list_members
 from ._config import Endpoint, parse_endpoint
 from ._models import ResponseHeader, decode_header
 from ._transport import NotConnected, status_of
+from ._validation import Timeout
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -51,7 +52,6 @@ __all__ = [
     "downgrade_action",
 ]
 
-Timeout = float | None | check._Unset
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ pure; :class:`Namespace` and :class:`NamespacedWatch` only wire it to a client.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, overload
@@ -23,16 +23,14 @@ from ._kv import (
     Compare,
     DeleteRangeOp,
     KeyArg,
-    KeyRange,
     LeaseArg,
     Op,
     PutOp,
     RangeOp,
-    SortOrder,
-    SortTarget,
     Txn,
     prefix_end,
 )
+from ._kv_calls import KVCalls
 from ._lease import (
     LeaseGrantResponse,
     LeaseKeepAliveResponse,
@@ -49,6 +47,7 @@ from ._models import (
     ResponseHeader,
     TxnResponse,
 )
+from ._validation import Timeout
 from ._watch import Event, WatchResponse, WatchSpec
 from ._watcher import Watch
 
@@ -65,7 +64,6 @@ __all__ = [
     "strip_watch_response",
 ]
 
-Timeout = float | None | check._Unset
 
 # --- pure rewriting: requests ------------------------------------------------------------------
 
@@ -174,18 +172,6 @@ class _NamespaceClient(Protocol):
 
     def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
 
-    def range_iter(
-        self,
-        key: KeyArg,
-        range_end: str | bytes | None = ...,
-        *,
-        page_size: int = ...,
-        revision: int = ...,
-        serializable: bool = ...,
-        keys_only: bool = ...,
-        timeout: Timeout = ...,
-    ) -> Iterator[KeyValue]: ...
-
     def compact(
         self, revision: int, *, physical: bool = ..., timeout: Timeout = ...
     ) -> CompactResponse: ...
@@ -288,7 +274,7 @@ class NamespacedWatch:
         return f"<NamespacedWatch prefix={self.prefix!r} {self.watch!r}>"
 
 
-class Namespace:
+class Namespace(KVCalls):
     """The keys under ``prefix``, as if they were the whole store.
 
     ::
@@ -334,134 +320,6 @@ class Namespace:
         return _strip_any(
             self._prefix, self._client.do(prefix_op(self._prefix, op), timeout=timeout)
         )
-
-    def range(
-        self,
-        key: KeyArg,
-        range_end: str | bytes | None = None,
-        *,
-        prefix: bool = False,
-        from_key: bool = False,
-        limit: int = 0,
-        revision: int = 0,
-        sort_order: SortOrder | str = SortOrder.NONE,
-        sort_target: SortTarget | str = SortTarget.KEY,
-        serializable: bool = False,
-        keys_only: bool = False,
-        count_only: bool = False,
-        min_mod_revision: int = 0,
-        max_mod_revision: int = 0,
-        min_create_revision: int = 0,
-        max_create_revision: int = 0,
-        timeout: Timeout = check.UNSET,
-    ) -> RangeResponse:
-        """Read keys of the namespace; see :meth:`etcd.Client.range`."""
-        op = Op.range(
-            key,
-            range_end,
-            prefix=prefix,
-            from_key=from_key,
-            limit=limit,
-            revision=revision,
-            sort_order=sort_order,
-            sort_target=sort_target,
-            serializable=serializable,
-            keys_only=keys_only,
-            count_only=count_only,
-            min_mod_revision=min_mod_revision,
-            max_mod_revision=max_mod_revision,
-            min_create_revision=min_create_revision,
-            max_create_revision=max_create_revision,
-        )
-        result: RangeResponse = self.do(op, timeout=timeout)
-        return result
-
-    def range_iter(
-        self,
-        key: KeyArg,
-        range_end: str | bytes | None = None,
-        *,
-        prefix: bool = False,
-        from_key: bool = False,
-        page_size: int = 1000,
-        revision: int = 0,
-        serializable: bool = False,
-        keys_only: bool = False,
-        timeout: Timeout = check.UNSET,
-    ) -> Iterator[KeyValue]:
-        """Walk keys of the namespace page by page; see :meth:`etcd.Client.range_iter`."""
-        where = KeyRange.resolve(key, range_end, prefix=prefix, from_key=from_key)
-        start, end = prefix_range(self._prefix, where.key, where.range_end)
-        for kv in self._client.range_iter(
-            start,
-            end or None,
-            page_size=page_size,
-            revision=revision,
-            serializable=serializable,
-            keys_only=keys_only,
-            timeout=timeout,
-        ):
-            yield strip_kv(self._prefix, kv)
-
-    def put(
-        self,
-        key: str | bytes,
-        value: str | bytes | None = None,
-        *,
-        lease: LeaseArg = 0,
-        prev_kv: bool = False,
-        ignore_value: bool = False,
-        ignore_lease: bool = False,
-        timeout: Timeout = check.UNSET,
-    ) -> PutResponse:
-        """Write a key of the namespace; see :meth:`etcd.Client.put`."""
-        op = Op.put(
-            key,
-            value,
-            lease=lease,
-            prev_kv=prev_kv,
-            ignore_value=ignore_value,
-            ignore_lease=ignore_lease,
-        )
-        result: PutResponse = self.do(op, timeout=timeout)
-        return result
-
-    def delete_range(
-        self,
-        key: KeyArg,
-        range_end: str | bytes | None = None,
-        *,
-        prefix: bool = False,
-        from_key: bool = False,
-        prev_kv: bool = False,
-        timeout: Timeout = check.UNSET,
-    ) -> DeleteRangeResponse:
-        """Delete keys of the namespace; see :meth:`etcd.Client.delete_range`."""
-        op = Op.delete_range(key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv)
-        result: DeleteRangeResponse = self.do(op, timeout=timeout)
-        return result
-
-    def txn(
-        self,
-        compare: Txn | Iterable[Compare] = (),
-        success: Iterable[Op] = (),
-        failure: Iterable[Op] = (),
-        *,
-        timeout: Timeout = check.UNSET,
-    ) -> TxnResponse:
-        """Run a transaction on keys of the namespace; see :meth:`etcd.Client.txn`."""
-        if isinstance(compare, Txn):
-            if success or failure:
-                raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
-            txn = compare
-        else:
-            txn = Op.txn(compare, success, failure)
-        result: TxnResponse = self.do(txn, timeout=timeout)
-        return result
-
-    def transaction(self) -> Txn:
-        """A transaction builder bound to this namespace: ``.If().Then().Else().commit()``."""
-        return Txn(_executor=self)
 
     def compact(
         self, revision: int, *, physical: bool = False, timeout: Timeout = check.UNSET

@@ -128,3 +128,6 @@ class _Unset:
 
 
 UNSET: Final = _Unset()
+
+#: A per-call timeout: seconds, ``None`` for no deadline, or UNSET for the client's default.
+Timeout = float | None | _Unset
