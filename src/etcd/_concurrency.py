@@ -154,6 +154,13 @@ class _Contending:
         if contender is not None:
             self._client.txn(recipes.resign_txn(contender.key, contender.revision))
 
+    def _withdraw(self) -> None:
+        """Leave the queue, and end the session if it is our own."""
+        try:
+            self._leave_queue()
+        finally:
+            self._end_session()
+
     def _end_session(self) -> None:
         if self._own_session and self._session is not None:
             session, self._session = self._session, None
@@ -188,10 +195,10 @@ class Lock(_Contending):
         try:
             acquired = self._wait_for_predecessors(contender, deadline)
         except BaseException:
-            self._give_up()
+            self._withdraw()
             raise
         if not acquired:
-            self._give_up()
+            self._withdraw()
             return False
         if not self._client.range(contender.key).kvs:
             self._contender = None
@@ -207,15 +214,12 @@ class Lock(_Contending):
         contender = self._enqueue(b"")
         if contender.is_first:
             return True
-        self._give_up()
+        self._withdraw()
         return False
 
     def release(self) -> None:
         """Give the lock up (and end the session the lock created for itself)."""
-        try:
-            self._leave_queue()
-        finally:
-            self._end_session()
+        self._withdraw()
 
     def is_owner(self) -> Compare:
         """A Compare that holds only while this lock is still ours, for fencing::
@@ -225,12 +229,6 @@ class Lock(_Contending):
         if self._contender is None:
             raise exc.EtcdPreconditionFailed(f"lock {self.name!r} is not held")
         return recipes.holds(self._contender.key, self._contender.revision)
-
-    def _give_up(self) -> None:
-        try:
-            self._leave_queue()
-        finally:
-            self._end_session()
 
     def __enter__(self) -> Lock:
         self.acquire()
@@ -290,10 +288,7 @@ class Election(_Contending):
 
     def resign(self) -> None:
         """Step down (or stop campaigning); the next candidate takes over."""
-        try:
-            self._leave_queue()
-        finally:
-            self._end_session()
+        self._withdraw()
 
     def leader(self) -> KeyValue:
         """The current leader's key and value.
