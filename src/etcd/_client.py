@@ -179,28 +179,16 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
 
     # --- leases used by the python-etcd interface (TTLs) ---------------------------------
 
-    def _grant_ttl_lease(self, ttl: object, timeout: float | None) -> int:
-        seconds = check.lease_ttl(ttl, "ttl")
-        response = self._transport.unary(
-            methods.LEASE_GRANT, pb.LeaseGrantRequest(TTL=seconds), timeout=timeout, mutation=True
-        )
-        return int(response.ID)
-
     def _lease_ttls(self, leases: Iterable[int], timeout: float | None) -> dict[int, int]:
         """Remaining seconds of each lease that still exists."""
         ttls: dict[int, int] = {}
         for lease in sorted(set(leases) - {0}):
-            response = self._transport.unary(
-                methods.LEASE_TIME_TO_LIVE,
-                pb.LeaseTimeToLiveRequest(ID=lease),
-                timeout=timeout,
-                mutation=False,
-            )
-            if response.TTL >= 0:
-                ttls[lease] = int(response.TTL)
+            remaining = self.lease_time_to_live(lease, timeout=timeout)
+            if remaining.exists:
+                ttls[lease] = remaining.ttl
         return ttls
 
-    def _release_lease(self, lease: int, timeout: float | None, *, only_if_unused: bool) -> None:
+    def _release_unused_lease(self, lease: int, timeout: float | None) -> None:
         """Revoke a TTL lease that no key uses any more, so leases never pile up.
 
         Best effort: a lease that cannot be revoked now still expires after its TTL.
@@ -208,21 +196,9 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
         if not lease:
             return
         try:
-            if only_if_unused:
-                response = self._transport.unary(
-                    methods.LEASE_TIME_TO_LIVE,
-                    pb.LeaseTimeToLiveRequest(ID=lease, keys=True),
-                    timeout=timeout,
-                    mutation=False,
-                )
-                if response.TTL < 0 or response.keys:
-                    return
-            self._transport.unary(
-                methods.LEASE_REVOKE,
-                pb.LeaseRevokeRequest(ID=lease),
-                timeout=timeout,
-                mutation=True,
-            )
+            remaining = self.lease_time_to_live(lease, keys=True, timeout=timeout)
+            if remaining.exists and not remaining.keys:
+                self.lease_revoke(lease, timeout=timeout)
         except exc.EtcdException as error:
             log.debug("lease %x not released (it expires by itself): %s", lease, error)
 
@@ -315,7 +291,7 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
             check.lease_ttl(ttl, "ttl")
         if check.boolean(append, "append") and (condition != classic.WriteCondition()):
             raise exc.EtcdValueError("append=True cannot be combined with prevValue/Index/Exist")
-        lease = self._grant_ttl_lease(ttl, deadline) if ttl is not None else 0
+        lease = self.lease_grant(ttl, timeout=deadline).id if ttl is not None else 0
         try:
             if append:
                 result = self._append(name, data, lease, ttl, deadline)
@@ -325,11 +301,11 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
                 )
                 result = classic.write_result(name, data, lease, ttl, condition, response)
         except BaseException:
-            self._release_lease(lease, deadline, only_if_unused=True)
+            self._release_unused_lease(lease, deadline)
             raise
         previous = result._prev_node
         if previous is not None and previous.lease and previous.lease != lease:
-            self._release_lease(previous.lease, deadline, only_if_unused=True)
+            self._release_unused_lease(previous.lease, deadline)
         return result
 
     def _append(
@@ -385,7 +361,7 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
         deadline = self._call_timeout(timeout)
         if ttl is None:
             raise exc.EtcdValueError("refresh needs a ttl")
-        lease = self._grant_ttl_lease(ttl, deadline)
+        lease = self.lease_grant(ttl, timeout=deadline).id
         raw = name.encode("utf-8")
         txn = (
             Txn()
@@ -398,12 +374,12 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
             if not response.succeeded:
                 raise exc.EtcdKeyNotFound(f"Key not found : {name}")
         except BaseException:
-            self._release_lease(lease, deadline, only_if_unused=True)
+            self._release_unused_lease(lease, deadline)
             raise
         before = response.responses[0]
         assert isinstance(before, RangeResponse)
         previous = before.kvs[0]
-        self._release_lease(previous.lease, deadline, only_if_unused=True)
+        self._release_unused_lease(previous.lease, deadline)
         condition = classic.WriteCondition(prev_exist=True)
         return classic.write_result(name, previous.value, lease, int(ttl), condition, response)
 
