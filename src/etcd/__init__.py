@@ -14,17 +14,29 @@ The public names are all here; the modules behind them are private.
 import contextlib as _contextlib
 import logging as _logging
 
-from ._auth import AuthStatus, Permission, PermissionType, Role, User
+from ._async_client import AsyncClient
+from ._async_concurrency import (
+    AsyncElection,
+    AsyncElectionService,
+    AsyncLock,
+    AsyncLockService,
+    AsyncSession,
+)
+from ._async_keepalive import AsyncLease
+from ._async_namespace import AsyncNamespace, AsyncNamespacedWatch
+from ._async_stm import AsyncSTM
+from ._async_watcher import AsyncWatch
+from ._auth_models import AuthStatus, Permission, PermissionType, Role, User
 from ._classic import EtcdResult, Member
 from ._client import Client
-from ._cluster import (
+from ._cluster_models import (
     MemberAddResponse,
     MemberListResponse,
     MemberPromoteResponse,
     MemberRemoveResponse,
     MemberUpdateResponse,
 )
-from ._concurrency import Election, ElectionService, LeaderKey, Lock, LockService, Session
+from ._concurrency import Election, ElectionService, Lock, LockService, Session
 from ._config import Endpoint
 from ._exceptions import (
     EtcdAlreadyExist,
@@ -104,7 +116,7 @@ from ._lease import (
     LeaseLeasesResponse,
     LeaseTimeToLiveResponse,
 )
-from ._maintenance import (
+from ._maintenance_models import (
     Alarm,
     DowngradeResponse,
     EndpointStatus,
@@ -123,8 +135,10 @@ from ._models import (
     TxnResponse,
 )
 from ._namespace import Namespace, NamespacedWatch
+from ._recipes import LeaderKey
 from ._retry import RetryPolicy
-from ._stm import STM, Isolation, run_stm
+from ._stm import STM, run_stm
+from ._stm_state import Isolation
 from ._version import __version__
 from ._watch import Event, EventType, WatchResponse
 from ._watcher import Watch
@@ -133,6 +147,17 @@ __all__ = [
     "ALL_KEYS",
     "STM",
     "Alarm",
+    "AsyncClient",
+    "AsyncElection",
+    "AsyncElectionService",
+    "AsyncLease",
+    "AsyncLock",
+    "AsyncLockService",
+    "AsyncNamespace",
+    "AsyncNamespacedWatch",
+    "AsyncSTM",
+    "AsyncSession",
+    "AsyncWatch",
     "AuthStatus",
     "Client",
     "CompactResponse",

@@ -1,4 +1,6 @@
-"""The synchronous client."""
+# Generated from _async_client.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
+"""The client, as a coroutine API; the sync client is generated from this file."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ from ._auth import AuthMixin
 from ._base import BaseClient
 from ._classic import EtcdResult, Member
 from ._cluster import ClusterMixin
-from ._concurrency import Election, ElectionService, Lock, LockService, Session
+from ._concurrency import (
+    Election,
+    ElectionService,
+    Lock,
+    LockService,
+    Session,
+)
 from ._config import Endpoint
 from ._keepalive import KeepAliver, Lease
 from ._kv import (
@@ -46,7 +54,8 @@ from ._models import (
     decode_header,
 )
 from ._namespace import Namespace
-from ._stm import DEFAULT_STM_TIMEOUT, STM, Isolation, run_stm
+from ._stm import STM, run_stm
+from ._stm_state import DEFAULT_STM_TIMEOUT, Isolation
 from ._transport import Transport
 from ._validation import Timeout
 from ._watch import Event, EventType, WatchResponse, WatchSpec
@@ -58,14 +67,14 @@ log = logging.getLogger(__name__)
 
 
 class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
-    """A client for an etcd cluster (v3 API, over gRPC). Thread-safe.
+    """A client for an etcd cluster (v3 API, over gRPC).
 
     ::
 
         client = etcd.Client()                                   # 127.0.0.1:2379
         client = etcd.Client(host="10.0.0.5", port=2379)
         client = etcd.Client(endpoints=["https://a:2379", "https://b:2379"],
-                             ca_cert="ca.pem", cert=("client.pem", "client-key.pem"))
+                                  ca_cert="ca.pem", cert=("client.pem", "client-key.pem"))
 
     Construction does no network I/O: the first call connects. Every call has a deadline:
     ``timeout`` seconds (5 by default) unless the call passes its own ``timeout=``; pass
@@ -319,7 +328,8 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
                     f"append below {directory} kept losing races for {timeout} s",
                     operation="KV.Txn",
                 )
-            revision = self.range(directory, count_only=True, timeout=timeout).header.revision
+            counted = self.range(directory, count_only=True, timeout=timeout)
+            revision = counted.header.revision
             name, txn = classic.append_txn(directory, revision, data, lease)
             response = self.txn(txn, timeout=timeout)
             if response.succeeded:
@@ -624,7 +634,8 @@ class Client(BaseClient, KVCalls, ClusterMixin, MaintenanceMixin, AuthMixin):
     def stats(self) -> dict[str, Any]:
         """The member in use, as python-etcd's ``stats`` (from the v3 status call)."""
         status = self._status()
-        own = next((m for m in self._member_list() if m.id == status.header.member_id), None)
+        members = self._member_list()
+        own = next((m for m in members if m.id == status.header.member_id), None)
         return {
             "id": f"{status.header.member_id:x}",
             "name": own.name if own else "",

@@ -1,4 +1,6 @@
-"""Sessions, locks and elections (synchronous), interoperable with Go and etcdctl.
+# Generated from _async_concurrency.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
+"""Sessions, locks and elections (sync), interoperable with Go and etcdctl.
 
 The keys and transactions come from :mod:`etcd._recipes`; this module only runs them.
 """
@@ -17,6 +19,7 @@ from . import _recipes as recipes
 from . import _validation as check
 from ._kv import Compare
 from ._models import KeyValue, ResponseHeader, decode_header, decode_kv
+from ._recipes import LeaderKey
 from ._watch import EventType
 from ._wire import messages as pb
 from ._wire import methods
@@ -100,7 +103,11 @@ class _Contending:
         self._contender: recipes.Contender | None = None
 
     @property
-    def session(self) -> Session:
+    def session(self) -> Session | None:
+        """The session in use: the one given, or the one taken when acquiring."""
+        return self._session
+
+    def _get_session(self) -> Session:
         if self._session is None:
             self._session = self._client.session(ttl=self._ttl)
         return self._session
@@ -116,7 +123,7 @@ class _Contending:
         return self._contender.revision if self._contender else None
 
     def _enqueue(self, value: bytes) -> recipes.Contender:
-        session = self.session
+        session = self._get_session()
         session.lease.check()
         key = recipes.contender_key(self._prefix, session.lease_id)
         txn = recipes.enqueue_txn(self._prefix, key, session.lease_id, value)
@@ -136,8 +143,9 @@ class _Contending:
                 predecessor, start_revision=last.header.revision + 1, no_put=True
             ) as watch:
                 while True:
-                    if self.session.lost:
-                        self.session.lease.check()
+                    session = self._get_session()
+                    if session.lost:
+                        session.lease.check()
                     remaining = _remaining(deadline)
                     wait = 1.0 if remaining is None else min(remaining, 1.0)
                     try:
@@ -282,7 +290,8 @@ class Election(_Contending):
         if contender is None:
             raise exc.EtcdNotElectionLeader(f"not a candidate in election {self.name!r}")
         data = check.to_bytes(value, "value")
-        txn = recipes.proclaim_txn(contender.key, contender.revision, data, self.session.lease_id)
+        session = self._get_session()
+        txn = recipes.proclaim_txn(contender.key, contender.revision, data, session.lease_id)
         if not self._client.txn(txn).succeeded:
             raise exc.EtcdNotElectionLeader(f"no longer the leader of election {self.name!r}")
 
@@ -363,19 +372,6 @@ class LockService:
             methods.LOCK_UNLOCK, request, timeout=check.timeout(timeout, "timeout"), mutation=True
         )
         return decode_header(response.header)
-
-
-class LeaderKey:
-    """A campaign won through the server's election service (``v3electionpb.LeaderKey``)."""
-
-    def __init__(self, name: bytes, key: bytes, revision: int, lease: int) -> None:
-        self.name, self.key, self.revision, self.lease = name, key, revision, lease
-
-    def _to_pb(self) -> Any:
-        return pb.LeaderKey(name=self.name, key=self.key, rev=self.revision, lease=self.lease)
-
-    def __repr__(self) -> str:
-        return f"LeaderKey(name={self.name!r}, key={self.key!r}, revision={self.revision})"
 
 
 class ElectionService:

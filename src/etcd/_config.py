@@ -450,3 +450,11 @@ def check_credentials_transport(
 def unique(items: Iterable[Endpoint]) -> tuple[Endpoint, ...]:
     """Endpoints in order, without repeats."""
     return tuple({item.target: item for item in items}.values())
+
+
+def endpoint_or_none(url: str) -> Endpoint | None:
+    try:
+        return parse_endpoint(url)
+    except (EtcdTypeError, EtcdValueError):
+        log.debug("ignoring the unusable client URL %r of a member", url)
+        return None

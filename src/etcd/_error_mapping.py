@@ -7,6 +7,8 @@ decides only when the message is unknown (or comes from gRPC itself, not from et
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import _exceptions as exc
 
 # Server messages, without the "etcdserver: " prefix that most of them carry.
@@ -203,3 +205,31 @@ def _is_ambiguous(code: str, details: str) -> bool:
         # come before the request is proposed, so they are definite.
         return not details.startswith("etcdserver:") and not request_never_sent(code, details)
     return False
+
+
+class NotConnected(Exception):
+    """A member could not be reached before the request was sent; nothing was sent."""
+
+    def details(self) -> str:
+        return f"before sending: {self.args[0]}"
+
+
+class StreamStalled(NotConnected):
+    """A stream's member stopped answering (the stream is cut and reopened elsewhere)."""
+
+    def details(self) -> str:
+        return str(self.args[0])
+
+
+def status_of(error: Any) -> tuple[str, str]:
+    """The status code's name and the message of a gRPC error (or of :class:`NotConnected`)."""
+    if isinstance(error, NotConnected):
+        return "UNAVAILABLE", error.details()
+    code = error.code()
+    name = code.name if code is not None else "UNKNOWN"
+    return name, error.details() or ""
+
+
+def operation_name(method: Any) -> str:
+    """``KV.Range`` for ``/etcdserverpb.KV/Range``."""
+    return f"{method.service.rpartition('.')[2]}.{method.name}"

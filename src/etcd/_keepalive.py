@@ -1,4 +1,6 @@
-"""The synchronous keep-alive shell: one LeaseKeepAlive stream per client, for every lease.
+# Generated from _async_keepalive.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
+"""The sync keep-alive shell: one LeaseKeepAlive stream per client, for every lease.
 
 One background thread owns the stream and reads its answers; the stream's request side
 is a generator that sleeps until some lease is due (per :class:`~etcd._lease.KeepAliveSchedule`)
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -20,12 +21,14 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from . import _exceptions as exc
+from ._error_mapping import NotConnected, StreamStalled, status_of
 from ._lease import (
     KeepAliveSchedule,
     LeaseKeepAliveResponse,
     LeaseTimeToLiveResponse,
 )
-from ._transport import NotConnected, StreamStalled, Transport, status_of
+from ._sync_io import Condition, Flag, Worker, is_current, join, messages, spawn
+from ._transport import Transport
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -60,7 +63,7 @@ class Lease:
         self.ttl = ttl
         self._client = client
         self._on_lost = on_lost
-        self._lost = threading.Event()
+        self._lost = Flag()
         self._error: exc.EtcdLeaseExpired | None = None
         self._revoked = False
         self._kept_alive = False
@@ -155,9 +158,7 @@ class Lease:
         if self._on_lost is not None:
             callback, error = self._on_lost, self._error
             # On a thread of its own: a slow or failing callback must not stall keep-alives.
-            threading.Thread(
-                target=_call_safely, args=(callback, error), name="etcd-lease-lost", daemon=True
-            ).start()
+            spawn(_call_safely, callback, error, name="etcd-lease-lost")
 
 
 def _call_safely(callback: Callable[[exc.EtcdLeaseExpired], object], error: Any) -> None:
@@ -172,9 +173,9 @@ class KeepAliver:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self._condition = threading.Condition()
+        self._condition = Condition()
         self._leases: dict[int, tuple[Lease, KeepAliveSchedule]] = {}
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self._call: Any = None
         self._generation = 0
         self._closed = False
@@ -190,11 +191,8 @@ class KeepAliver:
             # Refresh at once: the lease may have aged since it was granted (or last kept).
             schedule.resend_now(now)
             self._leases[lease.id] = (lease, schedule)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="etcd-lease-keepalive", daemon=True
-                )
-                self._thread.start()
+            if self._worker is None:
+                self._worker = spawn(self._run, name="etcd-lease-keepalive")
             self._condition.notify_all()
 
     def remove(self, lease: Lease) -> None:
@@ -209,12 +207,12 @@ class KeepAliver:
         with self._condition:
             self._closed = True
             self._leases.clear()
-            call, thread = self._call, self._thread
+            call, worker = self._call, self._worker
             self._condition.notify_all()
         if call is not None:
             call.cancel()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+        if worker is not None and not is_current(worker):
+            join(worker, 5)
 
     # --- the stream thread ----------------------------------------------------------------------
 
@@ -230,14 +228,11 @@ class KeepAliver:
                 lease._mark_lost("the keep-alive thread failed")
         finally:
             with self._condition:
-                self._thread = None
+                self._worker = None
                 self._call = None
                 restart = bool(self._leases) and not self._closed
                 if restart:
-                    self._thread = threading.Thread(
-                        target=self._run, name="etcd-lease-keepalive", daemon=True
-                    )
-                    self._thread.start()
+                    self._worker = spawn(self._run, name="etcd-lease-keepalive")
 
     def _serve(self) -> None:
         transport = self._transport
@@ -262,7 +257,7 @@ class KeepAliver:
                     self._call = call
                     if self._closed or not self._leases:
                         call.cancel()
-                for message in call:
+                for message in messages(call):
                     failures = 0
                     self._on_response(message)
                 failures += 1

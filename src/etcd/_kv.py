@@ -19,7 +19,7 @@ from ._wire import messages as pb
 from ._wire import methods
 
 if TYPE_CHECKING:
-    from ._models import TxnResponse
+    pass
 
 __all__ = [
     "ALL_KEYS",
@@ -692,15 +692,18 @@ class Txn(Op):
             raise EtcdValueError("Else() comes once, last")
         return replace(self, failure=_check_ops(ops, "Else"), _stage=3)
 
-    def commit(self, *, timeout: float | check._Unset | None = check.UNSET) -> TxnResponse:
-        """Send the transaction with the client it is bound to."""
+    def commit(self, *, timeout: float | check._Unset | None = check.UNSET) -> Any:
+        """Send the transaction with the client it is bound to.
+
+        Returns its :class:`etcd.TxnResponse`; from an :class:`etcd.AsyncClient`, a
+        coroutine to await for it.
+        """
         if self._executor is None:
             raise EtcdValueError(
                 "this Txn is not bound to a client: use client.transaction(), or send it "
                 "with client.txn(txn)"
             )
-        result: TxnResponse = self._executor.txn(self, timeout=timeout)
-        return result
+        return self._executor.txn(self, timeout=timeout)
 
     @property
     def is_mutation(self) -> bool:

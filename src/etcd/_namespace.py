@@ -1,34 +1,25 @@
+# Generated from _async_namespace.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
 """A view of the key space under one prefix: the semantics of Go's ``namespace`` package.
 
-:class:`Namespace` prefixes every key it sends and strips the prefix from every key it
-returns, so code written against a client runs unchanged inside a namespace. Ranges that
-would reach past the namespace (``etcd.ALL_KEYS``, ``from_key``, a ``range_end`` of
-``\\0``) stop at its end instead: nothing outside is ever seen or touched.
-
-The rewriting (:func:`prefix_op`, :func:`prefix_compare`, the ``strip_*`` functions) is
-pure; :class:`Namespace` and :class:`NamespacedWatch` only wire it to a client.
+:class:`Namespace` prefixes every key it sends and strips the prefix from every key
+it returns, so code written against a client runs unchanged inside a namespace. The
+rewriting is pure, in :mod:`etcd._prefixing`; this module only wires it to a client.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Protocol
 
 from . import _exceptions as exc
 from . import _validation as check
 from ._keepalive import Lease
 from ._kv import (
-    Compare,
-    DeleteRangeOp,
     KeyArg,
     LeaseArg,
     Op,
-    PutOp,
-    RangeOp,
-    Txn,
-    prefix_end,
 )
 from ._kv_calls import KVCalls
 from ._lease import (
@@ -39,136 +30,26 @@ from ._lease import (
 )
 from ._models import (
     CompactResponse,
-    DeleteRangeResponse,
-    KeyValue,
-    OpResponse,
-    PutResponse,
-    RangeResponse,
     ResponseHeader,
-    TxnResponse,
+)
+from ._prefixing import (
+    prefix_op,
+    prefix_range,
+    strip_any,
+    strip_event,
+    strip_key,
+    strip_watch_response,
 )
 from ._validation import Timeout
 from ._watch import Event, WatchResponse, WatchSpec
 from ._watcher import Watch
 
-__all__ = [
-    "Namespace",
-    "NamespacedWatch",
-    "prefix_compare",
-    "prefix_op",
-    "prefix_range",
-    "strip_event",
-    "strip_key",
-    "strip_kv",
-    "strip_response",
-    "strip_watch_response",
-]
-
-
-# --- pure rewriting: requests ------------------------------------------------------------------
-
-
-def prefix_range(prefix: bytes, key: bytes, range_end: bytes = b"") -> tuple[bytes, bytes]:
-    """``[key, range_end)`` of a namespace, as keys of the whole store.
-
-    A single key (``range_end`` empty) is prefixed; so is an explicit ``range_end``. A
-    ``range_end`` of ``\\0`` ("to the end of the key space") becomes the end of the
-    namespace, and ``etcd.ALL_KEYS`` (``key`` and ``range_end`` both ``\\0``) every key of
-    the namespace.
-    """
-    if range_end == b"\0":
-        # Relative keys are never empty: the one key equal to the prefix stays out of view.
-        start = prefix + b"\0" if key == b"\0" else prefix + key
-        return start, prefix_end(prefix)
-    return prefix + key, (prefix + range_end if range_end else b"")
-
-
-def prefix_compare(prefix: bytes, compare: Compare) -> Compare:
-    """``compare`` on the namespace's keys (its key and range rewritten)."""
-    key, range_end = prefix_range(prefix, compare.key, compare.range_end)
-    return replace(compare, key=key, range_end=range_end)
-
-
-_AnyOp = TypeVar("_AnyOp", RangeOp, PutOp, DeleteRangeOp, Txn)
-
-
-@overload
-def prefix_op(prefix: bytes, op: _AnyOp) -> _AnyOp: ...
-@overload
-def prefix_op(prefix: bytes, op: Op) -> Op: ...
-def prefix_op(prefix: bytes, op: Op) -> Op:
-    """``op`` on the namespace's keys; a transaction is rewritten all the way down."""
-    if isinstance(op, (RangeOp, DeleteRangeOp)):
-        key, range_end = prefix_range(prefix, op.key, op.range_end)
-        return replace(op, key=key, range_end=range_end)
-    if isinstance(op, PutOp):
-        return replace(op, key=prefix + op.key)
-    if isinstance(op, Txn):
-        return Txn(
-            compare=tuple(prefix_compare(prefix, item) for item in op.compare),
-            success=tuple(prefix_op(prefix, item) for item in op.success),
-            failure=tuple(prefix_op(prefix, item) for item in op.failure),
-            _stage=3,
-        )
-    raise exc.EtcdTypeError(f"{type(op).__name__} cannot run in a namespace")
-
-
-# --- pure rewriting: results -------------------------------------------------------------------
-
-
-def strip_key(prefix: bytes, key: bytes) -> bytes:
-    """``key`` relative to the namespace (a key outside it is left whole)."""
-    return key[len(prefix) :] if key.startswith(prefix) else key
-
-
-def strip_kv(prefix: bytes, kv: KeyValue) -> KeyValue:
-    return replace(kv, key=strip_key(prefix, kv.key))
-
-
-def _strip_optional(prefix: bytes, kv: KeyValue | None) -> KeyValue | None:
-    return None if kv is None else strip_kv(prefix, kv)
-
-
-_AnyResponse = TypeVar("_AnyResponse", RangeResponse, PutResponse, DeleteRangeResponse, TxnResponse)
-
-
-def strip_response(prefix: bytes, response: _AnyResponse) -> _AnyResponse:
-    """A result with the prefix taken off every key it holds (a new object)."""
-    result: _AnyResponse = _strip_any(prefix, response)
-    return result
-
-
-def _strip_any(prefix: bytes, response: OpResponse) -> Any:
-    if isinstance(response, RangeResponse):
-        return replace(response, kvs=[strip_kv(prefix, kv) for kv in response.kvs])
-    if isinstance(response, PutResponse):
-        return replace(response, prev_kv=_strip_optional(prefix, response.prev_kv))
-    if isinstance(response, DeleteRangeResponse):
-        return replace(response, prev_kvs=[strip_kv(prefix, kv) for kv in response.prev_kvs])
-    if isinstance(response, TxnResponse):
-        return replace(
-            response, responses=[_strip_any(prefix, item) for item in response.responses]
-        )
-    raise exc.EtcdTypeError(f"cannot strip a namespace from {type(response).__name__}")
-
-
-def strip_event(prefix: bytes, event: Event) -> Event:
-    return Event(event.type, strip_kv(prefix, event.kv), _strip_optional(prefix, event.prev_kv))
-
-
-def strip_watch_response(prefix: bytes, response: WatchResponse) -> WatchResponse:
-    return WatchResponse(
-        response.header,
-        [strip_event(prefix, event) for event in response.events],
-        response.progress,
-    )
-
-
 # --- the shell ---------------------------------------------------------------------------------
 
 
 class _NamespaceClient(Protocol):
-    """What a :class:`Namespace` needs of the client it wraps (:class:`etcd.Client` has it)."""
+    """What an :class:`Namespace` needs of the client it wraps (:class:`etcd.Client`
+    has it)."""
 
     def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
 
@@ -219,7 +100,7 @@ class _NamespaceClient(Protocol):
 
 
 class NamespacedWatch:
-    """A :class:`etcd.Watch` seen through a :class:`Namespace`: the same interface, with
+    """A :class:`etcd.Watch` seen through an :class:`Namespace`: the same interface, with
     the namespace's prefix taken off every event's key."""
 
     def __init__(self, watch: Watch, prefix: bytes) -> None:
@@ -227,7 +108,7 @@ class NamespacedWatch:
         """The underlying watch (its keys are the store's, prefix included)."""
         self.prefix = prefix
 
-    def __iter__(self) -> Iterator[Event]:
+    def __iter__(self) -> NamespacedWatch:
         return self
 
     def __next__(self) -> Event:
@@ -281,7 +162,7 @@ class Namespace(KVCalls):
 
         app = etcd.Namespace(client, "/apps/billing/")
         app.put("config", "v1")                # writes /apps/billing/config
-        app.range(etcd.ALL_KEYS).kvs[0].key    # b"config"
+        (app.range(etcd.ALL_KEYS)).kvs[0].key  # b"config"
 
     Every key given is relative to the prefix, and every key returned (in ranges, previous
     values, transaction results and watch events) has the prefix taken off. Ranges stop
@@ -317,7 +198,7 @@ class Namespace(KVCalls):
             raise exc.EtcdTypeError(
                 f"expected an operation built with etcd.Op, not {type(op).__name__}"
             )
-        return _strip_any(
+        return strip_any(
             self._prefix, self._client.do(prefix_op(self._prefix, op), timeout=timeout)
         )
 

@@ -13,10 +13,12 @@ package) is what makes our locks exclude theirs and our elections see their cand
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from . import _validation as check
 from ._kv import Compare, Op, RangeOp, SortOrder, SortTarget, Txn, prefix_end
 from ._models import KeyValue, RangeResponse, ResponseHeader, TxnResponse
+from ._wire import messages as pb
 
 __all__ = ["Contender"]
 
@@ -110,3 +112,16 @@ def resign_txn(key: bytes, revision: int) -> Txn:
 
 def leader_of(response: RangeResponse) -> KeyValue | None:
     return response.kvs[0] if response.kvs else None
+
+
+class LeaderKey:
+    """A campaign won through the server's election service (``v3electionpb.LeaderKey``)."""
+
+    def __init__(self, name: bytes, key: bytes, revision: int, lease: int) -> None:
+        self.name, self.key, self.revision, self.lease = name, key, revision, lease
+
+    def _to_pb(self) -> Any:
+        return pb.LeaderKey(name=self.name, key=self.key, rev=self.revision, lease=self.lease)
+
+    def __repr__(self) -> str:
+        return f"LeaderKey(name={self.name!r}, key={self.key!r}, revision={self.revision})"

@@ -1,23 +1,25 @@
-"""The synchronous I/O shell: gRPC channels, deadlines, retries, authentication.
+# Generated from _async_transport.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
+"""The sync I/O shell: gRPC channels, deadlines, retries, authentication.
 
-This is the only place where the sync client touches the network; it is also the strict
-point of cut-off for errors: a ``grpc.RpcError`` never passes it.
+This is the only place where the sync client touches the network; it is also the
+strict point of cut-off for errors: a ``grpc.RpcError`` never passes it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from typing import Any
 
 import grpc
 
 from . import _exceptions as exc
-from ._config import ClientConfig, Endpoint, parse_endpoint
-from ._error_mapping import map_rpc_error
+from ._config import ClientConfig, Endpoint, endpoint_or_none
+from ._error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy, next_endpoint
+from ._sync_io import Lock, messages, open_channel, sleep
 from ._wire import messages as pb
 from ._wire import methods
 from ._wire.methods import Method
@@ -25,42 +27,6 @@ from ._wire.methods import Method
 log = logging.getLogger(__name__)
 
 _AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
-
-
-class NotConnected(Exception):
-    """A member could not be reached before the request was sent; nothing was sent."""
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.UNAVAILABLE
-
-    def details(self) -> str:
-        return f"before sending: {self.args[0]}"
-
-
-class StreamStalled(NotConnected):
-    """A stream's member stopped answering (the stream is cut and reopened elsewhere)."""
-
-    def details(self) -> str:
-        return str(self.args[0])
-
-
-def _endpoint_or_none(url: str) -> Endpoint | None:
-    try:
-        return parse_endpoint(url)
-    except exc.EtcdException:
-        log.debug("ignoring the unusable client URL %r of a member", url)
-        return None
-
-
-def status_of(error: grpc.RpcError | NotConnected) -> tuple[str, str]:
-    code = error.code()
-    name = code.name if code is not None else "UNKNOWN"
-    return name, error.details() or ""
-
-
-def operation_name(method: Method) -> str:
-    """``KV.Range`` for ``/etcdserverpb.KV/Range``."""
-    return f"{method.service.rpartition('.')[2]}.{method.name}"
 
 
 class Transport:
@@ -71,13 +37,13 @@ class Transport:
         self.retry_policy = retry_policy
         self._endpoints: tuple[Endpoint, ...] = config.endpoints
         self._current = 0
-        self._channels: dict[str, grpc.Channel] = {}
+        self._channels: dict[str, Any] = {}
         # Targets known to have a working connection; others are probed before use.
         self._connected: set[str] = set()
         self._failed_at: dict[str, float] = {}
         self._discovered = False
         self._callables: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
+        self._lock = Lock()
         self._pid = os.getpid()
         self._closed = False
         self._token: str | None = None
@@ -108,8 +74,9 @@ class Transport:
             self._endpoints = endpoints
             targets = [e.target for e in endpoints]
             self._current = targets.index(current.target) if current.target in targets else 0
-            for target in [t for t in self._channels if t not in targets]:
-                self._drop_channel(target)
+            dropped = [self._forget_channel(t) for t in self._channels if t not in targets]
+        for channel in dropped:
+            channel.close()
 
     def _advance(self, failed: Endpoint) -> None:
         """Move on from a failed endpoint (unless another thread already did), preferring
@@ -123,7 +90,7 @@ class Transport:
             )
             log.info("switching from %s to %s", failed, self.current_endpoint)
 
-    def _channel(self, endpoint: Endpoint) -> grpc.Channel:
+    def _channel(self, endpoint: Endpoint) -> Any:
         channel = self._channels.get(endpoint.target)
         if channel is not None:
             return channel
@@ -135,17 +102,16 @@ class Transport:
                 self._channels[endpoint.target] = channel
         return channel
 
-    def _open_channel(self, endpoint: Endpoint) -> grpc.Channel:
-        options = self.config.channel_options()
+    def _open_channel(self, endpoint: Endpoint) -> Any:
         tls = self.config.tls
-        if tls is None:
-            return grpc.insecure_channel(endpoint.target, options=options)
-        credentials = grpc.ssl_channel_credentials(
-            root_certificates=tls.root_certificates,
-            private_key=tls.private_key,
-            certificate_chain=tls.certificate_chain,
-        )
-        return grpc.secure_channel(endpoint.target, credentials, options=options)
+        credentials = None
+        if tls is not None:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=tls.root_certificates,
+                private_key=tls.private_key,
+                certificate_chain=tls.certificate_chain,
+            )
+        return open_channel(endpoint.target, self.config.channel_options(), credentials)
 
     def _ensure_connected(self, endpoint: Endpoint, remaining: float | None) -> None:
         """Wait for the connection to ``endpoint``, at most ``connect_timeout`` seconds.
@@ -188,13 +154,12 @@ class Transport:
             if error.code() == grpc.StatusCode.UNAVAILABLE:
                 raise
 
-    def _drop_channel(self, target: str) -> None:
+    def _forget_channel(self, target: str) -> Any:
+        """Stop using the channel to ``target``, and return it (the caller closes it)."""
         self._connected.discard(target)
-        channel = self._channels.pop(target, None)
         for key in [k for k in self._callables if k[0] == target]:
             del self._callables[key]
-        if channel is not None:
-            channel.close()
+        return self._channels.pop(target)
 
     def _callable(self, endpoint: Endpoint, method: Method) -> Any:
         key = (endpoint.target, method.path)
@@ -231,8 +196,9 @@ class Transport:
                 self._channels.clear()
                 self._callables.clear()
                 return
-            for target in list(self._channels):
-                self._drop_channel(target)
+            channels = [self._forget_channel(target) for target in list(self._channels)]
+        for channel in channels:
+            channel.close()
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -325,7 +291,7 @@ class Transport:
             call = None
             try:
                 call, target = self.open_stream(method, iter([request]), timeout=remaining)
-                for response in call:
+                for response in messages(call):
                     return response, target
                 raise exc.EtcdUnavailable(
                     f"{operation_name(method)} on {target} ended without an answer",
@@ -400,7 +366,7 @@ class Transport:
         pause = self.retry_policy.delay(attempt)
         if deadline is not None and time.monotonic() + pause >= deadline:
             return False
-        time.sleep(pause)
+        sleep(pause)
         return True
 
     def _prepare_endpoint(self, target: Endpoint, remaining: float | None) -> None:
@@ -441,7 +407,7 @@ class Transport:
             endpoint
             for member in listed.members
             for url in member.clientURLs
-            for endpoint in [_endpoint_or_none(url)]
+            for endpoint in [endpoint_or_none(url)]
             if endpoint is not None
         ]
         known = {e.target for e in self._endpoints}

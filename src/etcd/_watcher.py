@@ -1,4 +1,6 @@
-"""The synchronous watch shell: one Watch stream per client, shared by every watch.
+# Generated from _async_watcher.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
+"""The sync watch shell: one Watch stream per client, shared by every watch.
 
 A single background thread owns the stream. It sends the create requests, hands every
 response to the :class:`~etcd._watch.WatchCursor` of its watch, and queues what the cursor
@@ -12,8 +14,6 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -22,7 +22,21 @@ from typing import Any
 import grpc
 
 from . import _exceptions as exc
-from ._transport import NotConnected, StreamStalled, Transport, status_of
+from ._error_mapping import NotConnected, StreamStalled, status_of
+from ._sync_io import (
+    Empty,
+    Flag,
+    Lock,
+    Queue,
+    Worker,
+    is_active,
+    is_current,
+    join,
+    messages,
+    sleep,
+    spawn,
+)
+from ._transport import Transport
 from ._watch import (
     Event,
     OutcomeKind,
@@ -77,24 +91,18 @@ class Watch:
         self.spec = spec
         self._watcher = watcher
         self._cursor = WatchCursor(spec)
-        self._items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._items: Queue[Any] = Queue()
         self._pending: collections.deque[Event] = collections.deque()
         self._finished: BaseException | object | None = None
-        self._created = threading.Event()
+        self._created = Flag()
         self._error: exc.EtcdException | None = None
         self._relogged = False
-        self._callback_thread: threading.Thread | None = None
-        if callback is not None:
-            self._callback_thread = threading.Thread(
-                target=self._run_callbacks,
-                args=(callback, on_error),
-                name=f"etcd-watch-{watch_id}-callbacks",
-                daemon=True,
-            )
+        self._callbacks = (callback, on_error) if callback is not None else None
+        self._callback_worker: Worker | None = None
 
     # --- consumption ------------------------------------------------------------------------
 
-    def __iter__(self) -> Iterator[Event]:
+    def __iter__(self) -> Watch:
         return self
 
     def __next__(self) -> Event:
@@ -125,7 +133,7 @@ class Watch:
                 self._raise_finished()
             try:
                 item = self._items.get_nowait()
-            except queue.Empty:
+            except Empty:
                 wait = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
                 if wait <= 0:
                     raise exc.EtcdWatchTimedOut(
@@ -134,7 +142,7 @@ class Watch:
                     ) from None
                 try:
                     item = self._items.get(timeout=wait)
-                except queue.Empty:
+                except Empty:
                     continue
             if isinstance(item, WatchResponse):
                 return item
@@ -243,13 +251,13 @@ class Watcher:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self._lock = threading.Lock()
+        self._lock = Lock()
         self._watches: dict[int, Watch] = {}
         self._ids = itertools.count(1)
-        self._requests: queue.SimpleQueue[Any] | None = None
+        self._requests: Queue[Any] | None = None
         self._call: Any = None
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
+        self._worker: Worker | None = None
+        self._wake = Flag()
         self._closed = False
         self.streams_opened = 0
         """How many times the watch stream was opened (more than once means resumes)."""
@@ -265,15 +273,14 @@ class Watcher:
                 raise exc.EtcdClientClosed("the client is closed")
             watch = Watch(self, next(self._ids), spec, callback, on_error)
             self._watches[watch.id] = watch
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="etcd-watch-stream", daemon=True
-                )
-                self._thread.start()
+            if self._worker is None:
+                self._worker = spawn(self._run, name="etcd-watch-stream")
             elif self._requests is not None:
                 self._requests.put(watch._cursor.create_request(watch.id))
-        if watch._callback_thread is not None:
-            watch._callback_thread.start()
+        if watch._callbacks is not None:
+            watch._callback_worker = spawn(
+                watch._run_callbacks, *watch._callbacks, name=f"etcd-watch-{watch.id}-callbacks"
+            )
         return watch
 
     def cancel(self, watch: Watch) -> None:
@@ -298,7 +305,7 @@ class Watcher:
             self._closed = True
             watches = list(self._watches.values())
             self._watches.clear()
-            call, thread = self._call, self._thread
+            call, worker = self._call, self._worker
             if self._requests is not None:
                 self._requests.put(_STOP)
         self._wake.set()
@@ -306,8 +313,8 @@ class Watcher:
             call.cancel()
         for watch in watches:
             watch._end(exc.EtcdClientClosed("the client was closed while watching"))
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+        if worker is not None and not is_current(worker):
+            join(worker, 5)
 
     # --- the stream thread ----------------------------------------------------------------------
 
@@ -320,24 +327,21 @@ class Watcher:
             self._fail_all(failure)
         finally:
             with self._lock:
-                self._thread = None
+                self._worker = None
                 self._call = None
                 self._requests = None
                 restart = bool(self._watches) and not self._closed
             if restart:
                 # A watch arrived while the thread was leaving: serve it.
                 with self._lock:
-                    if self._thread is None:
-                        self._thread = threading.Thread(
-                            target=self._run, name="etcd-watch-stream", daemon=True
-                        )
-                        self._thread.start()
+                    if self._worker is None:
+                        self._worker = spawn(self._run, name="etcd-watch-stream")
 
     def _serve(self) -> None:
         failures = 0
         transport = self._transport
         while True:
-            requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+            requests: Queue[Any] = Queue()
             with self._lock:
                 if self._closed or not self._watches:
                     return
@@ -346,7 +350,7 @@ class Watcher:
                 self._requests = requests
             endpoint = transport.current_endpoint
             call = None
-            stalled: threading.Event | None = None
+            stalled: Flag | None = None
             try:
                 call, endpoint = transport.open_stream(
                     methods.WATCH_WATCH, _drain(requests), timeout=None
@@ -361,15 +365,16 @@ class Watcher:
                     transport.config.keepalive_timeout,
                     time.monotonic(),
                 )
-                stalled = threading.Event()
-                watchdog = threading.Thread(
-                    target=self._watch_liveness,
-                    args=(call, requests, liveness, stalled),
+                stalled = Flag()
+                spawn(
+                    self._watch_liveness,
+                    call,
+                    requests,
+                    liveness,
+                    stalled,
                     name="etcd-watch-liveness",
-                    daemon=True,
                 )
-                watchdog.start()
-                for message in call:
+                for message in messages(call):
                     failures = 0
                     liveness.heard(time.monotonic())
                     self._dispatch(message, str(endpoint))
@@ -419,13 +424,13 @@ class Watcher:
     def _watch_liveness(
         self,
         call: Any,
-        requests: queue.SimpleQueue[Any],
+        requests: Queue[Any],
         liveness: StreamLiveness,
-        stalled: threading.Event,
+        stalled: Flag,
     ) -> None:
         """Probe an idle stream, and cut it when its member stopped answering."""
-        while call.is_active() and not self._closed:
-            time.sleep(min(1.0, liveness.interval / 4))
+        while is_active(call) and not self._closed:
+            sleep(min(1.0, liveness.interval / 4))
             verdict = liveness.check(time.monotonic())
             if verdict == "probe":
                 requests.put(progress_request())
@@ -499,7 +504,7 @@ class _StreamEnded(Exception):
     pass
 
 
-def _drain(requests: queue.SimpleQueue[Any]) -> Iterator[Any]:
+def _drain(requests: Queue[Any]) -> Iterator[Any]:
     """The request side of the stream: whatever is queued, until told to stop."""
     while True:
         item = requests.get()

@@ -6,6 +6,7 @@ import time
 import pytest
 
 import etcd
+from etcd._sync_io import is_running
 from etcd.testing import EtcdServer, free_port
 
 pytestmark = pytest.mark.integration
@@ -177,8 +178,7 @@ def test_auto_sync_ends_when_the_client_closes(etcd_cluster):
     client.start_auto_sync(0.2)
     syncer = client._auto_sync
     client.close()
-    syncer.join(5)
-    assert not syncer.is_alive()
+    assert syncer.worker is not None and not is_running(syncer.worker)
 
 
 def test_a_failing_auto_sync_is_logged_and_retried(caplog):

@@ -1,3 +1,5 @@
+# Generated from test_async_kv.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
 """KV, transactions and compaction against a real etcd."""
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ def test_prefix_from_key_and_explicit_range(etcd_client):
         b"/p/4",
         b"/p0",
     ]
-    assert [kv.key for kv in etcd_client.range("/p/1", "/p/3").kvs] == [b"/p/1", b"/p/2"]
+    assert [kv.key for kv in etcd_client.range("/p/1", "/p/3").kvs] == [
+        b"/p/1",
+        b"/p/2",
+    ]
     assert etcd_client.range(etcd.ALL_KEYS, count_only=True).count == 6
 
 
@@ -238,7 +243,7 @@ def test_range_iter_walks_a_snapshot_page_by_page(etcd_client):
     walk = etcd_client.range_iter("/it/", prefix=True, page_size=7)
     first = [next(walk) for _ in range(10)]
     etcd_client.put("/it/0005x", "written during the walk")
-    rest = list(walk)
+    rest = [kv for kv in walk]
     keys = [kv.key for kv in first + rest]
     assert keys == [f"/it/{i:03}".encode() for i in range(25)]
 
@@ -342,5 +347,5 @@ def test_an_answer_larger_than_the_receive_limit_is_a_typed_error(etcd_server):
         with pytest.raises(etcd.EtcdResponseTooLarge) as raised:
             client.range("/kv/wide/", prefix=True)
         assert "KV.Range" in str(raised.value)
-        assert len(list(client.range_iter("/kv/wide/", prefix=True, page_size=2))) == 8
+        assert len([kv for kv in client.range_iter("/kv/wide/", prefix=True, page_size=2)]) == 8
         client.delete_range("/kv/wide/", prefix=True)

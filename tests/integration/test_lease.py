@@ -1,11 +1,13 @@
+# Generated from test_async_lease.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
 """Leases and their keep-alive against a real etcd."""
 
-import threading
 import time
 
 import pytest
 
 import etcd
+from etcd._sync_io import running_workers, sleep
 
 pytestmark = pytest.mark.integration
 
@@ -43,10 +45,12 @@ def test_bad_lease_input_is_refused_before_sending(etcd_client):
         etcd_client.lease_revoke(0)
 
 
-def test_a_kept_alive_lease_outlives_its_ttl_and_is_revoked_after_the_block(etcd_client):
+def test_a_kept_alive_lease_outlives_its_ttl_and_is_revoked_after_the_block(
+    etcd_client,
+):
     with etcd_client.lease(ttl=2) as lease:
         etcd_client.put("/l/kept", "v", lease=lease)
-        time.sleep(5)
+        sleep(5)
         assert etcd_client.range("/l/kept").kvs
         assert lease.time_to_live().ttl > 0 and not lease.lost
     assert not etcd_client.range("/l/kept").kvs
@@ -61,7 +65,7 @@ def test_a_lease_revoked_elsewhere_is_reported_to_its_owner(etcd_client, etcd_se
     assert lease.wait_lost(10)
     deadline = time.monotonic() + 5
     while not lost and time.monotonic() < deadline:
-        time.sleep(0.05)
+        sleep(0.05)
     assert isinstance(lost[0], etcd.EtcdLeaseExpired)
     with pytest.raises(etcd.EtcdLeaseExpired):
         etcd_client.put("/l/x", "v", lease=lease)
@@ -86,10 +90,9 @@ def test_a_lease_is_reported_lost_when_no_member_confirms_it(etcd_server_factory
 def test_many_leases_share_one_keep_alive_stream(etcd_client):
     leases = [etcd_client.lease(ttl=2) for _ in range(10)]
     try:
-        names = [t.name for t in threading.enumerate()]
-        assert names.count("etcd-lease-keepalive") == 1
-        time.sleep(4)
-        assert all(lease.time_to_live().ttl > 0 for lease in leases)
+        assert running_workers("etcd-lease-keepalive") == 1
+        sleep(4)
+        assert all([lease.time_to_live().ttl > 0 for lease in leases])
     finally:
         for lease in leases:
             lease.revoke()
@@ -100,9 +103,9 @@ def test_keep_alive_stops_with_the_client(etcd_server):
     lease = client.lease(ttl=5)
     client.close()
     deadline = time.monotonic() + 5
-    while any(t.name == "etcd-lease-keepalive" for t in threading.enumerate()):
+    while running_workers("etcd-lease-keepalive"):
         assert time.monotonic() < deadline, "the keep-alive thread outlived its client"
-        time.sleep(0.05)
+        sleep(0.05)
     with etcd.Client(endpoints=[etcd_server.endpoint]) as other:
         other.lease_revoke(lease.id)
 
@@ -118,7 +121,7 @@ def test_keep_alive_survives_the_death_of_its_member(etcd_cluster):
         client.put("/l/survivor", "v", lease=lease)
         victim.kill()
         etcd_cluster.leader(timeout=20)
-        time.sleep(8)
+        sleep(8)
         assert not lease.lost and not lost
         with etcd.Client(endpoints=endpoints[1:], timeout=10) as other:
             assert other.range("/l/survivor").kvs
@@ -155,7 +158,7 @@ def test_a_lease_lost_while_its_owner_process_is_stopped_is_reported(etcd_server
             deadline = time.monotonic() + 20
             while observer.lease_time_to_live(lease_id).exists:
                 assert time.monotonic() < deadline, "the lease never expired"
-                time.sleep(0.2)
+                sleep(0.2)
         owner.send_signal(signal.SIGCONT)
         out, _ = owner.communicate(timeout=30)
     finally:

@@ -1,14 +1,15 @@
+# Generated from test_async_namespace.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
 """Namespaces against a real etcd: everything inside, nothing outside ever seen or touched."""
 
 from __future__ import annotations
-
-import threading
 
 import pytest
 
 import etcd
 from etcd import ALL_KEYS, Compare, Op
 from etcd._namespace import Namespace, NamespacedWatch
+from etcd._sync_io import Flag
 
 pytestmark = pytest.mark.integration
 
@@ -186,7 +187,7 @@ def test_watch_from_key_stays_inside(ns, etcd_client):
 
 def test_watch_once_and_callback(ns, etcd_client):
     received: list[etcd.WatchResponse] = []
-    arrived = threading.Event()
+    arrived = Flag()
 
     def on_response(response: etcd.WatchResponse) -> None:
         received.append(response)

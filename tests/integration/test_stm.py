@@ -9,7 +9,8 @@ import pytest
 
 import etcd
 from etcd._namespace import Namespace
-from etcd._stm import STM, Isolation, run_stm
+from etcd._stm import STM, run_stm
+from etcd._stm_state import Isolation
 
 pytestmark = pytest.mark.integration
 

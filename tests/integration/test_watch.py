@@ -1,12 +1,14 @@
+# Generated from test_async_watch.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
 """Watches against a real etcd: every option, one shared stream, cancel, callbacks."""
 
 import logging
-import threading
 import time
 
 import pytest
 
 import etcd
+from etcd._sync_io import Flag, join, running_workers, sleep, spawn
 
 pytestmark = pytest.mark.integration
 
@@ -120,8 +122,7 @@ def test_many_watches_share_one_stream(etcd_client):
     try:
         for watch in watches:
             assert watch.wait_created(10)
-        threads = {t.name for t in threading.enumerate()}
-        assert sum(name == "etcd-watch-stream" for name in threads) == 1
+        assert running_workers("etcd-watch-stream") == 1
         for i in range(20):
             etcd_client.put(f"/w/many/{i}", str(i))
         for i, watch in enumerate(watches):
@@ -134,12 +135,12 @@ def test_many_watches_share_one_stream(etcd_client):
 def test_cancel_on_exit_ends_iteration(etcd_client):
     with etcd_client.watch_stream("/w/c") as watch:
         watch.wait_created(5)
-    assert list(watch) == []
+    assert [event for event in watch] == []
     etcd_client.put("/w/c", "after the cancel")
     deadline = time.monotonic() + 5
-    while any(t.name == "etcd-watch-stream" for t in threading.enumerate()):
+    while running_workers("etcd-watch-stream"):
         assert time.monotonic() < deadline, "the stream thread outlived its last watch"
-        time.sleep(0.05)
+        sleep(0.05)
 
 
 def test_iteration_with_for(etcd_client):
@@ -157,7 +158,7 @@ def test_iteration_with_for(etcd_client):
 
 def test_callbacks_and_a_callback_that_raises(etcd_client, caplog):
     received: list[bytes] = []
-    done = threading.Event()
+    done = Flag()
 
     def callback(response):
         received.extend(e.value for e in response.events)
@@ -184,7 +185,7 @@ def test_on_error_receives_the_error_that_ends_a_watch(etcd_client):
     latest = etcd_client.put("/w/oe", "2").header.revision
     etcd_client.compact(latest)
     errors: list[etcd.EtcdException] = []
-    got = threading.Event()
+    got = Flag()
 
     def on_error(error):
         errors.append(error)
@@ -201,19 +202,20 @@ def test_compacted_start_revision_is_a_typed_error(etcd_client):
     first = etcd_client.put("/w/cmp", "1").header.revision
     latest = etcd_client.put("/w/cmp", "2").header.revision
     etcd_client.compact(latest)
-    with (
-        etcd_client.watch_stream("/w/cmp", start_revision=first) as watch,
-        pytest.raises(etcd.EtcdCompacted) as raised,
-    ):
-        next(watch)
+    with etcd_client.watch_stream("/w/cmp", start_revision=first) as watch:
+        with pytest.raises(etcd.EtcdCompacted) as raised:
+            next(watch)
     assert raised.value.compact_revision == latest
 
 
 def test_watch_once(etcd_client):
-    timer = threading.Timer(0.3, etcd_client.put, ("/w/once", "v"))
-    timer.start()
+    def put_later():
+        sleep(0.3)
+        etcd_client.put("/w/once", "v")
+
+    writer = spawn(put_later, name="writer")
     event = etcd_client.watch_once("/w/once", timeout=10)
-    timer.join()
+    join(writer, 10)
     assert event.value == b"v"
     with pytest.raises(etcd.EtcdWatchTimedOut):
         etcd_client.watch_once("/w/never", timeout=0.3)
@@ -246,11 +248,9 @@ def test_a_created_and_cancelled_watch_reports_the_servers_reason(etcd_server_fa
         call(methods.AUTH_USER_ADD, pb.AuthUserAddRequest(name="bob", password="pw"))
         call(methods.AUTH_ENABLE, pb.AuthEnableRequest())
     with etcd.Client(endpoints=[server.endpoint], username="bob", password="pw") as bob:
-        with (
-            bob.watch_stream("/secret") as watch,
-            pytest.raises(etcd.EtcdPermissionDenied) as raised,
-        ):
-            next(watch)
+        with bob.watch_stream("/secret") as watch:
+            with pytest.raises(etcd.EtcdPermissionDenied) as raised:
+                next(watch)
         assert "permission denied" in str(raised.value)
 
 
@@ -259,7 +259,7 @@ def test_an_idle_watch_keeps_its_stream(etcd_client):
     # policy: the stream is never torn down while nothing happens.
     with etcd_client.watch_stream("/w/idle") as watch:
         assert watch.wait_created(5)
-        time.sleep(25)
+        sleep(25)
         etcd_client.put("/w/idle", "still here")
         assert collect(watch, 1)[0].value == b"still here"
     assert etcd_client._watcher.streams_opened == 1

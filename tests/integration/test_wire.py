@@ -154,7 +154,7 @@ def test_auth_service(etcd_server_factory):
             request_serializer=method.request.SerializeToString,
             response_deserializer=method.response.FromString,
         )
-        return bound(request, timeout=timeout, metadata=metadata)
+        return bound(request, timeout=10, metadata=metadata)
 
     try:
         assert not call(methods.AUTH_STATUS, pb.AuthStatusRequest()).enabled

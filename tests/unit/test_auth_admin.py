@@ -8,8 +8,8 @@ import pytest
 
 import etcd
 from etcd import _validation as check
-from etcd._auth import (
-    AuthMixin,
+from etcd._auth import AuthMixin
+from etcd._auth_models import (
     AuthStatus,
     Permission,
     PermissionType,

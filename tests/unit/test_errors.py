@@ -161,8 +161,13 @@ def test_gos_context_errors_from_the_server():
 
 
 def test_failures_before_sending_are_never_ambiguous():
-    from etcd._error_mapping import map_rpc_error, request_never_sent
-    from etcd._transport import NotConnected, StreamStalled, status_of
+    from etcd._error_mapping import (
+        NotConnected,
+        StreamStalled,
+        map_rpc_error,
+        request_never_sent,
+        status_of,
+    )
 
     code, details = status_of(NotConnected("Socket closed"))
     assert request_never_sent(code, details)

@@ -16,9 +16,8 @@ from etcd._models import (
     ResponseHeader,
     TxnResponse,
 )
-from etcd._namespace import (
-    Namespace,
-    _NamespaceClient,
+from etcd._namespace import Namespace, _NamespaceClient
+from etcd._prefixing import (
     prefix_compare,
     prefix_op,
     prefix_range,

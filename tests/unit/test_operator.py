@@ -7,7 +7,7 @@ import pytest
 
 import etcd
 from etcd._classic import Member
-from etcd._cluster import (
+from etcd._cluster_models import (
     check_member_id,
     check_peer_urls,
     decode_member_add,
@@ -16,7 +16,7 @@ from etcd._cluster import (
     leader_endpoint,
 )
 from etcd._config import Endpoint
-from etcd._maintenance import (
+from etcd._maintenance_models import (
     Alarm,
     SnapshotVerifier,
     alarm_type,

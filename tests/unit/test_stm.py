@@ -10,7 +10,8 @@ import etcd
 from etcd import Compare, Op, Txn
 from etcd._kv import CompareResult, CompareTarget, DeleteRangeOp, KeyArg, PutOp
 from etcd._models import KeyValue, RangeResponse, ResponseHeader, TxnResponse
-from etcd._stm import STM, Isolation, STMState, run_stm
+from etcd._stm import STM, run_stm
+from etcd._stm_state import Isolation, STMState
 
 
 def _header(revision: int) -> ResponseHeader:

@@ -14,6 +14,8 @@ these fixtures are available to every test suite:
 ``etcd_client``
     An :class:`etcd.Client` connected to ``etcd_server``; every key is deleted after the
     test.
+``async_etcd_client`` (with ``pytest-asyncio`` installed)
+    The same as an :class:`etcd.AsyncClient`, for ``async def`` tests.
 ``etcd_cluster`` (three members, started on first use, shared while tests leave it intact)
     An :class:`etcd.testing.EtcdCluster`. After each test, paused members are resumed and
     every key is deleted; a cluster in which a member was killed or restarted is replaced
@@ -30,7 +32,7 @@ It also registers the ``integration`` and ``cluster`` markers.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -41,10 +43,16 @@ from ._errors import EtcdBinaryNotFound
 from ._server import EtcdServer
 from ._tls import TLSFiles, make_tls
 
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - the async fixture is optional
+    pytest_asyncio = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     import etcd
 
 __all__ = [
+    "async_etcd_client",
     "etcd_binary",
     "etcd_client",
     "etcd_cluster",
@@ -198,6 +206,28 @@ def etcd_client(etcd_server: EtcdServer) -> Iterator[etcd.Client]:
                 client.delete_range(b"\0", from_key=True)
         finally:
             client.close()
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def async_etcd_client(etcd_server: EtcdServer) -> AsyncIterator[etcd.AsyncClient]:
+        """An :class:`etcd.AsyncClient` for ``etcd_server`` (needs ``pytest-asyncio``);
+        every key is deleted after the test."""
+        import etcd
+
+        client = etcd.AsyncClient(endpoints=[etcd_server.endpoint], timeout=_CLIENT_TIMEOUT)
+        try:
+            yield client
+        finally:
+            try:
+                if etcd_server.paused:
+                    etcd_server.resume()
+                if etcd_server.alive:
+                    etcd_server.wait_healthy()
+                    await client.delete_range(b"\0", from_key=True)
+            finally:
+                await client.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,100 @@
+"""What only the asyncio client has to show: cancellation, and a loop that never blocks.
+
+Everything else the asyncio client does is tested by the ``test_async_*`` twins of the
+sync tests.
+"""
+
+import asyncio
+
+import pytest
+
+import etcd
+
+pytestmark = pytest.mark.integration
+
+
+async def test_many_calls_in_flight_from_one_loop(async_etcd_client):
+    await asyncio.gather(*(async_etcd_client.put(f"/aio/many/{i}", str(i)) for i in range(200)))
+    got = await async_etcd_client.range("/aio/many/", prefix=True, count_only=True)
+    assert got.count == 200
+
+
+async def test_a_call_cancelled_in_flight_leaves_the_client_usable(etcd_server_factory):
+    server = etcd_server_factory()
+    async with etcd.AsyncClient(endpoints=[server.endpoint], timeout=30) as client:
+        await client.put("/aio/k", "before")
+        server.pause()
+        try:
+            call = asyncio.ensure_future(client.range("/aio/k"))
+            await asyncio.sleep(0.3)
+            assert not call.done()
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+        finally:
+            server.resume()
+        assert (await client.range("/aio/k")).kvs[0].value == b"before"
+        await client.put("/aio/k", "after")
+        assert (await client.range("/aio/k")).kvs[0].value == b"after"
+
+
+async def test_a_cancelled_watch_wait_leaves_the_watch_and_the_client_usable(async_etcd_client):
+    async with async_etcd_client.watch_stream("/aio/w") as watch:
+        assert await watch.wait_created(10)
+        waiting = asyncio.ensure_future(watch.next_event())
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await async_etcd_client.put("/aio/w", "v")
+        event = await watch.next_event(10)
+        assert event.value == b"v"
+
+
+async def test_a_cancelled_python_etcd_watch_leaves_the_client_usable(async_etcd_client):
+    waiting = asyncio.ensure_future(async_etcd_client.watch("/aio/classic"))
+    await asyncio.sleep(0.3)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    later = asyncio.ensure_future(async_etcd_client.watch("/aio/classic", timeout=10))
+    await asyncio.sleep(0.3)
+    await async_etcd_client.set("/aio/classic", "x")
+    assert (await later).value == "x"
+
+
+async def test_the_loop_runs_other_tasks_while_a_call_waits_for_a_member(etcd_server_factory):
+    stuck = etcd_server_factory()
+    stuck.pause()
+    ticks = 0
+
+    async def heartbeat():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beating = asyncio.ensure_future(heartbeat())
+    try:
+        client = etcd.AsyncClient(endpoints=[stuck.endpoint], timeout=1.0, connect_timeout=0.5)
+        async with client:
+            with pytest.raises((etcd.EtcdConnectionFailed, etcd.EtcdTimeout)):
+                await client.range("/aio/stuck")
+    finally:
+        beating.cancel()
+        stuck.resume()
+    # The call waited for the paused member without holding up the event loop.
+    assert ticks > 0
+
+
+async def test_a_lease_lost_in_the_background_reaches_its_owner(async_etcd_client):
+    lost: list[etcd.EtcdLeaseExpired] = []
+    lease = await async_etcd_client.lease(ttl=5, on_lost=lost.append)
+    # Revoked by someone else: the keep-alive task learns it and tells the owner.
+    async with etcd.AsyncClient(endpoints=async_etcd_client.endpoints) as other:
+        await other.lease_revoke(lease.id)
+    assert await lease.wait_lost(15)
+    await asyncio.sleep(0)
+    assert lost and isinstance(lost[0], etcd.EtcdLeaseExpired)
+    with pytest.raises(etcd.EtcdLeaseExpired):
+        await async_etcd_client.put("/aio/leased", "v", lease=lease)
