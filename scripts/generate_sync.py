@@ -159,7 +159,8 @@ def _redundant_parentheses(tokens: list[tokenize.TokenInfo]) -> set[int]:
                     break
         else:
             continue
-        if depth == 0 and tokens[end].string == ")":
+        # Across lines, the parentheses are what lets the expression span them.
+        if depth == 0 and tokens[end].string == ")" and token.start[0] == tokens[end].end[0]:
             dropped.update((start, end))
     return dropped
 
@@ -176,9 +177,12 @@ def generated(source_path: Path, target: Path) -> str:
 
 def _ruff(arguments: list[str], text: str, target: Path) -> str:
     """``ruff`` on text, with the settings that apply to ``target`` (its output; empty
-    if ruff failed)."""
+    when a check found nothing to fix)."""
     command = [sys.executable, "-m", "ruff", *arguments, "--stdin-filename", str(target), "-"]
-    return subprocess.run(command, input=text, capture_output=True, text=True).stdout
+    result = subprocess.run(command, input=text, capture_output=True, text=True)
+    if result.returncode != 0 and arguments[0] == "format":
+        raise SystemExit(f"{target.name}: ruff could not format the output:\n{result.stderr}")
+    return result.stdout
 
 
 def pairs() -> list[tuple[Path, Path]]:

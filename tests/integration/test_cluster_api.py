@@ -1,12 +1,15 @@
+# Generated from test_async_cluster_api.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
 """Membership calls and endpoint syncing against real etcd members."""
 
+import inspect
 import logging
 import time
 
 import pytest
 
 import etcd
-from etcd._sync_io import is_running
+from etcd._sync_io import is_running, sleep
 from etcd.testing import EtcdServer, free_port
 
 pytestmark = pytest.mark.integration
@@ -14,9 +17,14 @@ pytestmark = pytest.mark.integration
 
 def _wait_for(condition, timeout=10.0, what="the condition"):
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        done = condition()
+        if inspect.isawaitable(done):
+            done = done
+        if done:
+            return
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+        sleep(0.1)
 
 
 # --- listing ---------------------------------------------------------------------------------
@@ -124,7 +132,7 @@ def test_a_started_learner_is_promoted_then_removed(etcd_server_factory, etcd_bi
                     break
                 except etcd.EtcdPreconditionFailed:
                     assert time.monotonic() < deadline, "the learner never caught up"
-                    time.sleep(0.5)
+                    sleep(0.5)
             assert not {m.id: m for m in promoted.members}[added.member.id].is_learner
             voting = [m for m in client.member_list().members if not m.is_learner]
             assert sorted(m.name for m in voting) == ["first", "second"]
@@ -138,7 +146,7 @@ def test_a_started_learner_is_promoted_then_removed(etcd_server_factory, etcd_bi
                     break
                 except etcd.EtcdUnavailable:
                     assert time.monotonic() < deadline, "the removal was never accepted"
-                    time.sleep(0.5)
+                    sleep(0.5)
             assert [m.name for m in removed.members] == ["first"]
             client.put("/after-removal", "ok")
             assert client.range("/after-removal").kvs[0].value == b"ok"
@@ -210,6 +218,6 @@ def test_auto_sync_from_the_constructor(etcd_cluster):
         deadline = time.monotonic() + 15
         while len(client.endpoints) < 3:
             assert time.monotonic() < deadline, "the endpoints were never synced"
-            time.sleep(0.1)
+            sleep(0.1)
         assert client.auto_sync_running
     assert not client.auto_sync_running

@@ -1,3 +1,5 @@
+# Generated from test_async_security.py by scripts/generate_sync.py: edit that file, then run
+# the script. CI fails when the two differ.
 """TLS failures that name their cause, pre-issued tokens, and credentials hygiene."""
 
 import pytest
@@ -26,8 +28,9 @@ def test_a_certificate_for_another_host_is_refused(wrong_name_server):
         cert=(tls.client_cert, tls.client_key),
         timeout=5,
     )
-    with client, pytest.raises(etcd.EtcdConnectionFailed) as raised:
-        client.range("/k")
+    with client:
+        with pytest.raises(etcd.EtcdConnectionFailed) as raised:
+            client.range("/k")
     assert server.endpoint in str(raised.value)
     assert "another host name" in str(raised.value)
 
@@ -60,11 +63,13 @@ def test_a_pre_issued_token(etcd_server_factory):
     server = etcd_server_factory()
     enable_auth(server)
     with etcd.Client(endpoints=[server.endpoint]) as anonymous:
-        token = anonymous._transport.unary(
-            methods.AUTH_AUTHENTICATE,
-            pb.AuthenticateRequest(name="root", password="pw"),
-            timeout=5,
-            mutation=False,
+        token = (
+            anonymous._transport.unary(
+                methods.AUTH_AUTHENTICATE,
+                pb.AuthenticateRequest(name="root", password="pw"),
+                timeout=5,
+                mutation=False,
+            )
         ).token
     with etcd.Client(endpoints=[server.endpoint], token=token) as client:
         client.put("/t", "v")
