@@ -57,8 +57,8 @@ TEXT = [
     (re.compile(r"\btasks\b"), "threads"),
 ]
 HEADER = (
-    "# Generated from {source} by scripts/generate_sync.py: edit that file, then run\n"
-    "# the script. CI fails when the two differ.\n"
+    "# Generated from {source} by scripts/generate_sync.py: edit that file,\n"
+    "# then run the script. CI fails when the two differ.\n"
 )
 
 

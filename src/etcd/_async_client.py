@@ -76,6 +76,7 @@ class AsyncClient(
         client = etcd.AsyncClient(endpoints=["https://a:2379", "https://b:2379"],
                                   ca_cert="ca.pem", cert=("client.pem", "client-key.pem"))
 
+    One client serves many concurrent tasks, over one connection per member.
     Construction does no network I/O: the first call connects. Every call has a deadline:
     ``timeout`` seconds (5 by default) unless the call passes its own ``timeout=``; pass
     ``timeout=None`` explicitly for none. Calls that fail raise subclasses of
@@ -89,7 +90,7 @@ class AsyncClient(
         endpoints: ``["host:port", "https://host:port", ...]``; wins over ``host``/``port``.
         protocol: ``"http"`` or ``"https"`` for endpoints given without a scheme.
         cert: a client certificate: ``(cert_file, key_file)`` or one PEM file holding both.
-        ca_cert: the CA bundle that signed the server's certificate (default: system roots).
+        ca_cert: the CA bundle that signed the server's certificate (default: the system's).
         username: etcd user, for clusters with authentication enabled.
         password: that user's password.
         timeout: the default per-call deadline in seconds (``read_timeout`` is an alias).

@@ -1,5 +1,5 @@
-# Generated from _async_auth.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_auth.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Authentication administration: users, roles and their key permissions.
 
 The pure half (checking arguments, building requests, decoding answers) has no I/O and is

@@ -1,5 +1,5 @@
-# Generated from _async_cluster.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_cluster.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Cluster membership calls (etcd's ``Cluster`` service) and endpoint auto-sync.
 
 Results, checks and the choice of endpoints are pure, in :mod:`etcd._cluster_models`.

@@ -1,5 +1,5 @@
-# Generated from _async_concurrency.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_concurrency.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Sessions, locks and elections (sync), interoperable with Go and etcdctl.
 
 The keys and transactions come from :mod:`etcd._recipes`; this module only runs them.

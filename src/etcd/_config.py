@@ -6,6 +6,7 @@ sync and asyncio clients share it and the hot path only reads precomputed values
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import math
@@ -164,10 +165,11 @@ class TLSMaterial:
     private_key: bytes | None = None
     certificate_chain: bytes | None = None
     server_name: str | None = None
+    custom_ca: bool = False
 
     def __repr__(self) -> str:
         return (
-            f"TLSMaterial(custom_ca={self.root_certificates is not None}, "
+            f"TLSMaterial(custom_ca={self.custom_ca}, "
             f"client_cert={self.certificate_chain is not None})"
         )
 
@@ -204,6 +206,27 @@ def split_combined_pem(data: bytes, path: str) -> tuple[bytes, bytes]:
     return b"".join(certs), keys[0]
 
 
+@functools.cache
+def system_roots() -> bytes | None:
+    """The operating system's trusted CA bundle (``SSL_CERT_FILE`` wins), read once.
+
+    ``None`` (gRPC's own bundled roots) when the system has no bundle file, or when
+    ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` names the roots gRPC is to use.
+    """
+    if os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"):
+        return None
+    import ssl  # only TLS clients without a CA file pay for it
+
+    cafile = ssl.get_default_verify_paths().cafile
+    if cafile is None:
+        return None
+    try:
+        with open(cafile, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def load_tls(
     *,
     cert: object = None,
@@ -212,7 +235,7 @@ def load_tls(
 ) -> TLSMaterial:
     """Read the client certificate (a ``(cert, key)`` pair or one combined PEM file) and the
     CA bundle; ``None`` for the CA means the system's trusted roots."""
-    roots = _read(ca_cert, "ca_cert") if ca_cert is not None else None
+    roots = _read(ca_cert, "ca_cert") if ca_cert is not None else system_roots()
     chain: bytes | None = None
     key: bytes | None = None
     if isinstance(cert, tuple):
@@ -222,7 +245,7 @@ def load_tls(
         key = _read(cert[1], "cert key")
     elif cert is not None:
         chain, key = split_combined_pem(_read(cert, "cert"), str(cert))
-    return TLSMaterial(roots, key, chain, server_name)
+    return TLSMaterial(roots, key, chain, server_name, custom_ca=ca_cert is not None)
 
 
 # --- durations as etcdctl writes them -------------------------------------------------------------

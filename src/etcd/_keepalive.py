@@ -1,5 +1,5 @@
-# Generated from _async_keepalive.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_keepalive.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """The sync keep-alive shell: one LeaseKeepAlive stream per client, for every lease.
 
 One background thread owns the stream and reads its answers; the stream's request side

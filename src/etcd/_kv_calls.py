@@ -1,5 +1,5 @@
-# Generated from _async_kv_calls.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_kv_calls.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """The KV calls, written once for every object that can run an :class:`etcd.Op`.
 
 Each method builds an operation and hands it to ``do``: :class:`etcd.Client` sends it,

@@ -1,5 +1,5 @@
-# Generated from _async_maintenance.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_maintenance.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Maintenance: status, alarms, defragmentation, hashes, leadership transfer, snapshots.
 
 The results, the snapshot checksum and the argument checks are pure, in

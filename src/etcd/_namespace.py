@@ -1,5 +1,5 @@
-# Generated from _async_namespace.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_namespace.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """A view of the key space under one prefix: the semantics of Go's ``namespace`` package.
 
 :class:`Namespace` prefixes every key it sends and strips the prefix from every key

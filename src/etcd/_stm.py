@@ -1,5 +1,5 @@
-# Generated from _async_stm.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_stm.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Software transactional memory over etcd: the semantics of Go's ``concurrency.NewSTM``.
 
 A user function reads and writes keys through an :class:`STM` handle; nothing it

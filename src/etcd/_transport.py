@@ -1,5 +1,5 @@
-# Generated from _async_transport.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_transport.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """The sync I/O shell: gRPC channels, deadlines, retries, authentication.
 
 This is the only place where the sync client touches the network; it is also the

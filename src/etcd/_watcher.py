@@ -1,5 +1,5 @@
-# Generated from _async_watcher.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from _async_watcher.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """The sync watch shell: one Watch stream per client, shared by every watch.
 
 A single background thread owns the stream. It sends the create requests, hands every

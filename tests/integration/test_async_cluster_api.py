@@ -1,6 +1,5 @@
 """Membership calls and endpoint syncing against real etcd members."""
 
-import inspect
 import logging
 import time
 
@@ -14,13 +13,9 @@ pytestmark = pytest.mark.integration
 
 
 async def _wait_for(condition, timeout=10.0, what="the condition"):
+    """Poll ``condition()`` until it is true."""
     deadline = time.monotonic() + timeout
-    while True:
-        done = condition()
-        if inspect.isawaitable(done):
-            done = await done
-        if done:
-            return
+    while not await condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await sleep(0.1)
 
@@ -171,7 +166,11 @@ async def test_auto_sync_picks_up_the_members_and_stops(etcd_cluster):
     async with etcd.AsyncClient(endpoints=etcd_cluster.endpoints[:1]) as client:
         client.start_auto_sync(0.5)
         assert client.auto_sync_running
-        await _wait_for(lambda: len(client.endpoints) == 3, 10, "auto-sync")
+
+        async def synced():
+            return len(client.endpoints) == 3
+
+        await _wait_for(synced, 10, "auto-sync")
         assert sorted(client.endpoints) == sorted(etcd_cluster.client_urls)
         await client.stop_auto_sync()
         assert not client.auto_sync_running
@@ -192,8 +191,12 @@ async def test_a_failing_auto_sync_is_logged_and_retried(caplog):
     async with etcd.AsyncClient(endpoints=[dead], timeout=0.3, connect_timeout=0.1) as client:
         with caplog.at_level(logging.INFO, logger="etcd._async_cluster"):
             client.start_auto_sync(0.1)
+
+            async def failed_twice():
+                return sum("auto-sync failed" in r.getMessage() for r in caplog.records) >= 2
+
             await _wait_for(
-                lambda: sum("auto-sync failed" in r.getMessage() for r in caplog.records) >= 2,
+                failed_twice,
                 10,
                 "two failed syncs",
             )

@@ -5,6 +5,9 @@ sync tests.
 """
 
 import asyncio
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -98,3 +101,52 @@ async def test_a_lease_lost_in_the_background_reaches_its_owner(async_etcd_clien
     assert lost and isinstance(lost[0], etcd.EtcdLeaseExpired)
     with pytest.raises(etcd.EtcdLeaseExpired):
         await async_etcd_client.put("/aio/leased", "v", lease=lease)
+
+
+ASYNC_FORKER = """
+import asyncio, os, sys, etcd
+
+async def main(endpoint):
+    client = etcd.AsyncClient(endpoints=[endpoint], timeout=5)
+    await client.put("/fork/parent", "1")
+    watch = client.watch_stream("/fork/parent")
+    await watch.wait_created(5)
+    lease = await client.lease(ttl=5)
+    codes = []
+    for number in range(20):
+        pid = os.fork()
+        if pid == 0:
+            code = 3                          # the parent's client must refuse, not hang
+            try:
+                await client.range("/fork/parent")
+            except etcd.EtcdForkedClient:
+                code = 0
+            os._exit(code)
+        status = await asyncio.to_thread(os.waitpid, pid, 0)
+        codes.append(os.waitstatus_to_exitcode(status[1]))
+    print("codes", codes, flush=True)
+    await client.put("/fork/parent", "2")
+    print("watch", (await watch.next_event(10)).value.decode(), flush=True)
+    print("lease", not lease.lost, flush=True)
+    await client.close()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_is_refused_the_parents_client(etcd_server):
+    # gRPC's own fork handlers do not support its asyncio stack and can crash a child
+    # forked while asyncio calls run; docs/asyncio.rst tells users to turn them off.
+    environment = dict(os.environ, GRPC_ENABLE_FORK_SUPPORT="0")
+    result = subprocess.run(
+        [sys.executable, "-c", ASYNC_FORKER, etcd_server.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "codes [" + ", ".join(["0"] * 20) + "]" in result.stdout
+    assert "watch 2" in result.stdout and "lease True" in result.stdout

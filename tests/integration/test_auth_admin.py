@@ -1,3 +1,5 @@
+# Generated from test_async_auth_admin.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Users, roles and permissions against a real etcd; tokens that expire under long-lived clients.
 
 Authentication is server-wide, so every test runs on a member of its own.
@@ -6,12 +8,12 @@ Authentication is server-wide, so every test runs on a member of its own.
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
 import etcd
 from etcd import Permission, PermissionType
+from etcd._sync_io import sleep
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +83,9 @@ def test_only_root_may_disable_auth(etcd_server_factory):
     with root_client(server) as root:
         root.role_add("plain")
         add_user_with_role(root, "alice", "plain")
-        with (
-            client(server, username="alice", password=USER_PASSWORD) as alice,
-            pytest.raises(etcd.EtcdPermissionDenied),
-        ):
-            alice.auth_disable()
+        with client(server, username="alice", password=USER_PASSWORD) as alice:
+            with pytest.raises(etcd.EtcdPermissionDenied):
+                alice.auth_disable()
         assert root.auth_status().enabled
 
 
@@ -119,21 +119,17 @@ def test_users(etcd_server_factory):
             root.user_grant_role("alice", "no-such-role")
 
         # A user without a password cannot log in with one.
-        with (
-            client(server, username="cert-only", password="anything") as cert_only,
-            pytest.raises(etcd.EtcdException, match="no password user"),
-        ):
-            cert_only.range("/k")
+        with client(server, username="cert-only", password="anything") as cert_only:
+            with pytest.raises(etcd.EtcdException, match="no password user"):
+                cert_only.range("/k")
 
         new_password = USER_PASSWORD + "-2"
         root.user_change_password("alice", new_password)
         with client(server, username="alice", password=new_password) as alice:
             alice.range("/k")
-        with (
-            client(server, username="alice", password=USER_PASSWORD) as stale,
-            pytest.raises(etcd.EtcdAuthFailed) as raised,
-        ):
-            stale.range("/k")
+        with client(server, username="alice", password=USER_PASSWORD) as stale:
+            with pytest.raises(etcd.EtcdAuthFailed) as raised:
+                stale.range("/k")
         assert USER_PASSWORD not in str(raised.value)
 
         root.user_delete("alice")
@@ -148,11 +144,9 @@ def test_a_password_for_a_user_without_one_is_an_auth_failure(etcd_server_factor
     enable_auth(server)
     with root_client(server) as root:
         root.user_add("cert-only", no_password=True)
-    with (
-        client(server, username="cert-only", password="anything") as cert_only,
-        pytest.raises(etcd.EtcdAuthFailed),
-    ):
-        cert_only.range("/k")
+    with client(server, username="cert-only", password="anything") as cert_only:
+        with pytest.raises(etcd.EtcdAuthFailed):
+            cert_only.range("/k")
 
 
 def test_roles_and_permissions(etcd_server_factory):
@@ -288,7 +282,7 @@ def test_unary_calls_across_token_expiries(etcd_server_factory):
     server = short_token_server(etcd_server_factory)
     with root_client(server) as root:
         for round_ in range(3):
-            time.sleep(PAST_TTL)
+            sleep(PAST_TTL)
             root.put("/t", str(round_))
             assert root.range("/t").kvs[0].value == str(round_).encode()
             assert root.auth_status().enabled
@@ -300,12 +294,12 @@ def test_a_watch_across_token_expiries(etcd_server_factory):
         watch = watcher.watch_stream("/w")
         assert watch.wait_created(10)
         for round_ in range(3):
-            time.sleep(PAST_TTL)
+            sleep(PAST_TTL)
             writer.put("/w", str(round_))
             response = watch.next_response(10)
             assert [event.value for event in response.events] == [str(round_).encode()]
         # A new watch on the same (long-idle) stream is created with a fresh token.
-        time.sleep(PAST_TTL)
+        sleep(PAST_TTL)
         second = watcher.watch_stream("/w2")
         assert second.wait_created(10)
         writer.put("/w2", "x")
@@ -319,7 +313,7 @@ def test_a_lease_keep_alive_across_token_expiries(etcd_server_factory):
     with root_client(server) as holder:
         lease = holder.lease(ttl=3)
         for _ in range(3):
-            time.sleep(PAST_TTL)
+            sleep(PAST_TTL)
             assert not lease.lost
         assert holder.lease_time_to_live(lease.id).ttl > 0
         holder.put("/leased", "v", lease=lease)
@@ -339,11 +333,12 @@ def test_passwords_are_never_shown(etcd_server_factory, caplog):
         root.user_grant_role("alice", "plain")
         root.user_change_password("alice", USER_PASSWORD + "x")
         assert USER_PASSWORD not in repr(root.user_get("alice"))
-        time.sleep(PAST_TTL)
+        sleep(PAST_TTL)
         root.range("/k")  # logs in again
     wrong = client(server, username="alice", password=USER_PASSWORD)
-    with wrong, pytest.raises(etcd.EtcdAuthFailed) as raised:
-        wrong.range("/k")
+    with wrong:
+        with pytest.raises(etcd.EtcdAuthFailed) as raised:
+            wrong.range("/k")
     assert USER_PASSWORD not in repr(wrong)
     assert USER_PASSWORD not in str(raised.value) and USER_PASSWORD not in repr(raised.value)
     logged = "\n".join(record.getMessage() for record in caplog.records)

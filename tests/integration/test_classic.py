@@ -1,11 +1,13 @@
+# Generated from test_async_classic.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """The seed's python-etcd interface, line by line, against a real etcd."""
 
-import threading
 import time
 
 import pytest
 
 import etcd
+from etcd._sync_io import join, sleep, spawn
 
 pytestmark = pytest.mark.integration
 
@@ -14,10 +16,14 @@ def port_of(server):
     return int(server.endpoint.rpartition(":")[2])
 
 
-def later(delay, action, *args, **kwargs):
-    thread = threading.Timer(delay, action, args, kwargs)
-    thread.start()
-    return thread
+def later(delay, action, *args):
+    """Run ``action(*args)`` in the background after ``delay`` seconds."""
+
+    def run():
+        sleep(delay)
+        action(*args)
+
+    return spawn(run, name="later")
 
 
 # --- Create a client object -----------------------------------------------------------------
@@ -81,7 +87,7 @@ def test_set_with_ttl_expires_and_reports_the_remaining_ttl(etcd_client):
             etcd_client.get("/nodes/n2")
         except etcd.EtcdKeyNotFound:
             break
-        time.sleep(0.5)
+        sleep(0.5)
     else:
         pytest.fail("the key did not expire")
 
@@ -167,11 +173,9 @@ def test_test_and_set_is_atomic_under_contention(etcd_client):
                 except etcd.EtcdCompareFailed:
                     continue
 
-    threads = [threading.Thread(target=bump) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    workers = [spawn(bump, name="bump") for _ in range(4)]
+    for worker in workers:
+        join(worker, 120)
     assert etcd_client.get("/counter").value == "80" and len(wins) == 80
 
 
@@ -201,7 +205,7 @@ def test_watch_returns_the_next_change(etcd_client):
     etcd_client.set("/nodes/n1", "old")
     timer = later(0.3, etcd_client.set, "/nodes/n1", "new")
     change = etcd_client.watch("/nodes/n1")
-    timer.join()
+    join(timer, 10)
     assert (change.action, change.key, change.value) == ("set", "/nodes/n1", "new")
     assert change._prev_node.value == "old"
     assert change.modifiedIndex == etcd_client.get("/nodes/n1").modifiedIndex
@@ -211,7 +215,7 @@ def test_watch_sees_deletes_and_expiries(etcd_client):
     etcd_client.set("/nodes/d", "x")
     timer = later(0.3, etcd_client.delete, "/nodes/d")
     change = etcd_client.watch("/nodes/d", timeout=10)
-    timer.join()
+    join(timer, 10)
     assert change.action == "delete" and change.value is None
     etcd_client.set("/nodes/e", "x", ttl=2)
     change = etcd_client.watch("/nodes/e", timeout=20)
@@ -233,9 +237,13 @@ def test_watch_timeout(etcd_client):
 
 
 def test_recursive_watch_ignores_neighbours(etcd_client):
-    timer = later(0.3, lambda: (etcd_client.set("/nodes-x", 1), etcd_client.set("/nodes/a/b", 2)))
+    def neighbour_then_child():
+        etcd_client.set("/nodes-x", 1)
+        etcd_client.set("/nodes/a/b", 2)
+
+    timer = later(0.3, neighbour_then_child)
     change = etcd_client.watch("/nodes", recursive=True, timeout=10)
-    timer.join()
+    join(timer, 10)
     assert change.key == "/nodes/a/b"
 
 

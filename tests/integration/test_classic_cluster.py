@@ -1,11 +1,13 @@
+# Generated from test_async_classic_cluster.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """The seed's cluster lines on a real 3-member cluster: machines, leader, reconnect, redirect."""
 
-import threading
 import time
 
 import pytest
 
 import etcd
+from etcd._sync_io import join, sleep, spawn
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -41,7 +43,7 @@ def test_leader_changes_when_the_leader_dies(etcd_cluster):
             except etcd.EtcdNoLeader:
                 pass
             assert time.monotonic() < deadline, "the client never saw the new leader"
-            time.sleep(0.2)
+            sleep(0.2)
 
 
 def test_allow_reconnect_moves_to_a_member_learned_from_the_cluster(etcd_cluster):
@@ -113,7 +115,7 @@ def test_allow_redirect_false_refuses_a_member_without_leader(etcd_cluster):
             except etcd.EtcdTimeout:
                 pass
             assert time.monotonic() < deadline, "the member never reported losing its leader"
-            time.sleep(0.2)
+            sleep(0.2)
 
 
 def test_watch_survives_the_death_of_its_member(etcd_cluster):
@@ -138,14 +140,15 @@ def test_watch_survives_the_death_of_its_member(etcd_cluster):
 def test_watch_blocks_across_a_leader_change(etcd_cluster):
     with etcd.Client(endpoints=etcd_cluster.endpoints, timeout=10) as client:
         results = []
-        waiter = threading.Thread(
-            target=lambda: results.append(client.watch("/handover", timeout=30))
-        )
-        waiter.start()
-        time.sleep(0.5)
+
+        def wait_for_the_change():
+            results.append(client.watch("/handover", timeout=30))
+
+        waiter = spawn(wait_for_the_change, name="waiter")
+        sleep(0.5)
         etcd_cluster.leader().kill()
         etcd_cluster.leader(timeout=20)
         with etcd.Client(endpoints=etcd_cluster.endpoints, timeout=10) as writer:
             writer.set("/handover", "done")
-        waiter.join(30)
+        join(waiter, 30)
         assert results and results[0].value == "done"

@@ -1,10 +1,11 @@
+# Generated from test_async_classic_security.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """The seed's https lines against an etcd that requires client certificates; etcd auth."""
-
-import time
 
 import pytest
 
 import etcd
+from etcd._sync_io import sleep
 from etcd._wire import messages as pb
 from etcd._wire import methods
 
@@ -42,13 +43,12 @@ def test_https_with_a_combined_pem(tls_server):
 
 def test_an_untrusted_server_certificate_is_a_clear_error(tls_server):
     server, tls = tls_server
-    with (
-        https_client(
-            server, cert=(tls.client_cert, tls.client_key), ca_cert=tls.other_ca_cert
-        ) as c,
-        pytest.raises(etcd.EtcdConnectionFailed) as raised,
-    ):
-        c.get("/tls/pair")
+    untrusting = https_client(
+        server, cert=(tls.client_cert, tls.client_key), ca_cert=tls.other_ca_cert
+    )
+    with untrusting as c:
+        with pytest.raises(etcd.EtcdConnectionFailed) as raised:
+            c.get("/tls/pair")
     message = str(raised.value)
     assert server.endpoint in message
     assert "not signed by a trusted CA" in message
@@ -56,11 +56,9 @@ def test_an_untrusted_server_certificate_is_a_clear_error(tls_server):
 
 def test_a_missing_client_certificate_is_refused_by_the_server(tls_server):
     server, tls = tls_server
-    with (
-        https_client(server, ca_cert=tls.ca_cert) as c,
-        pytest.raises(etcd.EtcdConnectionFailed) as raised,
-    ):
-        c.get("/tls/pair")
+    with https_client(server, ca_cert=tls.ca_cert) as c:
+        with pytest.raises(etcd.EtcdConnectionFailed) as raised:
+            c.get("/tls/pair")
     assert server.endpoint in str(raised.value)
     assert "refused this client's certificate" in str(raised.value)
 
@@ -91,11 +89,13 @@ def test_username_and_password(etcd_server_factory):
         client.set("/auth/k", "v")
         assert client.get("/auth/k").value == "v"
         # Simple tokens die after 2 idle seconds: the client logs in again by itself.
-        time.sleep(3.5)
+        sleep(3.5)
         assert client.get("/auth/k").value == "v"
         assert "s3cret" not in repr(client)
     wrong = etcd.Client(endpoints=[server.endpoint], username="root", password="wrong")
-    with wrong, pytest.raises(etcd.EtcdAuthFailed):
-        wrong.get("/auth/k")
-    with etcd.Client(endpoints=[server.endpoint]) as anonymous, pytest.raises(etcd.EtcdAuthError):
-        anonymous.get("/auth/k")
+    with wrong:
+        with pytest.raises(etcd.EtcdAuthFailed):
+            wrong.get("/auth/k")
+    with etcd.Client(endpoints=[server.endpoint]) as anonymous:
+        with pytest.raises(etcd.EtcdAuthError):
+            anonymous.get("/auth/k")

@@ -1,8 +1,7 @@
-# Generated from test_async_cluster_api.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from test_async_cluster_api.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Membership calls and endpoint syncing against real etcd members."""
 
-import inspect
 import logging
 import time
 
@@ -16,13 +15,9 @@ pytestmark = pytest.mark.integration
 
 
 def _wait_for(condition, timeout=10.0, what="the condition"):
+    """Poll ``condition()`` until it is true."""
     deadline = time.monotonic() + timeout
-    while True:
-        done = condition()
-        if inspect.isawaitable(done):
-            done = done
-        if done:
-            return
+    while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         sleep(0.1)
 
@@ -173,7 +168,11 @@ def test_auto_sync_picks_up_the_members_and_stops(etcd_cluster):
     with etcd.Client(endpoints=etcd_cluster.endpoints[:1]) as client:
         client.start_auto_sync(0.5)
         assert client.auto_sync_running
-        _wait_for(lambda: len(client.endpoints) == 3, 10, "auto-sync")
+
+        def synced():
+            return len(client.endpoints) == 3
+
+        _wait_for(synced, 10, "auto-sync")
         assert sorted(client.endpoints) == sorted(etcd_cluster.client_urls)
         client.stop_auto_sync()
         assert not client.auto_sync_running
@@ -194,8 +193,12 @@ def test_a_failing_auto_sync_is_logged_and_retried(caplog):
     with etcd.Client(endpoints=[dead], timeout=0.3, connect_timeout=0.1) as client:
         with caplog.at_level(logging.INFO, logger="etcd._cluster"):
             client.start_auto_sync(0.1)
+
+            def failed_twice():
+                return sum("auto-sync failed" in r.getMessage() for r in caplog.records) >= 2
+
             _wait_for(
-                lambda: sum("auto-sync failed" in r.getMessage() for r in caplog.records) >= 2,
+                failed_twice,
                 10,
                 "two failed syncs",
             )

@@ -1,13 +1,15 @@
+# Generated from test_async_concurrency.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Sessions, locks and elections against a real etcd, and against etcdctl's own."""
 
 import os
 import subprocess
-import threading
 import time
 
 import pytest
 
 import etcd
+from etcd._sync_io import Flag, join, sleep, spawn
 from etcd.testing import find_etcd_binary
 
 pytestmark = pytest.mark.integration
@@ -42,10 +44,11 @@ def stop(process):
 
 
 def wait_for(condition, timeout=15, what="the condition"):
+    """Poll ``condition()`` until it is true."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+        sleep(0.05)
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ def wait_for(condition, timeout=15, what="the condition"):
 
 def test_a_session_is_a_kept_alive_lease(etcd_client):
     with etcd_client.session(ttl=2) as session:
-        time.sleep(4)
+        sleep(4)
         assert etcd_client.lease_time_to_live(session.lease_id).ttl > 0
     assert not etcd_client.lease_time_to_live(session.lease_id).exists
 
@@ -61,7 +64,11 @@ def test_a_session_is_a_kept_alive_lease(etcd_client):
 def test_an_orphaned_session_expires(etcd_client):
     session = etcd_client.session(ttl=2)
     session.orphan()
-    wait_for(lambda: not etcd_client.lease_time_to_live(session.lease_id).exists, what="expiry")
+
+    def expired():
+        return not etcd_client.lease_time_to_live(session.lease_id).exists
+
+    wait_for(expired, what="expiry")
 
 
 # --- locks ----------------------------------------------------------------------------------
@@ -103,24 +110,24 @@ def test_locks_exclude_each_other_across_threads_in_order(etcd_client, etcd_serv
                     if len(inside) > 1:
                         overlaps.append(list(inside))
                     order.append(number)
-                    time.sleep(0.01)
+                    sleep(0.01)
                     inside.remove(number)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    workers = [spawn(worker, i, name="locker") for i in range(8)]
+    for each in workers:
+        join(each, 120)
     assert overlaps == [] and len(order) == 24
 
 
 def test_fencing_with_is_owner(etcd_client):
     lock = etcd_client.lock("/locks/fence", ttl=10)
     lock.acquire()
-    assert etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "1")], []).succeeded
+    fenced = etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "1")], [])
+    assert fenced.succeeded
     # Someone else deletes the lock key (as an expired lease would): the fence holds.
     etcd_client.delete_range(lock.key)
-    assert not etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "2")], []).succeeded
+    fenced = etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "2")], [])
+    assert not fenced.succeeded
     assert etcd_client.range("/guarded").kvs[0].value == b"1"
     lock.release()
 
@@ -131,11 +138,10 @@ def test_a_lock_whose_session_is_lost_while_waiting_says_so(etcd_client):
     session = etcd_client.session(ttl=10)
     waiter = etcd_client.lock("/locks/lost", session=session)
     errors = []
-    thread = threading.Thread(target=lambda: _acquire_into(waiter, errors))
-    thread.start()
-    time.sleep(0.5)
+    acquiring = spawn(_acquire_into, waiter, errors, name="waiter")
+    sleep(0.5)
     etcd_client.lease_revoke(session.lease_id)
-    thread.join(30)
+    join(acquiring, 30)
     holder.release()
     assert errors and isinstance(errors[0], etcd.EtcdLeaseExpired)
 
@@ -154,7 +160,7 @@ def test_our_lock_excludes_etcdctl_lock(etcd_client, etcd_server, etcdctl):
         etcdctl, etcd_server, "lock", "/locks/interop", "echo", "etcdctl-held"
     )
     try:
-        time.sleep(2)
+        sleep(2)
         assert process.poll() is None, "etcdctl took a lock we hold"
         lock.release()
         process.wait(15)
@@ -176,7 +182,11 @@ def test_etcdctl_lock_excludes_ours(etcd_client, etcd_server, etcdctl, tmp_path)
         f"touch {marker}; sleep 3",
     )
     try:
-        wait_for(marker.exists, what="etcdctl to take the lock")
+
+        def held():
+            return marker.exists()
+
+        wait_for(held, what="etcdctl to take the lock")
         lock = etcd_client.lock("/locks/interop2", ttl=10)
         assert not lock.try_acquire()
         assert lock.acquire(timeout=20)
@@ -220,12 +230,15 @@ def test_election_hand_over_when_the_leaders_session_dies(etcd_client):
     assert first.campaign("one", timeout=5)
     second = etcd_client.election("/elect/b", ttl=10)
     won = []
-    thread = threading.Thread(target=lambda: won.append(second.campaign("two", timeout=30)))
-    thread.start()
-    time.sleep(0.5)
+
+    def campaign():
+        won.append(second.campaign("two", timeout=30))
+
+    campaigning = spawn(campaign, name="campaign")
+    sleep(0.5)
     assert not won and first.leader().value == b"one"
     first_session.close()
-    thread.join(30)
+    join(campaigning, 30)
     assert won == [True]
     assert second.leader().value == b"two"
     second.resign()
@@ -234,7 +247,7 @@ def test_election_hand_over_when_the_leaders_session_dies(etcd_client):
 def test_observe_follows_the_leader(etcd_client):
     watcher = etcd_client.election("/elect/c")
     seen = []
-    done = threading.Event()
+    done = Flag()
 
     def observe():
         for leader in watcher.observe(timeout=20):
@@ -243,18 +256,17 @@ def test_observe_follows_the_leader(etcd_client):
                 done.set()
                 return
 
-    thread = threading.Thread(target=observe)
-    thread.start()
+    observing = spawn(observe, name="observer")
     first = etcd_client.election("/elect/c", ttl=10)
     first.campaign("a")
     first.proclaim("b")
     second = etcd_client.election("/elect/c", ttl=10)
-    waiting = threading.Thread(target=second.campaign, args=("c",))
-    waiting.start()
-    time.sleep(0.3)
+    waiting = spawn(second.campaign, "c", name="campaign")
+    sleep(0.3)
     first.resign()
-    waiting.join(20)
+    join(waiting, 20)
     assert done.wait(20)
+    join(observing, 5)
     assert seen == [b"a", b"b", b"c"]
     second.resign()
 
@@ -264,13 +276,21 @@ def test_elections_interoperate_with_etcdctl_elect(etcd_client, etcd_server, etc
     assert ours.campaign("python")
     process = etcdctl_process(etcdctl, etcd_server, "elect", "/elect/interop", "etcdctl")
     try:
-        time.sleep(1.5)
+        sleep(1.5)
         assert ours.leader().value == b"python"
         ours.resign()
-        wait_for(lambda: _leader_value(ours) == b"etcdctl", what="etcdctl to lead")
+
+        def etcdctl_leads():
+            return _leader_value(ours) == b"etcdctl"
+
+        wait_for(etcdctl_leads, what="etcdctl to lead")
     finally:
         stop(process)
-    wait_for(lambda: _leader_value(ours) is None, what="etcdctl to resign")
+
+    def nobody_leads():
+        return _leader_value(ours) is None
+
+    wait_for(nobody_leads, what="etcdctl to resign")
 
 
 def _leader_value(election):

@@ -1,5 +1,5 @@
-# Generated from test_async_kv.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from test_async_kv.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """KV, transactions and compaction against a real etcd."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-# Generated from test_async_lease.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from test_async_lease.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Leases and their keep-alive against a real etcd."""
 
 import time

@@ -1,5 +1,5 @@
-# Generated from test_async_maintenance_api.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from test_async_maintenance_api.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Maintenance calls against real etcd members: status, alarms, defragment, hashes,
 leadership transfer, snapshots, downgrade."""
 

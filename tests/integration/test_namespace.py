@@ -1,5 +1,5 @@
-# Generated from test_async_namespace.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from test_async_namespace.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Namespaces against a real etcd: everything inside, nothing outside ever seen or touched."""
 
 from __future__ import annotations

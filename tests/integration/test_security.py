@@ -1,5 +1,5 @@
-# Generated from test_async_security.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from test_async_security.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """TLS failures that name their cause, pre-issued tokens, and credentials hygiene."""
 
 import pytest

@@ -1,9 +1,10 @@
+# Generated from test_async_stm.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """STM transactions against a real etcd: every isolation level, conflicts and retries."""
 
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
 
@@ -11,6 +12,7 @@ import etcd
 from etcd._namespace import Namespace
 from etcd._stm import STM, run_stm
 from etcd._stm_state import Isolation
+from etcd._sync_io import Lock, join, spawn
 
 pytestmark = pytest.mark.integration
 
@@ -263,7 +265,7 @@ def _bank(client: etcd.Client, level: Isolation) -> tuple[int, list[int], int]:
         client.put(key, "100")
     lowest: list[int] = []
     attempts = [0]
-    lock = threading.Lock()
+    lock = Lock()
     errors: list[BaseException] = []
 
     def worker(seed: int) -> None:
@@ -291,11 +293,9 @@ def _bank(client: etcd.Client, level: Isolation) -> tuple[int, list[int], int]:
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    workers = [spawn(worker, seed, name="transfers") for seed in range(8)]
+    for each in workers:
+        join(each, 110)
     assert not errors, errors
     balances = [int(kv.value) for kv in client.range("/bank/", prefix=True).kvs]
     return sum(balances), balances + lowest, attempts[0]

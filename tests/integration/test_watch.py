@@ -1,5 +1,5 @@
-# Generated from test_async_watch.py by scripts/generate_sync.py: edit that file, then run
-# the script. CI fails when the two differ.
+# Generated from test_async_watch.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Watches against a real etcd: every option, one shared stream, cancel, callbacks."""
 
 import logging

@@ -1,11 +1,13 @@
+# Generated from test_async_watch_faults.py by scripts/generate_sync.py: edit that file,
+# then run the script. CI fails when the two differ.
 """Watches through failures on a real 3-member cluster: no event lost, none repeated."""
 
-import threading
 import time
 
 import pytest
 
 import etcd
+from etcd._sync_io import join, sleep, spawn
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -27,14 +29,14 @@ def write_stream(endpoints, prefix, count, revisions, pause=0.005):
                         [etcd.Version(key) == 0], [etcd.Op.put(key, str(i))], [etcd.Op.range(key)]
                     )
                 except etcd.EtcdConnectionFailed:
-                    time.sleep(0.05)
+                    sleep(0.05)
                     continue
                 if created.succeeded:
                     revisions.append(created.header.revision)
                 else:
                     revisions.append(created.responses[0].kvs[0].mod_revision)
                 break
-            time.sleep(pause)
+            sleep(pause)
 
 
 def receive(watch, count, timeout=60):
@@ -57,15 +59,12 @@ def run_through(cluster, victim_of, prefix):
         watch = client.watch_prefix(prefix)
         assert watch.wait_created(10)
         revisions: list[int] = []
-        writer = threading.Thread(
-            target=write_stream,
-            args=([m.endpoint for m in others], prefix, WRITES, revisions),
-        )
-        writer.start()
+        other_endpoints = [m.endpoint for m in others]
+        writer = spawn(write_stream, other_endpoints, prefix, WRITES, revisions, name="writer")
         while len(revisions) < WRITES // 3:
-            time.sleep(0.01)
+            sleep(0.01)
         victim.kill()
-        writer.join(120)
+        join(writer, 120)
         events = receive(watch, WRITES)
         watch.cancel()
     keys = [e.key for e in events]
@@ -132,7 +131,7 @@ def test_a_watch_outlives_its_auth_token(etcd_server_factory):
     with etcd.Client(endpoints=[server.endpoint], username="root", password="pw") as client:
         first = client.watch_stream("/auth/w")
         assert first.wait_created(5)
-        time.sleep(3.5)  # the token expires
+        sleep(3.5)  # the token expires
         second = client.watch_stream("/auth/w2")  # created on the same stream, later
         assert second.wait_created(10)
         client.put("/auth/w", "1")

@@ -14,6 +14,7 @@ from etcd._config import (
     parse_endpoint,
     resolve_endpoints,
     split_combined_pem,
+    system_roots,
 )
 
 CERT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -175,6 +176,23 @@ def test_tls_files_are_read_once_with_clear_errors(tmp_path):
     assert "MIIE" not in repr(material)
     with pytest.raises(etcd.EtcdValueError, match="cannot read ca_cert file"):
         load_tls(ca_cert=str(tmp_path / "missing.pem"))
+
+
+def test_without_a_ca_file_the_system_roots_are_used(tmp_path, monkeypatch):
+    bundle = tmp_path / "system-bundle.pem"
+    bundle.write_bytes(CERT)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.delenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", raising=False)
+    system_roots.cache_clear()
+    try:
+        material = load_tls()
+        assert material.root_certificates == CERT and not material.custom_ca
+        # gRPC's own setting for its roots is left to gRPC.
+        monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", str(bundle))
+        system_roots.cache_clear()
+        assert load_tls().root_certificates is None
+    finally:
+        system_roots.cache_clear()
 
 
 def test_certificates_without_https_are_refused(tmp_path):

@@ -1,0 +1,310 @@
+"""Sessions, locks and elections against a real etcd, and against etcdctl's own."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+import etcd
+from etcd._async_io import Flag, join, sleep, spawn
+from etcd.testing import find_etcd_binary
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def etcdctl():
+    return find_etcd_binary(name="etcdctl")
+
+
+def etcdctl_process(etcdctl, server, *args):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ETCDCTL")}
+    env["ETCDCTL_API"] = "3"
+    return subprocess.Popen(
+        [etcdctl, f"--endpoints={server.client_url}", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+    try:
+        out, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+    return out
+
+
+async def wait_for(condition, timeout=15, what="the condition"):
+    """Poll ``condition()`` until it is true."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await sleep(0.05)
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+async def test_a_session_is_a_kept_alive_lease(async_etcd_client):
+    async with await async_etcd_client.session(ttl=2) as session:
+        await sleep(4)
+        assert (await async_etcd_client.lease_time_to_live(session.lease_id)).ttl > 0
+    assert not (await async_etcd_client.lease_time_to_live(session.lease_id)).exists
+
+
+async def test_an_orphaned_session_expires(async_etcd_client):
+    session = await async_etcd_client.session(ttl=2)
+    session.orphan()
+
+    async def expired():
+        return not (await async_etcd_client.lease_time_to_live(session.lease_id)).exists
+
+    await wait_for(expired, what="expiry")
+
+
+# --- locks ----------------------------------------------------------------------------------
+
+
+async def test_lock_key_and_context_manager(async_etcd_client):
+    lock = async_etcd_client.lock("/locks/a", ttl=10)
+    async with lock:
+        key = lock.key
+        assert key.startswith(b"/locks/a/")
+        session_lease = int(key.rsplit(b"/", 1)[1], 16)
+        assert (await async_etcd_client.range(key)).kvs[0].lease == session_lease
+    assert not (await async_etcd_client.range(key)).kvs
+    assert lock.key is None
+
+
+async def test_try_acquire_and_timeouts(async_etcd_client):
+    holder = async_etcd_client.lock("/locks/b", ttl=10)
+    assert await holder.try_acquire()
+    other = async_etcd_client.lock("/locks/b", ttl=10)
+    assert not await other.try_acquire()
+    assert not await other.acquire(timeout=0.5)
+    assert (await async_etcd_client.range("/locks/b/", prefix=True, count_only=True)).count == 1
+    await holder.release()
+    assert await other.acquire(timeout=5)
+    await other.release()
+
+
+async def test_locks_exclude_each_other_across_threads_in_order(async_etcd_client, etcd_server):
+    inside = []
+    overlaps = []
+    order = []
+
+    async def worker(number):
+        async with etcd.AsyncClient(endpoints=[etcd_server.endpoint], timeout=10) as client:
+            for _ in range(3):
+                async with client.lock("/locks/many", ttl=10):
+                    inside.append(number)
+                    if len(inside) > 1:
+                        overlaps.append(list(inside))
+                    order.append(number)
+                    await sleep(0.01)
+                    inside.remove(number)
+
+    workers = [spawn(worker, i, name="locker") for i in range(8)]
+    for each in workers:
+        await join(each, 120)
+    assert overlaps == [] and len(order) == 24
+
+
+async def test_fencing_with_is_owner(async_etcd_client):
+    lock = async_etcd_client.lock("/locks/fence", ttl=10)
+    await lock.acquire()
+    fenced = await async_etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "1")], [])
+    assert fenced.succeeded
+    # Someone else deletes the lock key (as an expired lease would): the fence holds.
+    await async_etcd_client.delete_range(lock.key)
+    fenced = await async_etcd_client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "2")], [])
+    assert not fenced.succeeded
+    assert (await async_etcd_client.range("/guarded")).kvs[0].value == b"1"
+    await lock.release()
+
+
+async def test_a_lock_whose_session_is_lost_while_waiting_says_so(async_etcd_client):
+    holder = async_etcd_client.lock("/locks/lost", ttl=10)
+    await holder.acquire()
+    session = await async_etcd_client.session(ttl=10)
+    waiter = async_etcd_client.lock("/locks/lost", session=session)
+    errors = []
+    acquiring = spawn(_acquire_into, waiter, errors, name="waiter")
+    await sleep(0.5)
+    await async_etcd_client.lease_revoke(session.lease_id)
+    await join(acquiring, 30)
+    await holder.release()
+    assert errors and isinstance(errors[0], etcd.EtcdLeaseExpired)
+
+
+async def _acquire_into(lock, errors):
+    try:
+        await lock.acquire(timeout=20)
+    except etcd.EtcdException as error:
+        errors.append(error)
+
+
+async def test_our_lock_excludes_etcdctl_lock(async_etcd_client, etcd_server, etcdctl):
+    lock = async_etcd_client.lock("/locks/interop", ttl=10)
+    await lock.acquire()
+    process = etcdctl_process(
+        etcdctl, etcd_server, "lock", "/locks/interop", "echo", "etcdctl-held"
+    )
+    try:
+        await sleep(2)
+        assert process.poll() is None, "etcdctl took a lock we hold"
+        await lock.release()
+        process.wait(15)
+    finally:
+        out = stop(process)
+    assert "etcdctl-held" in out
+
+
+async def test_etcdctl_lock_excludes_ours(async_etcd_client, etcd_server, etcdctl, tmp_path):
+    marker = tmp_path / "held"
+    process = etcdctl_process(
+        etcdctl,
+        etcd_server,
+        "lock",
+        "/locks/interop2",
+        "--",
+        "sh",
+        "-c",
+        f"touch {marker}; sleep 3",
+    )
+    try:
+
+        async def held():
+            return marker.exists()
+
+        await wait_for(held, what="etcdctl to take the lock")
+        lock = async_etcd_client.lock("/locks/interop2", ttl=10)
+        assert not await lock.try_acquire()
+        assert await lock.acquire(timeout=20)
+        assert process.poll() is not None or process.wait(5) == 0
+        await lock.release()
+    finally:
+        stop(process)
+
+
+async def test_the_server_lock_service(async_etcd_client):
+    async with await async_etcd_client.lease(ttl=10) as lease:
+        key = await async_etcd_client.lock_service.lock("/locks/service", lease)
+        assert key.startswith(b"/locks/service/")
+        other = (await async_etcd_client.lease_grant(10)).id
+        assert not await async_etcd_client.lock("/locks/service", ttl=10).try_acquire()
+        await async_etcd_client.lock_service.unlock(key)
+        assert not (await async_etcd_client.range(key)).kvs
+        await async_etcd_client.lease_revoke(other)
+
+
+# --- elections ------------------------------------------------------------------------------
+
+
+async def test_campaign_proclaim_leader_resign(async_etcd_client):
+    election = async_etcd_client.election("/elect/a", ttl=10)
+    assert await election.campaign("node-1", timeout=5)
+    assert (await election.leader()).value == b"node-1"
+    await election.proclaim("node-1b")
+    assert (await election.leader()).value == b"node-1b"
+    assert (await async_etcd_client.txn([election.is_leader()], [], [])).succeeded
+    await election.resign()
+    with pytest.raises(etcd.EtcdElectionNoLeader):
+        await election.leader()
+    with pytest.raises(etcd.EtcdNotElectionLeader):
+        await election.proclaim("x")
+
+
+async def test_election_hand_over_when_the_leaders_session_dies(async_etcd_client):
+    first_session = await async_etcd_client.session(ttl=10)
+    first = async_etcd_client.election("/elect/b", session=first_session)
+    assert await first.campaign("one", timeout=5)
+    second = async_etcd_client.election("/elect/b", ttl=10)
+    won = []
+
+    async def campaign():
+        won.append(await second.campaign("two", timeout=30))
+
+    campaigning = spawn(campaign, name="campaign")
+    await sleep(0.5)
+    assert not won and (await first.leader()).value == b"one"
+    await first_session.close()
+    await join(campaigning, 30)
+    assert won == [True]
+    assert (await second.leader()).value == b"two"
+    await second.resign()
+
+
+async def test_observe_follows_the_leader(async_etcd_client):
+    watcher = async_etcd_client.election("/elect/c")
+    seen = []
+    done = Flag()
+
+    async def observe():
+        async for leader in watcher.observe(timeout=20):
+            seen.append(leader.value)
+            if len(seen) == 3:
+                done.set()
+                return
+
+    observing = spawn(observe, name="observer")
+    first = async_etcd_client.election("/elect/c", ttl=10)
+    await first.campaign("a")
+    await first.proclaim("b")
+    second = async_etcd_client.election("/elect/c", ttl=10)
+    waiting = spawn(second.campaign, "c", name="campaign")
+    await sleep(0.3)
+    await first.resign()
+    await join(waiting, 20)
+    assert await done.wait(20)
+    await join(observing, 5)
+    assert seen == [b"a", b"b", b"c"]
+    await second.resign()
+
+
+async def test_elections_interoperate_with_etcdctl_elect(async_etcd_client, etcd_server, etcdctl):
+    ours = async_etcd_client.election("/elect/interop", ttl=10)
+    assert await ours.campaign("python")
+    process = etcdctl_process(etcdctl, etcd_server, "elect", "/elect/interop", "etcdctl")
+    try:
+        await sleep(1.5)
+        assert (await ours.leader()).value == b"python"
+        await ours.resign()
+
+        async def etcdctl_leads():
+            return await _leader_value(ours) == b"etcdctl"
+
+        await wait_for(etcdctl_leads, what="etcdctl to lead")
+    finally:
+        stop(process)
+
+    async def nobody_leads():
+        return await _leader_value(ours) is None
+
+    await wait_for(nobody_leads, what="etcdctl to resign")
+
+
+async def _leader_value(election):
+    try:
+        return (await election.leader()).value
+    except etcd.EtcdElectionNoLeader:
+        return None
+
+
+async def test_the_server_election_service(async_etcd_client):
+    service = async_etcd_client.election_service
+    async with await async_etcd_client.lease(ttl=10) as lease:
+        leader = await service.campaign("/elect/service", lease, "v1", timeout=5)
+        assert (await service.leader("/elect/service")).value == b"v1"
+        await service.proclaim(leader, "v2")
+        assert (await async_etcd_client.election("/elect/service").leader()).value == b"v2"
+        await service.resign(leader)
+        with pytest.raises(etcd.EtcdElectionNoLeader):
+            await service.leader("/elect/service")
