@@ -59,6 +59,16 @@ async def test_a_session_is_a_kept_alive_lease(async_etcd_client):
     assert not (await async_etcd_client.lease_time_to_live(session.lease_id)).exists
 
 
+async def test_a_default_session_is_granted_go_s_60_seconds(async_etcd_client):
+    async with await async_etcd_client.session() as session:
+        assert (await async_etcd_client.lease_time_to_live(session.lease_id)).granted_ttl == 60
+    lock = async_etcd_client.lock("/locks/default-ttl")
+    async with lock:
+        assert lock.session is not None
+        granted = await async_etcd_client.lease_time_to_live(lock.session.lease_id)
+        assert granted.granted_ttl == 60
+
+
 async def test_an_orphaned_session_expires(async_etcd_client):
     session = await async_etcd_client.session(ttl=2)
     session.orphan()
@@ -117,6 +127,38 @@ async def test_locks_exclude_each_other_across_threads_in_order(async_etcd_clien
     assert overlaps == [] and len(order) == 24
 
 
+async def test_waiters_acquire_in_the_order_they_queued(async_etcd_client):
+    holder = async_etcd_client.lock("/locks/fifo", ttl=10)
+    await holder.acquire()
+    order: list[int] = []
+
+    async def waiter(number):
+        lock = async_etcd_client.lock("/locks/fifo", ttl=10)
+        assert await lock.acquire(timeout=60)
+        order.append(number)
+        await lock.release()
+
+    async def queued():
+        response = await async_etcd_client.range("/locks/fifo/", prefix=True, count_only=True)
+        return response.count
+
+    waiters = []
+    for number in range(5):
+        waiters.append(spawn(waiter, number, name=f"waiter-{number}"))
+
+        async def joined(expected=number + 2):
+            return await queued() == expected
+
+        # The next waiter starts only once this one's key is in the queue.
+        await wait_for(joined, what=f"waiter {number} to queue")
+    assert order == []
+    await holder.release()
+    for each in waiters:
+        await join(each, 60)
+    assert order == [0, 1, 2, 3, 4]
+    assert await queued() == 0
+
+
 async def test_fencing_with_is_owner(async_etcd_client):
     lock = async_etcd_client.lock("/locks/fence", ttl=10)
     await lock.acquire()
@@ -168,7 +210,7 @@ async def test_our_lock_excludes_etcdctl_lock(async_etcd_client, etcd_server, et
 
 
 async def test_etcdctl_lock_excludes_ours(async_etcd_client, etcd_server, etcdctl, tmp_path):
-    marker = tmp_path / "held"
+    started, done = tmp_path / "started", tmp_path / "done"
     process = etcdctl_process(
         etcdctl,
         etcd_server,
@@ -177,18 +219,20 @@ async def test_etcdctl_lock_excludes_ours(async_etcd_client, etcd_server, etcdct
         "--",
         "sh",
         "-c",
-        f"touch {marker}; sleep 3",
+        f"touch {started}; sleep 3; touch {done}",
     )
     try:
 
         async def held():
-            return marker.exists()
+            return started.exists()
 
         await wait_for(held, what="etcdctl to take the lock")
         lock = async_etcd_client.lock("/locks/interop2", ttl=10)
         assert not await lock.try_acquire()
         assert await lock.acquire(timeout=20)
-        assert process.poll() is not None or process.wait(5) == 0
+        # Ours only once etcdctl's command had finished (and etcdctl released the lock).
+        assert done.exists()
+        assert process.wait(5) == 0
         await lock.release()
     finally:
         stop(process)
@@ -222,24 +266,45 @@ async def test_campaign_proclaim_leader_resign(async_etcd_client):
         await election.proclaim("x")
 
 
-async def test_election_hand_over_when_the_leaders_session_dies(async_etcd_client):
-    first_session = await async_etcd_client.session(ttl=10)
-    first = async_etcd_client.election("/elect/b", session=first_session)
+async def _hand_over(client, name, end_first_session):
+    """``first`` leads ``name``, ``second`` campaigns; ending the first session elects it."""
+    first_session = await client.session(ttl=2)
+    first = client.election(name, session=first_session)
     assert await first.campaign("one", timeout=5)
-    second = async_etcd_client.election("/elect/b", ttl=10)
+    second = client.election(name, ttl=10)
     won = []
 
     async def campaign():
         won.append(await second.campaign("two", timeout=30))
 
     campaigning = spawn(campaign, name="campaign")
-    await sleep(0.5)
+
+    async def both_candidates():
+        return (await client.range(f"{name}/", prefix=True, count_only=True)).count == 2
+
+    await wait_for(both_candidates, what="the second candidate to queue")
     assert not won and (await first.leader()).value == b"one"
-    await first_session.close()
+    await end_first_session(first_session)
     await join(campaigning, 30)
     assert won == [True]
     assert (await second.leader()).value == b"two"
+    assert not (await client.lease_time_to_live(first_session.lease_id)).exists
     await second.resign()
+
+
+async def test_election_hand_over_when_the_leaders_session_dies(async_etcd_client):
+    async def die(session):
+        # No revoke: the keep-alive stops and the lease expires, as when a process dies.
+        session.orphan()
+
+    await _hand_over(async_etcd_client, "/elect/b", die)
+
+
+async def test_election_hand_over_when_the_leaders_session_is_closed(async_etcd_client):
+    async def close(session):
+        await session.close()
+
+    await _hand_over(async_etcd_client, "/elect/b2", close)
 
 
 async def test_observe_follows_the_leader(async_etcd_client):
@@ -289,6 +354,38 @@ async def test_elections_interoperate_with_etcdctl_elect(async_etcd_client, etcd
         return await _leader_value(ours) is None
 
     await wait_for(nobody_leads, what="etcdctl to resign")
+
+
+async def test_our_campaign_waits_for_etcdctl_to_step_down(async_etcd_client, etcd_server, etcdctl):
+    ours = async_etcd_client.election("/elect/interop2", ttl=10)
+    process = etcdctl_process(etcdctl, etcd_server, "elect", "/elect/interop2", "etcdctl")
+    won = []
+    try:
+
+        async def etcdctl_leads():
+            return await _leader_value(ours) == b"etcdctl"
+
+        await wait_for(etcdctl_leads, what="etcdctl to lead")
+
+        async def campaign():
+            won.append(await ours.campaign("python", timeout=60))
+
+        campaigning = spawn(campaign, name="campaign")
+
+        async def both_candidates():
+            count = await async_etcd_client.range("/elect/interop2/", prefix=True, count_only=True)
+            return count.count == 2
+
+        await wait_for(both_candidates, what="our candidacy to queue")
+        assert not won and await _leader_value(ours) == b"etcdctl"
+        assert process.poll() is None
+    finally:
+        out = stop(process)
+    await join(campaigning, 60)
+    assert won == [True], out
+    assert await _leader_value(ours) == b"python"
+    await ours.resign()
+    assert await _leader_value(ours) is None
 
 
 async def _leader_value(election):

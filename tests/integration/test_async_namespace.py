@@ -202,3 +202,28 @@ async def test_watch_once_and_callback(ns, async_etcd_client):
     assert (event.key, event.value) == (b"once", b"0")
     with pytest.raises(etcd.EtcdWatchTimedOut):
         await ns.watch_once("never", timeout=0.3)
+
+
+async def test_leases_through_the_namespace(ns, async_etcd_client):
+    granted = await ns.lease_grant(30)
+    await ns.put("leased", "v", lease=granted.id)
+    await async_etcd_client.put("/elsewhere", "v", lease=granted.id)
+    assert (await async_etcd_client.range("/ns/leased")).kvs[0].lease == granted.id
+    inside = await ns.lease_time_to_live(granted.id, keys=True)
+    assert inside.exists and inside.granted_ttl == 30
+    assert inside.keys == [b"leased"]  # relative, and only the namespace's
+    assert granted.id in (await ns.lease_leases()).ids
+    assert (await ns.lease_keep_alive_once(granted.id)).ttl == 30
+    await ns.lease_revoke(granted.id)
+    assert (await ns.range("leased")).kvs == []
+    assert (await async_etcd_client.range("/elsewhere")).kvs == []
+    assert granted.id not in (await ns.lease_leases()).ids
+    assert not (await ns.lease_time_to_live(granted.id)).exists
+    await _outside_untouched(async_etcd_client)
+
+
+async def test_a_kept_alive_lease_through_the_namespace(ns, async_etcd_client):
+    async with await ns.lease(ttl=10) as lease:
+        await ns.put("kept", "v", lease=lease)
+        assert (await ns.lease_time_to_live(lease.id, keys=True)).keys == [b"kept"]
+    assert (await ns.range("kept")).kvs == []

@@ -99,6 +99,37 @@ async def test_progress_notify_is_accepted(async_etcd_client):
         assert (await collect(watch, 1))[0].value == b"x"
 
 
+async def test_progress_notify_delivers_the_servers_progress_notifications(etcd_server_factory):
+    server = etcd_server_factory(extra_args=["--experimental-watch-progress-notify-interval=1s"])
+    async with etcd.AsyncClient(endpoints=[server.endpoint], timeout=10) as client:
+        notified = client.watch_stream("/w/pn", progress_notify=True)
+        # On the same stream: the server notifies only the watch that asked. (The client's
+        # own progress requests, sent on a silent stream, would answer both.)
+        silent = client.watch_stream("/w/pn-silent")
+        try:
+            assert await notified.wait_created(10)
+            assert await silent.wait_created(10)
+            assert client._watcher.streams_opened == 1
+            revision = (await client.put("/w/elsewhere", "x")).header.revision
+            progress = []
+            while len(progress) < 3:
+                response = await notified.next_response(30)
+                assert response.progress and response.events == [], response
+                progress.append(response)
+            assert all(each.revision >= revision for each in progress)
+            assert notified.next_revision >= revision + 1
+            with pytest.raises(etcd.EtcdWatchTimedOut):
+                await silent.next_response(0)
+            # Events still arrive, and are not marked as progress.
+            await client.put("/w/pn", "after")
+            while not (response := await notified.next_response(10)).events:
+                assert response.progress
+            assert not response.progress and response.events[0].value == b"after"
+        finally:
+            notified.cancel()
+            silent.cancel()
+
+
 async def test_fragmented_revisions_are_joined(etcd_server_factory):
     server = etcd_server_factory()
     async with etcd.AsyncClient(endpoints=[server.endpoint], timeout=20) as client:

@@ -61,6 +61,16 @@ def test_a_session_is_a_kept_alive_lease(etcd_client):
     assert not etcd_client.lease_time_to_live(session.lease_id).exists
 
 
+def test_a_default_session_is_granted_go_s_60_seconds(etcd_client):
+    with etcd_client.session() as session:
+        assert etcd_client.lease_time_to_live(session.lease_id).granted_ttl == 60
+    lock = etcd_client.lock("/locks/default-ttl")
+    with lock:
+        assert lock.session is not None
+        granted = etcd_client.lease_time_to_live(lock.session.lease_id)
+        assert granted.granted_ttl == 60
+
+
 def test_an_orphaned_session_expires(etcd_client):
     session = etcd_client.session(ttl=2)
     session.orphan()
@@ -119,6 +129,38 @@ def test_locks_exclude_each_other_across_threads_in_order(etcd_client, etcd_serv
     assert overlaps == [] and len(order) == 24
 
 
+def test_waiters_acquire_in_the_order_they_queued(etcd_client):
+    holder = etcd_client.lock("/locks/fifo", ttl=10)
+    holder.acquire()
+    order: list[int] = []
+
+    def waiter(number):
+        lock = etcd_client.lock("/locks/fifo", ttl=10)
+        assert lock.acquire(timeout=60)
+        order.append(number)
+        lock.release()
+
+    def queued():
+        response = etcd_client.range("/locks/fifo/", prefix=True, count_only=True)
+        return response.count
+
+    waiters = []
+    for number in range(5):
+        waiters.append(spawn(waiter, number, name=f"waiter-{number}"))
+
+        def joined(expected=number + 2):
+            return queued() == expected
+
+        # The next waiter starts only once this one's key is in the queue.
+        wait_for(joined, what=f"waiter {number} to queue")
+    assert order == []
+    holder.release()
+    for each in waiters:
+        join(each, 60)
+    assert order == [0, 1, 2, 3, 4]
+    assert queued() == 0
+
+
 def test_fencing_with_is_owner(etcd_client):
     lock = etcd_client.lock("/locks/fence", ttl=10)
     lock.acquire()
@@ -170,7 +212,7 @@ def test_our_lock_excludes_etcdctl_lock(etcd_client, etcd_server, etcdctl):
 
 
 def test_etcdctl_lock_excludes_ours(etcd_client, etcd_server, etcdctl, tmp_path):
-    marker = tmp_path / "held"
+    started, done = tmp_path / "started", tmp_path / "done"
     process = etcdctl_process(
         etcdctl,
         etcd_server,
@@ -179,18 +221,20 @@ def test_etcdctl_lock_excludes_ours(etcd_client, etcd_server, etcdctl, tmp_path)
         "--",
         "sh",
         "-c",
-        f"touch {marker}; sleep 3",
+        f"touch {started}; sleep 3; touch {done}",
     )
     try:
 
         def held():
-            return marker.exists()
+            return started.exists()
 
         wait_for(held, what="etcdctl to take the lock")
         lock = etcd_client.lock("/locks/interop2", ttl=10)
         assert not lock.try_acquire()
         assert lock.acquire(timeout=20)
-        assert process.poll() is not None or process.wait(5) == 0
+        # Ours only once etcdctl's command had finished (and etcdctl released the lock).
+        assert done.exists()
+        assert process.wait(5) == 0
         lock.release()
     finally:
         stop(process)
@@ -224,24 +268,45 @@ def test_campaign_proclaim_leader_resign(etcd_client):
         election.proclaim("x")
 
 
-def test_election_hand_over_when_the_leaders_session_dies(etcd_client):
-    first_session = etcd_client.session(ttl=10)
-    first = etcd_client.election("/elect/b", session=first_session)
+def _hand_over(client, name, end_first_session):
+    """``first`` leads ``name``, ``second`` campaigns; ending the first session elects it."""
+    first_session = client.session(ttl=2)
+    first = client.election(name, session=first_session)
     assert first.campaign("one", timeout=5)
-    second = etcd_client.election("/elect/b", ttl=10)
+    second = client.election(name, ttl=10)
     won = []
 
     def campaign():
         won.append(second.campaign("two", timeout=30))
 
     campaigning = spawn(campaign, name="campaign")
-    sleep(0.5)
+
+    def both_candidates():
+        return client.range(f"{name}/", prefix=True, count_only=True).count == 2
+
+    wait_for(both_candidates, what="the second candidate to queue")
     assert not won and first.leader().value == b"one"
-    first_session.close()
+    end_first_session(first_session)
     join(campaigning, 30)
     assert won == [True]
     assert second.leader().value == b"two"
+    assert not client.lease_time_to_live(first_session.lease_id).exists
     second.resign()
+
+
+def test_election_hand_over_when_the_leaders_session_dies(etcd_client):
+    def die(session):
+        # No revoke: the keep-alive stops and the lease expires, as when a process dies.
+        session.orphan()
+
+    _hand_over(etcd_client, "/elect/b", die)
+
+
+def test_election_hand_over_when_the_leaders_session_is_closed(etcd_client):
+    def close(session):
+        session.close()
+
+    _hand_over(etcd_client, "/elect/b2", close)
 
 
 def test_observe_follows_the_leader(etcd_client):
@@ -291,6 +356,38 @@ def test_elections_interoperate_with_etcdctl_elect(etcd_client, etcd_server, etc
         return _leader_value(ours) is None
 
     wait_for(nobody_leads, what="etcdctl to resign")
+
+
+def test_our_campaign_waits_for_etcdctl_to_step_down(etcd_client, etcd_server, etcdctl):
+    ours = etcd_client.election("/elect/interop2", ttl=10)
+    process = etcdctl_process(etcdctl, etcd_server, "elect", "/elect/interop2", "etcdctl")
+    won = []
+    try:
+
+        def etcdctl_leads():
+            return _leader_value(ours) == b"etcdctl"
+
+        wait_for(etcdctl_leads, what="etcdctl to lead")
+
+        def campaign():
+            won.append(ours.campaign("python", timeout=60))
+
+        campaigning = spawn(campaign, name="campaign")
+
+        def both_candidates():
+            count = etcd_client.range("/elect/interop2/", prefix=True, count_only=True)
+            return count.count == 2
+
+        wait_for(both_candidates, what="our candidacy to queue")
+        assert not won and _leader_value(ours) == b"etcdctl"
+        assert process.poll() is None
+    finally:
+        out = stop(process)
+    join(campaigning, 60)
+    assert won == [True], out
+    assert _leader_value(ours) == b"python"
+    ours.resign()
+    assert _leader_value(ours) is None
 
 
 def _leader_value(election):

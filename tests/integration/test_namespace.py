@@ -204,3 +204,28 @@ def test_watch_once_and_callback(ns, etcd_client):
     assert (event.key, event.value) == (b"once", b"0")
     with pytest.raises(etcd.EtcdWatchTimedOut):
         ns.watch_once("never", timeout=0.3)
+
+
+def test_leases_through_the_namespace(ns, etcd_client):
+    granted = ns.lease_grant(30)
+    ns.put("leased", "v", lease=granted.id)
+    etcd_client.put("/elsewhere", "v", lease=granted.id)
+    assert etcd_client.range("/ns/leased").kvs[0].lease == granted.id
+    inside = ns.lease_time_to_live(granted.id, keys=True)
+    assert inside.exists and inside.granted_ttl == 30
+    assert inside.keys == [b"leased"]  # relative, and only the namespace's
+    assert granted.id in ns.lease_leases().ids
+    assert ns.lease_keep_alive_once(granted.id).ttl == 30
+    ns.lease_revoke(granted.id)
+    assert ns.range("leased").kvs == []
+    assert etcd_client.range("/elsewhere").kvs == []
+    assert granted.id not in ns.lease_leases().ids
+    assert not ns.lease_time_to_live(granted.id).exists
+    _outside_untouched(etcd_client)
+
+
+def test_a_kept_alive_lease_through_the_namespace(ns, etcd_client):
+    with ns.lease(ttl=10) as lease:
+        ns.put("kept", "v", lease=lease)
+        assert ns.lease_time_to_live(lease.id, keys=True).keys == [b"kept"]
+    assert ns.range("kept").kvs == []

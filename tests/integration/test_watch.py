@@ -101,6 +101,37 @@ def test_progress_notify_is_accepted(etcd_client):
         assert collect(watch, 1)[0].value == b"x"
 
 
+def test_progress_notify_delivers_the_servers_progress_notifications(etcd_server_factory):
+    server = etcd_server_factory(extra_args=["--experimental-watch-progress-notify-interval=1s"])
+    with etcd.Client(endpoints=[server.endpoint], timeout=10) as client:
+        notified = client.watch_stream("/w/pn", progress_notify=True)
+        # On the same stream: the server notifies only the watch that asked. (The client's
+        # own progress requests, sent on a silent stream, would answer both.)
+        silent = client.watch_stream("/w/pn-silent")
+        try:
+            assert notified.wait_created(10)
+            assert silent.wait_created(10)
+            assert client._watcher.streams_opened == 1
+            revision = client.put("/w/elsewhere", "x").header.revision
+            progress = []
+            while len(progress) < 3:
+                response = notified.next_response(30)
+                assert response.progress and response.events == [], response
+                progress.append(response)
+            assert all(each.revision >= revision for each in progress)
+            assert notified.next_revision >= revision + 1
+            with pytest.raises(etcd.EtcdWatchTimedOut):
+                silent.next_response(0)
+            # Events still arrive, and are not marked as progress.
+            client.put("/w/pn", "after")
+            while not (response := notified.next_response(10)).events:
+                assert response.progress
+            assert not response.progress and response.events[0].value == b"after"
+        finally:
+            notified.cancel()
+            silent.cancel()
+
+
 def test_fragmented_revisions_are_joined(etcd_server_factory):
     server = etcd_server_factory()
     with etcd.Client(endpoints=[server.endpoint], timeout=20) as client:

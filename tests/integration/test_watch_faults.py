@@ -156,3 +156,42 @@ def test_a_watch_on_a_frozen_member_moves_to_a_healthy_one(etcd_cluster):
         (event,) = receive(watch, 1, timeout=60)
         assert event.revision == revision
         watch.cancel()
+
+
+def test_a_watch_on_a_member_that_lost_its_leader_resumes_once_it_is_back(etcd_cluster):
+    # Watch streams ask for a member with a leader: a member cut off from the majority
+    # ends them instead of leaving them silently open, and the watch keeps trying until
+    # a member with a leader takes it back, without a gap or a repeat.
+    member = etcd_cluster.followers()[0]
+    others = [m for m in etcd_cluster.members if m is not member]
+    endpoints = [member.endpoint] + [m.endpoint for m in others]
+    with etcd.Client(endpoints=endpoints, timeout=10, connect_timeout=1) as client:
+        assert client._transport.current_endpoint.target == member.endpoint
+        watch = client.watch_prefix("/faults/leaderless/")
+        assert watch.wait_created(10)
+        before = client.put("/faults/leaderless/0", "before").header.revision
+        assert [e.revision for e in receive(watch, 1)] == [before]
+        assert client._watcher.streams_opened == 1
+        for other in others:
+            other.pause()
+        try:
+            # The member ends the stream once it has had no leader for a while; the
+            # watch then reopens (here, or on a frozen member that never answers).
+            deadline = time.monotonic() + 60
+            while client._watcher.streams_opened < 3:
+                assert time.monotonic() < deadline, "the watch stayed on a leaderless member"
+                sleep(0.1)
+        finally:
+            for other in others:
+                other.resume()
+        etcd_cluster.leader(timeout=30)
+        with etcd.Client(endpoints=[m.endpoint for m in others], timeout=10) as writer:
+            after = writer.put("/faults/leaderless/1", "after").header.revision
+            last = writer.put("/faults/leaderless/2", "last").header.revision
+        events = receive(watch, 2)
+        watch.cancel()
+    assert [(e.key, e.value, e.revision) for e in events] == [
+        (b"/faults/leaderless/1", b"after", after),
+        (b"/faults/leaderless/2", b"last", last),
+    ]
+    assert last == after + 1 and after == before + 1
