@@ -28,7 +28,7 @@ from ._async_stm import AsyncSTM, run_stm
 from ._async_transport import AsyncTransport
 from ._async_watcher import AsyncWatch, AsyncWatcher
 from ._base import BaseClient
-from ._classic import EtcdResult, Member
+from ._classic import AsyncContainsMixin, EtcdResult, Member
 from ._config import Endpoint
 from ._kv import (
     Compare,
@@ -65,7 +65,12 @@ log = logging.getLogger(__name__)
 
 
 class AsyncClient(
-    BaseClient, AsyncKVCalls, AsyncClusterMixin, AsyncMaintenanceMixin, AsyncAuthMixin
+    BaseClient,
+    AsyncKVCalls,
+    AsyncClusterMixin,
+    AsyncMaintenanceMixin,
+    AsyncAuthMixin,
+    AsyncContainsMixin,
 ):
     """A client for an etcd cluster (v3 API, over gRPC).
 
@@ -214,6 +219,89 @@ class AsyncClient(
 
     # --- the python-etcd interface ------------------------------------------------------
 
+    # The cluster the python-etcd reads expect; learned from the first one unless set.
+    _expected_cluster_id: int | None = None
+
+    @property
+    def base_uri(self) -> str:
+        """The URL of the member in use (python-etcd's ``base_uri``)."""
+        return self._transport.current_endpoint.url
+
+    @property
+    def host(self) -> str:
+        """The host of the member in use."""
+        return self._transport.current_endpoint.host
+
+    @property
+    def port(self) -> int:
+        """The client port of the member in use."""
+        return self._transport.current_endpoint.port
+
+    @property
+    def protocol(self) -> str:
+        """``"https"`` or ``"http"``: how the member in use is reached."""
+        return "https" if self._transport.current_endpoint.secure else "http"
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The default per-call deadline in seconds (``None``: none), python-etcd's name."""
+        return self._config.timeout
+
+    @property
+    def allow_redirect(self) -> bool:
+        """``False`` when every request requires a member with a leader."""
+        return not self._config.require_leader
+
+    @property
+    def allow_reconnect(self) -> bool:
+        """``True`` when the client also learns the other members' URLs from the cluster."""
+        return self._config.allow_reconnect
+
+    @property
+    def expected_cluster_id(self) -> str | None:
+        """The ID (in hex) of the cluster the python-etcd reads and watches expect.
+
+        Learned from the first answer unless set. An answer from another cluster (one
+        replaced, say restored from a backup, where the indexes read before mean nothing)
+        raises :class:`etcd.EtcdClusterIdChanged` once; its ID is expected from then on.
+        """
+        expected = self._expected_cluster_id
+        return None if expected is None else f"{expected:x}"
+
+    @expected_cluster_id.setter
+    def expected_cluster_id(self, value: str | None) -> None:
+        self._expected_cluster_id = classic.parse_cluster_id(value)
+
+    def _check_cluster_id(self, header: ResponseHeader) -> None:
+        expected = self._expected_cluster_id
+        if header.cluster_id:
+            self._expected_cluster_id = header.cluster_id
+        changed = classic.cluster_id_change(
+            expected, header.cluster_id, endpoint=str(self._transport.current_endpoint)
+        )
+        if changed is not None:
+            raise changed
+
+    def _classic_timeout(self, timeout: Timeout) -> float | None:
+        # python-etcd read a timeout of 0 as "no deadline"; the v3 calls refuse it.
+        if classic.means_no_timeout(timeout):
+            return None
+        return self._call_timeout(timeout)
+
+    async def contains(self, key: str, *, timeout: Timeout = check.UNSET) -> bool:
+        """Whether :meth:`get` would find ``key``: a value, keys below it, or the root.
+
+        ``key in client``, python-etcd's test, calls this on the sync client (on the
+        coroutine client ``in`` cannot wait for the answer). The key and the keys below it
+        are read at one revision.
+        """
+        name = classic.normalize_key(key)
+        response = await self.txn(
+            classic.contains_txn(name), timeout=self._classic_timeout(timeout)
+        )
+        self._check_cluster_id(response.header)
+        return classic.contains_result(name, response)
+
     async def get(
         self, key: str, *, recursive: bool = False, timeout: Timeout = check.UNSET
     ) -> EtcdResult:
@@ -241,6 +329,7 @@ class AsyncClient(
 
         Listings are always sorted by key (``sorted`` is accepted for compatibility).
         ``quorum=False`` allows an answer from the contacted member's local state.
+        ``timeout=0`` means no deadline, as in python-etcd.
         """
         check.boolean(sorted, "sorted")
         if check.boolean(wait, "wait"):
@@ -250,14 +339,16 @@ class AsyncClient(
             )
         name = classic.normalize_key(key)
         serializable = not check.boolean(quorum, "quorum")
-        deadline = self._call_timeout(timeout)
+        deadline = self._classic_timeout(timeout)
         exact = await self.range(name, serializable=serializable, timeout=deadline)
+        self._check_cluster_id(exact.header)
         below = None
         if not exact.kvs or name == "/":
             prefix = classic.directory_prefix(name)
             below = await self.range(
                 prefix, prefix=True, serializable=serializable, timeout=deadline
             )
+            self._check_cluster_id(below.header)
         kvs = list(exact.kvs) + (list(below.kvs) if below else [])
         ttls = await self._lease_ttls((kv.lease for kv in kvs), deadline)
         return classic.read_result(name, exact, below, check.boolean(recursive, "recursive"), ttls)
@@ -288,9 +379,12 @@ class AsyncClient(
         on mismatch), ``prevExist=False`` a create (:class:`etcd.EtcdAlreadyExist`),
         ``prevExist=True`` an update (:class:`etcd.EtcdKeyNotFound`). ``append=True``
         creates a new key below ``key`` whose name sorts in creation order. ``ttl`` attaches
-        a lease of that many seconds; the lease of the value replaced is released.
+        a lease of that many seconds; the lease of the value replaced is released. ``/``
+        itself is read-only (:class:`etcd.EtcdRootReadOnly`), as on etcd v2.
         """
         name = classic.normalize_key(key)
+        if not append:
+            classic.refuse_root(name)
         if check.boolean(dir, "dir"):
             raise exc.EtcdNotSupported(
                 f"cannot create the directory {name}: etcd v3 has no directories. A directory "
@@ -302,7 +396,7 @@ class AsyncClient(
             return await self.refresh(name, ttl, timeout=timeout)
         data = classic.value_text(value)
         condition = classic.WriteCondition.build(prevValue, prevIndex, prevExist)
-        deadline = self._call_timeout(timeout)
+        deadline = self._classic_timeout(timeout)
         if ttl is not None:
             check.lease_ttl(ttl, "ttl")
         if check.boolean(append, "append") and (condition != classic.WriteCondition()):
@@ -377,7 +471,8 @@ class AsyncClient(
     ) -> EtcdResult:
         """Give ``key`` a new TTL of ``ttl`` seconds without changing its value."""
         name = classic.normalize_key(key)
-        deadline = self._call_timeout(timeout)
+        classic.refuse_root(name)
+        deadline = self._classic_timeout(timeout)
         if ttl is None:
             raise exc.EtcdValueError("refresh needs a ttl")
         lease = (await self.lease_grant(ttl, timeout=deadline)).id
@@ -415,14 +510,16 @@ class AsyncClient(
         """Delete a key; ``recursive=True`` deletes a directory with everything below it.
 
         Raises :class:`etcd.EtcdKeyNotFound` if there is nothing to delete,
-        :class:`etcd.EtcdNotFile` for a directory without ``recursive``, and
-        :class:`etcd.EtcdCompareFailed` when ``prevValue``/``prevIndex`` do not match.
+        :class:`etcd.EtcdNotFile` for a directory without ``recursive``,
+        :class:`etcd.EtcdCompareFailed` when ``prevValue``/``prevIndex`` do not match, and
+        :class:`etcd.EtcdRootReadOnly` for ``/``.
         """
         name = classic.normalize_key(key)
+        classic.refuse_root(name)
         condition = classic.WriteCondition.build(prevValue, prevIndex, None)
         recursive_ = bool(recursive) and check.boolean(recursive, "recursive")
         directory = bool(dir) and check.boolean(dir, "dir")
-        deadline = self._call_timeout(timeout)
+        deadline = self._classic_timeout(timeout)
         response = await self.txn(classic.delete_txn(name, recursive_, condition), timeout=deadline)
         result = classic.delete_result(name, recursive_, directory, condition, response)
         # The deleted key's lease is left to run out by itself (within its TTL): revoking it
@@ -446,9 +543,12 @@ class AsyncClient(
         because its TTL ran out). Without ``index`` it waits for the first change after the
         call started; with ``index`` it returns the first change at or after that revision,
         so ``index=result.modifiedIndex + 1`` continues after a change already seen. Raises
-        :class:`etcd.EtcdWatchTimedOut` after ``timeout`` seconds (``None``: wait for ever),
-        and :class:`etcd.EtcdCompacted` if ``index`` is older than the server keeps.
+        :class:`etcd.EtcdWatchTimedOut` after ``timeout`` seconds (``None`` or python-etcd's
+        ``0``: wait for ever), and :class:`etcd.EtcdCompacted` if ``index`` is older than the
+        server keeps.
         """
+        if classic.means_no_timeout(timeout):
+            timeout = None
         changes = self._changes(key, index=index, recursive=bool(recursive), timeout=timeout)
         try:
             return await anext(changes)
@@ -475,7 +575,9 @@ class AsyncClient(
             start = check.integer(index, "index", minimum=1)
         else:
             # Pin the start now, so a change made while the stream opens is not missed.
-            start = (await self.range(name, count_only=True)).header.revision + 1
+            pinned = await self.range(name, count_only=True)
+            self._check_cluster_id(pinned.header)
+            start = pinned.header.revision + 1
         if recursive:
             watch_key, range_end = classic.subtree_range(name)
         else:
@@ -494,6 +596,7 @@ class AsyncClient(
                         operation="Watch.Watch",
                         endpoint=str(self._transport.current_endpoint),
                     ) from None
+                self._check_cluster_id(response.header)
                 for event in response.events:
                     if classic.in_subtree(name, event.key, recursive):
                         # Only a deletion seen as it happens can be told to be an expiry: by
@@ -657,6 +760,44 @@ class AsyncClient(
             "raftIndex": status.raftIndex,
             "raftTerm": status.raftTerm,
         }
+
+    @property
+    def leader_stats(self) -> dict[str, Any]:
+        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
+
+        etcd v2's leader statistics (each follower's latency and message counts) have no
+        v3 API; etcd exports them as Prometheus metrics on ``/metrics`` instead.
+        """
+        raise exc.EtcdNotSupported(
+            "leader_stats: etcd v3 has no API for the leader's statistics of its followers; "
+            "read the etcd_network_peer_* metrics on the members' /metrics URL instead"
+        )
+
+    @property
+    def store_stats(self) -> dict[str, Any]:
+        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
+
+        etcd v2 counted the operations of its store; v3 has no API for such counters (its
+        ``/metrics`` URL has the etcd_mvcc_* ones). :attr:`etcd.Client.stats` has the size and
+        indexes.
+        """
+        raise exc.EtcdNotSupported(
+            "store_stats: etcd v3 has no API for store operation counters; client.stats has "
+            "the database size and raft indexes, the members' /metrics URL the etcd_mvcc_* "
+            "counters"
+        )
+
+    @property
+    def cluster_version(self) -> str:
+        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
+
+        The cluster version came from the v2 ``/version`` URL; etcd v3's status call only
+        gives each member's own version, which :attr:`etcd.Client.version` returns.
+        """
+        raise exc.EtcdNotSupported(
+            "cluster_version: etcd v3's API does not report the cluster version; "
+            "client.version gives the version of the member in use"
+        )
 
     # --- leases -------------------------------------------------------------------------
 

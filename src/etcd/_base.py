@@ -47,8 +47,8 @@ class BaseClient:
         auto_sync_interval: float | None = None,
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
-            # python-etcd's name for the per-call timeout.
-            timeout = read_timeout
+            # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
+            timeout = None if read_timeout == 0 and read_timeout is not False else read_timeout
         self._config = config.build_config(
             host=host,
             port=port,

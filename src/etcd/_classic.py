@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from . import _exceptions as exc
 from . import _validation as check
@@ -27,6 +27,8 @@ from ._models import DeleteRangeResponse, KeyValue, RangeResponse, TxnResponse
 from ._watch import Event, EventType
 
 __all__ = [
+    "AsyncContainsMixin",
+    "ContainsMixin",
     "EtcdResult",
     "Member",
     "normalize_key",
@@ -51,6 +53,59 @@ def normalize_key(key: object) -> str:
     while len(key) > 1 and key.endswith("/"):
         key = key[:-1]
     return key
+
+
+def refuse_root(key: str) -> None:
+    """Refuse to write or delete ``/``, as etcd v2 did (error 107, "Root is read only")."""
+    if key == "/":
+        raise exc.EtcdRootReadOnly(
+            "Root is read only : / (the python-etcd interface writes and deletes keys below "
+            "it, never the root itself)"
+        )
+
+
+def means_no_timeout(timeout: object) -> bool:
+    """Whether a python-etcd ``timeout`` is its ``0``, "wait as long as it takes".
+
+    Only the python-etcd calls read it so; the v3 calls refuse a zero deadline.
+    """
+    return not isinstance(timeout, bool) and isinstance(timeout, (int, float)) and timeout == 0
+
+
+def parse_cluster_id(value: object) -> int | None:
+    """python-etcd's ``expected_cluster_id``: the ID in hex (as etcd prints it), or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise exc.EtcdTypeError(
+            f"expected_cluster_id must be a str of hex digits, not {type(value).__name__}"
+        )
+    if isinstance(value, int):
+        return check.integer(value, "expected_cluster_id", minimum=1, maximum=check.UINT64_MAX)
+    try:
+        number = int(value, 16)
+    except ValueError:
+        raise exc.EtcdValueError(
+            f"expected_cluster_id must be hex digits, such as 'cdf818194e3a8c32', got {value!r}"
+        ) from None
+    return check.integer(number, "expected_cluster_id", minimum=1, maximum=check.UINT64_MAX)
+
+
+def cluster_id_change(
+    expected: int | None, seen: int, endpoint: str | None = None
+) -> exc.EtcdClusterIdChanged | None:
+    """The error for an answer from cluster ``seen`` when ``expected`` was expected.
+
+    ``None`` when nothing was expected yet, or the answer carries no ID.
+    """
+    if expected is None or not seen or seen == expected:
+        return None
+    return exc.EtcdClusterIdChanged(
+        f"The UUID of the cluster changed from {expected:x} to {seen:x}: the cluster was "
+        "replaced (restored from a backup?), and indexes read from the old one are not "
+        "valid on it",
+        endpoint=endpoint,
+    )
 
 
 def value_text(value: object) -> bytes:
@@ -236,6 +291,48 @@ def decode_member(message: Any) -> Member:
         client_urls=tuple(message.clientURLs),
         is_learner=message.isLearner,
     )
+
+
+# --- key in client ---------------------------------------------------------------------------
+
+
+class _Contains(Protocol):
+    def contains(self, key: str) -> bool: ...
+
+
+class ContainsMixin:
+    """python-etcd's ``key in client``, for the sync client."""
+
+    def __contains__(self: _Contains, key: str) -> bool:
+        return self.contains(key)
+
+
+class AsyncContainsMixin:
+    """``key in client`` on the asyncio client, where ``in`` cannot wait for an answer."""
+
+    def __contains__(self, key: object) -> bool:
+        raise exc.EtcdTypeError(
+            "`key in client` cannot wait for etcd on an asyncio client: use "
+            "`await client.contains(key)`"
+        )
+
+
+def contains_txn(key: str) -> Txn:
+    """One read, at one revision, of whether ``key`` exists or has keys below it."""
+    prefix = directory_prefix(key)
+    return Txn().Then(
+        Op.range(key.encode("utf-8"), count_only=True),
+        Op.range(prefix, prefix_end(prefix), keys_only=True, limit=1),
+    )
+
+
+def contains_result(key: str, response: TxnResponse) -> bool:
+    """Whether ``get(key)`` would find something: a value, a directory, or the root."""
+    exact, below = response.responses[0], response.responses[1]
+    assert isinstance(exact, RangeResponse) and isinstance(below, RangeResponse)
+    if key == "/":
+        return True
+    return exact.count > 0 or bool(below.kvs)
 
 
 # --- building nodes -------------------------------------------------------------------------

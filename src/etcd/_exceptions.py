@@ -17,6 +17,7 @@ __all__ = [
     "EtcdAuthRevisionOld",
     "EtcdCancelled",
     "EtcdClientClosed",
+    "EtcdClusterIdChanged",
     "EtcdCompacted",
     "EtcdCompareFailed",
     "EtcdConnectionFailed",
@@ -36,6 +37,7 @@ __all__ = [
     "EtcdLeaderElectionInProgress",
     "EtcdLeaseExpired",
     "EtcdLeaseNotFound",
+    "EtcdLockExpired",
     "EtcdNoLeader",
     "EtcdNoSpace",
     "EtcdNotDir",
@@ -50,6 +52,7 @@ __all__ = [
     "EtcdRequestTooLarge",
     "EtcdResponseTooLarge",
     "EtcdRevisionError",
+    "EtcdRootReadOnly",
     "EtcdServerError",
     "EtcdSnapshotCorrupted",
     "EtcdTimeout",
@@ -60,6 +63,7 @@ __all__ = [
     "EtcdValueError",
     "EtcdWatchCancelled",
     "EtcdWatchTimedOut",
+    "EtcdWatcherCleared",
 ]
 
 
@@ -200,6 +204,14 @@ class EtcdNotDir(EtcdKeyError):
     """The key is a plain key where a directory was expected."""
 
 
+class EtcdRootReadOnly(EtcdKeyError):
+    """The python-etcd interface refuses to write or delete the root ``/``, as etcd v2 did.
+
+    On v3 the root of python-etcd's tree is every key starting with ``/``: deleting it
+    would delete them all, and a value written at ``/`` would never be read back.
+    """
+
+
 # --- revisions --------------------------------------------------------------------------------
 
 
@@ -308,6 +320,11 @@ class EtcdAuthNotEnabled(EtcdAuthError):
 class EtcdConnectionFailed(EtcdException, ConnectionError):
     """The cluster could not be reached or could not serve the request."""
 
+    @property
+    def cause(self) -> BaseException | None:
+        """The underlying error (python-etcd's name for ``__cause__``), if any."""
+        return self.__cause__
+
 
 class EtcdUnavailable(EtcdConnectionFailed):
     """A member answered, but cannot serve the request now (gRPC ``UNAVAILABLE``)."""
@@ -345,6 +362,16 @@ class EtcdClientClosed(EtcdException):
     """The client was closed."""
 
 
+class EtcdClusterIdChanged(EtcdException):
+    """A python-etcd read or watch was answered by another cluster than before (python-etcd's
+    name).
+
+    The cluster was replaced, for instance restored from a backup: indexes (revisions) read
+    from the old one mean nothing on it. Raised once; the new cluster's ID is expected from
+    then on.
+    """
+
+
 class EtcdNotSupported(EtcdException, NotImplementedError):
     """What was asked has no equivalent on etcd v3 (such as creating an empty directory)."""
 
@@ -353,6 +380,11 @@ class EtcdNotSupported(EtcdException, NotImplementedError):
 EtcdEventIndexCleared = EtcdCompacted
 EtcdInsufficientPermissions = EtcdPermissionDenied
 EtcdLeaderElectionInProgress = EtcdNoLeader
+# v2 dropped watchers when a member recovered; a v3 server ends a watch by cancelling it.
+EtcdWatcherCleared = EtcdWatchCancelled
+# A v3 lock lives as long as its session's lease: a lock lost while waiting is that lease
+# lost.
+EtcdLockExpired = EtcdLeaseExpired
 
 
 class EtcdSnapshotCorrupted(EtcdException):

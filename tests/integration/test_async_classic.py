@@ -394,3 +394,155 @@ async def test_machines_leader_and_version_on_one_member(async_etcd_client, etcd
     assert (await async_etcd_client.version).startswith("3.")
     assert (await async_etcd_client.stats)["state"] == "StateLeader"
     assert list(await async_etcd_client.members) == [f"{leader.id:x}"]
+
+
+# --- the rest of python-etcd 0.4.5's surface ---------------------------------------------------
+
+
+async def test_contains_answers_python_etcds_key_in_client(async_etcd_client):
+    await async_etcd_client.set("/in/key", "v")
+    await async_etcd_client.set("/in/dir/child", "v")
+    assert await async_etcd_client.contains("/in/key")
+    assert await async_etcd_client.contains("in/dir/")
+    assert await async_etcd_client.contains("/")
+    assert not await async_etcd_client.contains("/in/none")
+    assert not await async_etcd_client.contains("/in/ke")
+    # The sync twin of this test takes the second branch: there `in` answers. The coroutine
+    # client cannot wait inside `in`, and says what to call instead.
+    if type(async_etcd_client).__name__.startswith("Async"):
+        with pytest.raises(etcd.EtcdTypeError, match=r"contains\(key\)"):
+            "/in/key" in async_etcd_client  # noqa: B015
+    else:
+        assert "/in/key" in async_etcd_client
+        assert "/in/dir" in async_etcd_client
+        assert "/in/none" not in async_etcd_client
+
+
+async def test_python_etcds_client_attributes(etcd_server):
+    port = port_of(etcd_server)
+    async with etcd.AsyncClient(
+        host="127.0.0.1", port=port, read_timeout=7, allow_redirect=False, allow_reconnect=True
+    ) as client:
+        assert (client.host, client.port, client.protocol) == ("127.0.0.1", port, "http")
+        assert client.base_uri == etcd_server.client_url
+        assert client.read_timeout == 7
+        assert (client.allow_redirect, client.allow_reconnect) == (False, True)
+        await client.set("/attrs", "v")
+    async with etcd.AsyncClient(port=port, timeout=None) as client:
+        assert client.read_timeout is None
+        assert (client.allow_redirect, client.allow_reconnect) == (True, False)
+
+
+async def test_v2_statistics_that_v3_lacks_are_refused_with_a_reason(async_etcd_client):
+    for name in ("leader_stats", "store_stats", "cluster_version"):
+        with pytest.raises(etcd.EtcdNotSupported, match=name) as raised:
+            getattr(async_etcd_client, name)
+        assert isinstance(raised.value, NotImplementedError)
+    assert (await async_etcd_client.version).startswith("3.")
+
+
+async def test_the_root_is_read_only_as_on_etcd_v2(async_etcd_client):
+    await async_etcd_client.set("/root/k", "v")
+    with pytest.raises(etcd.EtcdRootReadOnly) as raised:
+        await async_etcd_client.set("/", "x")
+    assert isinstance(raised.value, etcd.EtcdKeyError)
+    with pytest.raises(etcd.EtcdRootReadOnly):
+        await async_etcd_client.write("", "x", prevExist=False)
+    with pytest.raises(etcd.EtcdRootReadOnly):
+        await async_etcd_client.refresh("/", ttl=5)
+    with pytest.raises(etcd.EtcdRootReadOnly):
+        await async_etcd_client.delete("/", recursive=True)
+    assert (await async_etcd_client.get("/root/k")).value == "v"
+    assert not (await async_etcd_client.range("/")).kvs
+    # Appending below the root makes a key of its own, as v2's POST to / did.
+    appended = await async_etcd_client.write("/", "job", append=True)
+    assert appended.key.startswith("/0") and (await async_etcd_client.get(appended.key)).value
+
+
+async def test_a_timeout_of_zero_means_none_in_the_python_etcd_calls_only(async_etcd_client):
+    written = await async_etcd_client.set("/zero", "1", timeout=0)
+    assert (await async_etcd_client.read("/zero", timeout=0)).value == "1"
+    assert await async_etcd_client.contains("/zero", timeout=0)
+    assert (await async_etcd_client.test_and_set("/zero", "2", "1", timeout=0)).value == "2"
+    timer = later(0.3, async_etcd_client.set, "/zero", "3")
+    change = await async_etcd_client.watch("/zero", timeout=0)
+    await join(timer, 10)
+    assert change.value == "3"
+    replay = await async_etcd_client.read(
+        "/zero", wait=True, waitIndex=written.modifiedIndex, timeout=0
+    )
+    assert replay.value == "1"
+    assert (await async_etcd_client.delete("/zero", timeout=0)).action == "delete"
+    with pytest.raises(etcd.EtcdValueError):
+        await async_etcd_client.range("/zero", timeout=0)
+    with pytest.raises(etcd.EtcdValueError):
+        await async_etcd_client.watch_once("/zero", timeout=0)
+
+
+async def test_read_with_wait_is_a_watch(async_etcd_client):
+    first = (await async_etcd_client.set("/rw", "1")).modifiedIndex
+    second = (await async_etcd_client.set("/rw", "2")).modifiedIndex
+    replay = await async_etcd_client.read("/rw", wait=True, waitIndex=first, timeout=10)
+    assert (replay.action, replay.value, replay.modifiedIndex) == ("set", "1", first)
+    assert replay._prev_node is None
+    following = await async_etcd_client.read("/rw", wait=True, waitIndex=first + 1, timeout=10)
+    assert (following.value, following._prev_node.value) == ("2", "1")
+    assert following.modifiedIndex == second
+    timer = later(0.3, async_etcd_client.set, "/rw/child", "3")
+    below = await async_etcd_client.read("/rw", wait=True, recursive=True, timeout=10)
+    await join(timer, 10)
+    assert (below.key, below.value, below.newKey) == ("/rw/child", "3", True)
+    with pytest.raises(etcd.EtcdWatchTimedOut):
+        await async_etcd_client.read("/rw", wait=True, waitIndex=second + 2, timeout=0.5)
+
+
+async def test_a_replaced_cluster_is_python_etcds_cluster_id_changed(etcd_server_factory):
+    old, new = etcd_server_factory(), etcd_server_factory()
+    async with etcd.AsyncClient(
+        endpoints=[old.endpoint, new.endpoint], timeout=10, connect_timeout=1
+    ) as client:
+        assert client.expected_cluster_id is None
+        await client.set("/cluster", "old")
+        assert (await client.get("/cluster")).value == "old"
+        learned = client.expected_cluster_id
+        assert learned is not None
+        old.kill()
+        with pytest.raises(etcd.EtcdClusterIdChanged) as raised:
+            await client.get("/cluster")
+        replacement = client.expected_cluster_id
+        assert replacement != learned
+        assert learned in str(raised.value) and replacement in str(raised.value)
+        # Raised once: from then on the replacement is the cluster, with its own data.
+        with pytest.raises(etcd.EtcdKeyNotFound):
+            await client.get("/cluster")
+    async with etcd.AsyncClient(endpoints=[new.endpoint], timeout=10) as client:
+        client.expected_cluster_id = learned
+        # Writes are not checked (python-etcd's concern is an index read on the old cluster);
+        # a watch from such an index is.
+        await client.set("/cluster", "new")
+        with pytest.raises(etcd.EtcdClusterIdChanged):
+            await client.watch("/cluster", index=1, timeout=10)
+        assert client.expected_cluster_id == replacement
+
+
+async def test_a_v3_lock_lost_while_waiting_is_python_etcds_lock_expired(async_etcd_client):
+    holder = async_etcd_client.lock("/locks/job")
+    assert await holder.acquire(timeout=10)
+    session = await async_etcd_client.session(ttl=30)
+    waiter = async_etcd_client.lock("/locks/job", session=session)
+    raised = []
+
+    async def wait_for_the_lock():
+        try:
+            await waiter.acquire(timeout=30)
+        except etcd.EtcdLockExpired as error:
+            raised.append(error)
+
+    worker = spawn(wait_for_the_lock, name="waiter")
+    while waiter.key is None:
+        await sleep(0.05)
+    await async_etcd_client.lease_revoke(session.lease_id)
+    await holder.release()
+    await join(worker, 30)
+    assert raised and isinstance(raised[0], etcd.EtcdLeaseExpired)
+    await session.close()

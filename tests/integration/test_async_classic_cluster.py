@@ -15,6 +15,21 @@ async def test_machines_lists_every_member(etcd_cluster):
         assert sorted(await client.machines) == sorted(etcd_cluster.client_urls)
 
 
+async def test_machines_still_lists_every_member_after_one_is_killed(etcd_cluster):
+    dead = etcd_cluster.members[0]
+    async with etcd.AsyncClient(
+        endpoints=etcd_cluster.endpoints, timeout=10, connect_timeout=1
+    ) as client:
+        assert client.base_uri == dead.client_url
+        dead.kill()
+        # machines is the membership, not who is up (as on v2): a dead member stays listed
+        # until it is removed. The list comes from a member that answers.
+        assert sorted(await client.machines) == sorted(etcd_cluster.client_urls)
+        assert client.base_uri != dead.client_url
+        await client.set("/machines", "still served")
+        assert (await client.get("/machines")).value == "still served"
+
+
 async def test_leader_is_the_members_leader(etcd_cluster):
     expected = etcd_cluster.leader()
     for endpoint in etcd_cluster.endpoints:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 import etcd
@@ -226,8 +227,13 @@ async def test_compact(async_etcd_client):
     first = (await async_etcd_client.put("/c/k", "1")).header.revision
     last = (await async_etcd_client.put("/c/k", "2")).header.revision
     await async_etcd_client.compact(last)
-    with pytest.raises(etcd.EtcdCompacted):
+    with pytest.raises(etcd.EtcdCompacted) as raised:
         await async_etcd_client.range("/c/k", revision=first)
+    # The mapped error keeps the gRPC error it came from as its cause.
+    cause = raised.value.__cause__
+    assert isinstance(cause, grpc.RpcError)
+    assert cause.code() == grpc.StatusCode.OUT_OF_RANGE
+    assert raised.value.code == "OUT_OF_RANGE" and "compacted" in cause.details()
     assert (await async_etcd_client.range("/c/k", revision=last)).kvs[0].value == b"2"
     last = (await async_etcd_client.put("/c/k", "3")).header.revision
     await async_etcd_client.compact(last, physical=True)

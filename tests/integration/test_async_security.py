@@ -1,4 +1,7 @@
-"""TLS failures that name their cause, pre-issued tokens, and credentials hygiene."""
+"""TLS failures that name their cause, pre-issued tokens, credentials hygiene, and clients
+configured from etcdctl's environment variables."""
+
+import os
 
 import pytest
 
@@ -77,3 +80,59 @@ async def test_a_pre_issued_token(etcd_server_factory):
         with pytest.raises(etcd.EtcdAuthError) as raised:
             await client.range("/t")
         assert "not-a-token" not in str(raised.value)
+
+
+def etcdctl_environment(monkeypatch, **variables):
+    """Exactly these ``ETCDCTL_*`` variables, whatever the machine running the tests set."""
+    for name in list(os.environ):
+        if name.startswith("ETCDCTL_"):
+            monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(f"ETCDCTL_{name}", value)
+
+
+async def test_from_env_reaches_a_tls_etcd_with_etcdctls_variables(
+    etcd_server_factory, etcd_tls, monkeypatch
+):
+    server = etcd_server_factory(tls=etcd_tls)
+    etcdctl_environment(
+        monkeypatch,
+        ENDPOINTS=server.client_url,
+        CACERT=etcd_tls.ca_cert,
+        CERT=etcd_tls.client_cert,
+        KEY=etcd_tls.client_key,
+        DIAL_TIMEOUT="2s",
+        COMMAND_TIMEOUT="5s",
+    )
+    async with etcd.AsyncClient.from_env() as client:
+        assert client.endpoints == [server.client_url]
+        assert (client.protocol, client.base_uri) == ("https", server.client_url)
+        assert (client.config.timeout, client.config.connect_timeout) == (5.0, 2.0)
+        await client.put("/env/tls", "v")
+        assert (await client.range("/env/tls")).kvs[0].value == b"v"
+    # The same server refuses a client without the certificate: the variables did the work.
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.client_url, CACERT=etcd_tls.ca_cert)
+    async with etcd.AsyncClient.from_env(timeout=5) as client:
+        with pytest.raises(etcd.EtcdConnectionFailed, match="certificate"):
+            await client.range("/env/tls")
+
+
+async def test_from_env_logs_in_with_etcdctls_user_variables(etcd_server_factory, monkeypatch):
+    server = etcd_server_factory()
+    await enable_auth(server)
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint, USER="root:pw")
+    async with etcd.AsyncClient.from_env() as client:
+        assert client.config.username == "root"
+        await client.put("/env/auth", "v")
+        assert "pw" not in repr(client)
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint, USER="root", PASSWORD="pw")
+    async with etcd.AsyncClient.from_env() as client:
+        assert (await client.range("/env/auth")).kvs[0].value == b"v"
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint, USER="root", PASSWORD="wrong")
+    async with etcd.AsyncClient.from_env() as client:
+        with pytest.raises(etcd.EtcdAuthFailed):
+            await client.range("/env/auth")
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint)
+    async with etcd.AsyncClient.from_env() as client:
+        with pytest.raises(etcd.EtcdAuthError):
+            await client.range("/env/auth")

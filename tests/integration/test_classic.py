@@ -394,3 +394,153 @@ def test_machines_leader_and_version_on_one_member(etcd_client, etcd_server):
     assert etcd_client.version.startswith("3.")
     assert etcd_client.stats["state"] == "StateLeader"
     assert list(etcd_client.members) == [f"{leader.id:x}"]
+
+
+# --- the rest of python-etcd 0.4.5's surface ---------------------------------------------------
+
+
+def test_contains_answers_python_etcds_key_in_client(etcd_client):
+    etcd_client.set("/in/key", "v")
+    etcd_client.set("/in/dir/child", "v")
+    assert etcd_client.contains("/in/key")
+    assert etcd_client.contains("in/dir/")
+    assert etcd_client.contains("/")
+    assert not etcd_client.contains("/in/none")
+    assert not etcd_client.contains("/in/ke")
+    # The sync twin of this test takes the second branch: there `in` answers. The coroutine
+    # client cannot wait inside `in`, and says what to call instead.
+    if type(etcd_client).__name__.startswith("Async"):
+        with pytest.raises(etcd.EtcdTypeError, match=r"contains\(key\)"):
+            "/in/key" in etcd_client  # noqa: B015
+    else:
+        assert "/in/key" in etcd_client
+        assert "/in/dir" in etcd_client
+        assert "/in/none" not in etcd_client
+
+
+def test_python_etcds_client_attributes(etcd_server):
+    port = port_of(etcd_server)
+    with etcd.Client(
+        host="127.0.0.1", port=port, read_timeout=7, allow_redirect=False, allow_reconnect=True
+    ) as client:
+        assert (client.host, client.port, client.protocol) == ("127.0.0.1", port, "http")
+        assert client.base_uri == etcd_server.client_url
+        assert client.read_timeout == 7
+        assert (client.allow_redirect, client.allow_reconnect) == (False, True)
+        client.set("/attrs", "v")
+    with etcd.Client(port=port, timeout=None) as client:
+        assert client.read_timeout is None
+        assert (client.allow_redirect, client.allow_reconnect) == (True, False)
+
+
+def test_v2_statistics_that_v3_lacks_are_refused_with_a_reason(etcd_client):
+    for name in ("leader_stats", "store_stats", "cluster_version"):
+        with pytest.raises(etcd.EtcdNotSupported, match=name) as raised:
+            getattr(etcd_client, name)
+        assert isinstance(raised.value, NotImplementedError)
+    assert etcd_client.version.startswith("3.")
+
+
+def test_the_root_is_read_only_as_on_etcd_v2(etcd_client):
+    etcd_client.set("/root/k", "v")
+    with pytest.raises(etcd.EtcdRootReadOnly) as raised:
+        etcd_client.set("/", "x")
+    assert isinstance(raised.value, etcd.EtcdKeyError)
+    with pytest.raises(etcd.EtcdRootReadOnly):
+        etcd_client.write("", "x", prevExist=False)
+    with pytest.raises(etcd.EtcdRootReadOnly):
+        etcd_client.refresh("/", ttl=5)
+    with pytest.raises(etcd.EtcdRootReadOnly):
+        etcd_client.delete("/", recursive=True)
+    assert etcd_client.get("/root/k").value == "v"
+    assert not etcd_client.range("/").kvs
+    # Appending below the root makes a key of its own, as v2's POST to / did.
+    appended = etcd_client.write("/", "job", append=True)
+    assert appended.key.startswith("/0") and etcd_client.get(appended.key).value
+
+
+def test_a_timeout_of_zero_means_none_in_the_python_etcd_calls_only(etcd_client):
+    written = etcd_client.set("/zero", "1", timeout=0)
+    assert etcd_client.read("/zero", timeout=0).value == "1"
+    assert etcd_client.contains("/zero", timeout=0)
+    assert etcd_client.test_and_set("/zero", "2", "1", timeout=0).value == "2"
+    timer = later(0.3, etcd_client.set, "/zero", "3")
+    change = etcd_client.watch("/zero", timeout=0)
+    join(timer, 10)
+    assert change.value == "3"
+    replay = etcd_client.read("/zero", wait=True, waitIndex=written.modifiedIndex, timeout=0)
+    assert replay.value == "1"
+    assert etcd_client.delete("/zero", timeout=0).action == "delete"
+    with pytest.raises(etcd.EtcdValueError):
+        etcd_client.range("/zero", timeout=0)
+    with pytest.raises(etcd.EtcdValueError):
+        etcd_client.watch_once("/zero", timeout=0)
+
+
+def test_read_with_wait_is_a_watch(etcd_client):
+    first = etcd_client.set("/rw", "1").modifiedIndex
+    second = etcd_client.set("/rw", "2").modifiedIndex
+    replay = etcd_client.read("/rw", wait=True, waitIndex=first, timeout=10)
+    assert (replay.action, replay.value, replay.modifiedIndex) == ("set", "1", first)
+    assert replay._prev_node is None
+    following = etcd_client.read("/rw", wait=True, waitIndex=first + 1, timeout=10)
+    assert (following.value, following._prev_node.value) == ("2", "1")
+    assert following.modifiedIndex == second
+    timer = later(0.3, etcd_client.set, "/rw/child", "3")
+    below = etcd_client.read("/rw", wait=True, recursive=True, timeout=10)
+    join(timer, 10)
+    assert (below.key, below.value, below.newKey) == ("/rw/child", "3", True)
+    with pytest.raises(etcd.EtcdWatchTimedOut):
+        etcd_client.read("/rw", wait=True, waitIndex=second + 2, timeout=0.5)
+
+
+def test_a_replaced_cluster_is_python_etcds_cluster_id_changed(etcd_server_factory):
+    old, new = etcd_server_factory(), etcd_server_factory()
+    with etcd.Client(
+        endpoints=[old.endpoint, new.endpoint], timeout=10, connect_timeout=1
+    ) as client:
+        assert client.expected_cluster_id is None
+        client.set("/cluster", "old")
+        assert client.get("/cluster").value == "old"
+        learned = client.expected_cluster_id
+        assert learned is not None
+        old.kill()
+        with pytest.raises(etcd.EtcdClusterIdChanged) as raised:
+            client.get("/cluster")
+        replacement = client.expected_cluster_id
+        assert replacement != learned
+        assert learned in str(raised.value) and replacement in str(raised.value)
+        # Raised once: from then on the replacement is the cluster, with its own data.
+        with pytest.raises(etcd.EtcdKeyNotFound):
+            client.get("/cluster")
+    with etcd.Client(endpoints=[new.endpoint], timeout=10) as client:
+        client.expected_cluster_id = learned
+        # Writes are not checked (python-etcd's concern is an index read on the old cluster);
+        # a watch from such an index is.
+        client.set("/cluster", "new")
+        with pytest.raises(etcd.EtcdClusterIdChanged):
+            client.watch("/cluster", index=1, timeout=10)
+        assert client.expected_cluster_id == replacement
+
+
+def test_a_v3_lock_lost_while_waiting_is_python_etcds_lock_expired(etcd_client):
+    holder = etcd_client.lock("/locks/job")
+    assert holder.acquire(timeout=10)
+    session = etcd_client.session(ttl=30)
+    waiter = etcd_client.lock("/locks/job", session=session)
+    raised = []
+
+    def wait_for_the_lock():
+        try:
+            waiter.acquire(timeout=30)
+        except etcd.EtcdLockExpired as error:
+            raised.append(error)
+
+    worker = spawn(wait_for_the_lock, name="waiter")
+    while waiter.key is None:
+        sleep(0.05)
+    etcd_client.lease_revoke(session.lease_id)
+    holder.release()
+    join(worker, 30)
+    assert raised and isinstance(raised[0], etcd.EtcdLeaseExpired)
+    session.close()

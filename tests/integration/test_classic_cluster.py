@@ -17,6 +17,19 @@ def test_machines_lists_every_member(etcd_cluster):
         assert sorted(client.machines) == sorted(etcd_cluster.client_urls)
 
 
+def test_machines_still_lists_every_member_after_one_is_killed(etcd_cluster):
+    dead = etcd_cluster.members[0]
+    with etcd.Client(endpoints=etcd_cluster.endpoints, timeout=10, connect_timeout=1) as client:
+        assert client.base_uri == dead.client_url
+        dead.kill()
+        # machines is the membership, not who is up (as on v2): a dead member stays listed
+        # until it is removed. The list comes from a member that answers.
+        assert sorted(client.machines) == sorted(etcd_cluster.client_urls)
+        assert client.base_uri != dead.client_url
+        client.set("/machines", "still served")
+        assert client.get("/machines").value == "still served"
+
+
 def test_leader_is_the_members_leader(etcd_cluster):
     expected = etcd_cluster.leader()
     for endpoint in etcd_cluster.endpoints:

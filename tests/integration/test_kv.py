@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 import etcd
@@ -228,8 +229,13 @@ def test_compact(etcd_client):
     first = etcd_client.put("/c/k", "1").header.revision
     last = etcd_client.put("/c/k", "2").header.revision
     etcd_client.compact(last)
-    with pytest.raises(etcd.EtcdCompacted):
+    with pytest.raises(etcd.EtcdCompacted) as raised:
         etcd_client.range("/c/k", revision=first)
+    # The mapped error keeps the gRPC error it came from as its cause.
+    cause = raised.value.__cause__
+    assert isinstance(cause, grpc.RpcError)
+    assert cause.code() == grpc.StatusCode.OUT_OF_RANGE
+    assert raised.value.code == "OUT_OF_RANGE" and "compacted" in cause.details()
     assert etcd_client.range("/c/k", revision=last).kvs[0].value == b"2"
     last = etcd_client.put("/c/k", "3").header.revision
     etcd_client.compact(last, physical=True)

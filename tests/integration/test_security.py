@@ -1,6 +1,9 @@
 # Generated from test_async_security.py by scripts/generate_sync.py: edit that file,
 # then run the script. CI fails when the two differ.
-"""TLS failures that name their cause, pre-issued tokens, and credentials hygiene."""
+"""TLS failures that name their cause, pre-issued tokens, credentials hygiene, and clients
+configured from etcdctl's environment variables."""
+
+import os
 
 import pytest
 
@@ -79,3 +82,59 @@ def test_a_pre_issued_token(etcd_server_factory):
         with pytest.raises(etcd.EtcdAuthError) as raised:
             client.range("/t")
         assert "not-a-token" not in str(raised.value)
+
+
+def etcdctl_environment(monkeypatch, **variables):
+    """Exactly these ``ETCDCTL_*`` variables, whatever the machine running the tests set."""
+    for name in list(os.environ):
+        if name.startswith("ETCDCTL_"):
+            monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(f"ETCDCTL_{name}", value)
+
+
+def test_from_env_reaches_a_tls_etcd_with_etcdctls_variables(
+    etcd_server_factory, etcd_tls, monkeypatch
+):
+    server = etcd_server_factory(tls=etcd_tls)
+    etcdctl_environment(
+        monkeypatch,
+        ENDPOINTS=server.client_url,
+        CACERT=etcd_tls.ca_cert,
+        CERT=etcd_tls.client_cert,
+        KEY=etcd_tls.client_key,
+        DIAL_TIMEOUT="2s",
+        COMMAND_TIMEOUT="5s",
+    )
+    with etcd.Client.from_env() as client:
+        assert client.endpoints == [server.client_url]
+        assert (client.protocol, client.base_uri) == ("https", server.client_url)
+        assert (client.config.timeout, client.config.connect_timeout) == (5.0, 2.0)
+        client.put("/env/tls", "v")
+        assert client.range("/env/tls").kvs[0].value == b"v"
+    # The same server refuses a client without the certificate: the variables did the work.
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.client_url, CACERT=etcd_tls.ca_cert)
+    with etcd.Client.from_env(timeout=5) as client:
+        with pytest.raises(etcd.EtcdConnectionFailed, match="certificate"):
+            client.range("/env/tls")
+
+
+def test_from_env_logs_in_with_etcdctls_user_variables(etcd_server_factory, monkeypatch):
+    server = etcd_server_factory()
+    enable_auth(server)
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint, USER="root:pw")
+    with etcd.Client.from_env() as client:
+        assert client.config.username == "root"
+        client.put("/env/auth", "v")
+        assert "pw" not in repr(client)
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint, USER="root", PASSWORD="pw")
+    with etcd.Client.from_env() as client:
+        assert client.range("/env/auth").kvs[0].value == b"v"
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint, USER="root", PASSWORD="wrong")
+    with etcd.Client.from_env() as client:
+        with pytest.raises(etcd.EtcdAuthFailed):
+            client.range("/env/auth")
+    etcdctl_environment(monkeypatch, ENDPOINTS=server.endpoint)
+    with etcd.Client.from_env() as client:
+        with pytest.raises(etcd.EtcdAuthError):
+            client.range("/env/auth")

@@ -4,7 +4,7 @@ import pytest
 
 import etcd
 from etcd import _classic as classic
-from etcd._models import KeyValue
+from etcd._models import KeyValue, RangeResponse, ResponseHeader, TxnResponse
 
 
 def kv(key, value="v", create=1, mod=1, lease=0):
@@ -162,3 +162,88 @@ def test_a_key_with_a_value_and_keys_below_is_listed_once():
     reversed_order = classic.directory_node("/n", [kvs[1], kvs[0]], recursive=True, ttls={})
     assert [c["key"] for c in reversed_order["nodes"]] == ["/n/both"]
     assert reversed_order["nodes"][0]["value"] == "own"
+
+
+def test_the_root_is_refused_and_other_keys_are_not():
+    with pytest.raises(etcd.EtcdRootReadOnly, match="Root is read only"):
+        classic.refuse_root("/")
+    classic.refuse_root("/a")
+
+
+@pytest.mark.parametrize(
+    ("timeout", "none"),
+    [(0, True), (0.0, True), (None, False), (1, False), (False, False), ("0", False)],
+)
+def test_only_python_etcds_zero_means_no_timeout(timeout, none):
+    assert classic.means_no_timeout(timeout) is none
+
+
+def test_expected_cluster_ids_are_hex_as_etcd_prints_them():
+    assert classic.parse_cluster_id("cdf818194e3a8c32") == 0xCDF818194E3A8C32
+    assert classic.parse_cluster_id(255) == 255
+    assert classic.parse_cluster_id(None) is None
+    with pytest.raises(etcd.EtcdValueError, match="hex"):
+        classic.parse_cluster_id("not hex")
+    with pytest.raises(etcd.EtcdValueError):
+        classic.parse_cluster_id("0")
+    with pytest.raises(etcd.EtcdTypeError):
+        classic.parse_cluster_id(True)
+
+
+def test_a_changed_cluster_id_is_an_error_once_something_was_expected():
+    assert classic.cluster_id_change(None, 7) is None
+    assert classic.cluster_id_change(7, 7) is None
+    assert classic.cluster_id_change(7, 0) is None
+    error = classic.cluster_id_change(0xAB, 0xCD, endpoint="127.0.0.1:2379")
+    assert isinstance(error, etcd.EtcdClusterIdChanged)
+    assert "ab" in str(error) and "cd" in str(error) and error.endpoint == "127.0.0.1:2379"
+
+
+def contains_answer(exact_count, below_keys):
+    header = ResponseHeader(1, 1, 5, 1)
+    return TxnResponse(
+        header,
+        True,
+        [
+            RangeResponse(header, count=exact_count),
+            RangeResponse(header, kvs=[kv(k) for k in below_keys], count=len(below_keys)),
+        ],
+    )
+
+
+def test_contains_reads_the_key_and_one_key_below_it_at_once():
+    txn = classic.contains_txn("/d")
+    request = txn.to_request()
+    assert not request.compare and len(request.success) == 2
+    exact, below = (op.request_range for op in request.success)
+    assert (exact.key, exact.range_end, exact.count_only) == (b"/d", b"", True)
+    assert (below.key, below.range_end, below.limit, below.keys_only) == (b"/d/", b"/d0", 1, True)
+    assert classic.contains_result("/d", contains_answer(1, []))
+    assert classic.contains_result("/d", contains_answer(0, ["/d/x"]))
+    assert not classic.contains_result("/d", contains_answer(0, []))
+    assert classic.contains_result("/", contains_answer(0, []))
+
+
+def test_key_in_client_asks_the_sync_client_and_refuses_on_the_asyncio_one():
+    class Answering(classic.ContainsMixin):
+        def __init__(self):
+            self.asked = []
+
+        def contains(self, key):
+            self.asked.append(key)
+            return key == "/yes"
+
+    answering = Answering()
+    assert "/yes" in answering and "/no" not in answering
+    assert answering.asked == ["/yes", "/no"]
+    client = etcd.AsyncClient(port=1)
+    with pytest.raises(etcd.EtcdTypeError, match=r"await client\.contains\(key\)"):
+        "/k" in client  # noqa: B015
+    assert issubclass(etcd.Client, classic.ContainsMixin)
+
+
+def test_read_timeout_zero_means_no_deadline_as_in_python_etcd():
+    with etcd.Client(read_timeout=0) as client:
+        assert client.config.timeout is None
+    with etcd.Client(read_timeout=3) as client:
+        assert client.config.timeout == 3

@@ -175,3 +175,51 @@ def test_failures_before_sending_are_never_ambiguous():
     assert isinstance(error, etcd.EtcdConnectionFailed) and not error.outcome_unknown
     code, details = status_of(StreamStalled("the member stopped answering"))
     assert not request_never_sent(code, details)
+
+
+def test_python_etcds_remaining_names():
+    # Every exception python-etcd 0.4.5 defined exists, with python-etcd's bases.
+    assert issubclass(etcd.EtcdRootReadOnly, etcd.EtcdKeyError)
+    assert issubclass(etcd.EtcdRootReadOnly, KeyError)
+    assert issubclass(etcd.EtcdClusterIdChanged, etcd.EtcdException)
+    assert etcd.EtcdWatcherCleared is etcd.EtcdWatchCancelled
+    assert etcd.EtcdLockExpired is etcd.EtcdLeaseExpired
+    for name in (
+        "EtcdException",
+        "EtcdValueError",
+        "EtcdCompareFailed",
+        "EtcdClusterIdChanged",
+        "EtcdKeyError",
+        "EtcdKeyNotFound",
+        "EtcdNotFile",
+        "EtcdNotDir",
+        "EtcdAlreadyExist",
+        "EtcdEventIndexCleared",
+        "EtcdConnectionFailed",
+        "EtcdInsufficientPermissions",
+        "EtcdWatchTimedOut",
+        "EtcdWatcherCleared",
+        "EtcdLeaderElectionInProgress",
+        "EtcdRootReadOnly",
+        "EtcdDirNotEmpty",
+        "EtcdLockExpired",
+    ):
+        assert issubclass(getattr(etcd, name), etcd.EtcdException), name
+        assert name in etcd.__all__, name
+
+
+def test_a_watch_the_server_ends_is_python_etcds_watcher_cleared():
+    from etcd._watch import WatchSpec, _cancel_error
+
+    error = _cancel_error("etcdserver: something new", "m:2379", WatchSpec.build("/k"))
+    assert isinstance(error, etcd.EtcdWatcherCleared)
+    assert "something new" in str(error)
+
+
+def test_connection_failures_keep_python_etcds_cause():
+    cause = OSError("refused")
+    try:
+        raise etcd.EtcdConnectionFailed("no member reachable") from cause
+    except etcd.EtcdConnectionFailed as error:
+        assert error.cause is cause
+    assert etcd.EtcdTimeout("t").cause is None
