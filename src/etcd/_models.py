@@ -5,13 +5,15 @@ Results are plain slotted objects: users never see protobuf messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Union, overload
 
 __all__ = [
     "CompactResponse",
     "DeleteRangeResponse",
     "KeyValue",
+    "KeyValues",
     "PutResponse",
     "RangeResponse",
     "ResponseHeader",
@@ -56,12 +58,57 @@ class KeyValue:
     """ID of the lease the key is attached to, 0 for none."""
 
 
+class KeyValues(Sequence[KeyValue]):
+    """The keys of a range answer: a read-only list, each key decoded when first read.
+
+    A range of many keys costs no more than its protobuf parsing until the keys are used,
+    and ``len()``, ``kvs[0]`` or a scan that stops early pay only for what they touch.
+    """
+
+    __slots__ = ("_decoded", "_raw")
+
+    def __init__(self, raw: Sequence[Any]) -> None:
+        self._raw = raw
+        self._decoded: list[KeyValue | None] = [None] * len(raw)
+
+    def __len__(self) -> int:
+        return len(self._decoded)
+
+    @overload
+    def __getitem__(self, index: int) -> KeyValue: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[KeyValue]: ...
+
+    def __getitem__(self, index: int | slice) -> KeyValue | list[KeyValue]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._decoded)))]
+        kv = self._decoded[index]
+        if kv is None:
+            kv = self._decoded[index] = decode_kv(self._raw[index])
+        return kv
+
+    def __iter__(self) -> Iterator[KeyValue]:
+        for i in range(len(self._decoded)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a list's equality, so a list's hash
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass(slots=True)
 class RangeResponse:
     """The answer to :meth:`etcd.Client.range`."""
 
     header: ResponseHeader
-    kvs: list[KeyValue] = field(default_factory=list)
+    kvs: Sequence[KeyValue] = field(default_factory=list)
     """The keys found, in the order asked for (by key unless sorted otherwise)."""
     more: bool = False
     """True when ``limit`` cut the answer short."""
@@ -121,7 +168,7 @@ def decode_kv(kv: Any) -> KeyValue:
 def decode_range(response: Any) -> RangeResponse:
     return RangeResponse(
         decode_header(response.header),
-        [decode_kv(kv) for kv in response.kvs],
+        KeyValues(response.kvs),
         response.more,
         response.count,
     )

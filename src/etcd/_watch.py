@@ -87,9 +87,13 @@ class WatchResponse:
         return self.header.revision
 
 
+# Indexing a tuple is several times cheaper than calling the enum, once per event.
+_EVENT_TYPES = (EventType.PUT, EventType.DELETE)
+
+
 def decode_event(event: Any) -> Event:
     prev = decode_kv(event.prev_kv) if event.HasField("prev_kv") else None
-    return Event(EventType(event.type), decode_kv(event.kv), prev)
+    return Event(_EVENT_TYPES[event.type], decode_kv(event.kv), prev)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ import pytest
 import etcd
 from etcd import ALL_KEYS, Compare, Op, Txn
 from etcd._kv import KeyRange, next_page
-from etcd._models import KeyValue, RangeResponse, ResponseHeader
+from etcd._models import KeyValue, KeyValues, RangeResponse, ResponseHeader, decode_range
+from etcd._wire import messages as pb
 
 
 @pytest.mark.parametrize(
@@ -246,3 +247,24 @@ def test_next_page_pins_the_first_revision_and_moves_past_the_last_key():
     later = next_page(following, _page([b"a3", b"a4"], True, revision=12))
     assert later is not None and later.revision == 10
     assert next_page(later, _page([b"a5"], False)) is None
+
+
+def test_range_answers_decode_each_key_when_it_is_first_read():
+    raw = pb.RangeResponse(
+        header=pb.ResponseHeader(revision=9),
+        kvs=[pb.KeyValue(key=b"k%d" % i, value=b"v", mod_revision=i + 1) for i in range(3)],
+        count=3,
+    )
+    answer = decode_range(raw)
+    kvs = answer.kvs
+    assert isinstance(kvs, KeyValues) and len(kvs) == 3 and answer.count == 3
+    assert kvs[0] is kvs[0]  # decoded once
+    assert kvs[-1].key == b"k2" and kvs[-1].mod_revision == 3
+    assert [kv.key for kv in kvs[1:]] == [b"k1", b"k2"]
+    assert [kv.key for kv in kvs] == [b"k0", b"k1", b"k2"]
+    expected = [KeyValue(b"k%d" % i, b"v", 0, i + 1, 0, 0) for i in range(3)]
+    assert kvs == expected and expected == kvs and kvs != expected[:2]
+    assert repr(kvs) == repr(expected)
+    with pytest.raises(IndexError):
+        kvs[3]
+    assert not decode_range(pb.RangeResponse()).kvs

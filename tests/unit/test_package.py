@@ -1,0 +1,34 @@
+"""The public surface: every name resolves, and ``import etcd`` stays cheap."""
+
+import subprocess
+import sys
+
+import pytest
+
+import etcd
+
+
+def test_import_etcd_loads_neither_grpc_nor_protobuf_nor_asyncio():
+    code = (
+        "import sys, etcd; "
+        "print(sorted(m for m in ('grpc', 'google.protobuf', 'asyncio') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_public_name_resolves_under_its_public_path():
+    for name in etcd.__all__:
+        value = getattr(etcd, name)
+        if isinstance(value, type):
+            assert value.__module__ == "etcd", name
+    assert set(etcd.__all__) <= set(dir(etcd))
+    from etcd import AsyncClient, Client
+
+    assert Client is etcd.Client and AsyncClient is etcd.AsyncClient
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'Clinet'"):
+        etcd.Clinet  # noqa: B018
