@@ -91,6 +91,9 @@ _AMBIGUOUS_SERVER_MESSAGES = frozenset(
         "request timed out, possibly due to connection lost",
         "request timed out, waiting for the applied index took too long",
         "context deadline exceeded",
+        # The write that crosses the quota is applied, then answered with this error (the
+        # server's quota check runs after the write); later ones are refused unapplied.
+        "mvcc: database space exceeded",
     }
 )
 

@@ -26,6 +26,11 @@ from ._wire.methods import Method
 
 log = logging.getLogger(__name__)
 
+#: How long to wait for gRPC's reason when a connection could not be made in time, and
+#: how far past the call's deadline that may go.
+_EXPLAIN_TIMEOUT = 0.2
+_EXPLAIN_MINIMUM = 0.05
+
 _AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
 
 
@@ -132,14 +137,19 @@ class Transport:
             probe(pb.StatusRequest(), timeout=wait, wait_for_ready=True)
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-                self._explain_connection_failure(endpoint)
+                # A failed connection answers the question at once; only a member that is
+                # still connecting makes it wait, and then mostly within the deadline.
+                left = _EXPLAIN_TIMEOUT if remaining is None else remaining - wait
+                self._explain_connection_failure(
+                    endpoint, min(_EXPLAIN_TIMEOUT, max(left, _EXPLAIN_MINIMUM))
+                )
                 raise NotConnected(f"no connection within {wait:.2f} s") from None
             if error.code() == grpc.StatusCode.UNAVAILABLE:
                 # The request itself never left: say so, so that it may be retried.
                 raise NotConnected(error.details() or "unavailable") from None
         self._connected.add(endpoint.target)
 
-    def _explain_connection_failure(self, endpoint: Endpoint) -> None:
+    def _explain_connection_failure(self, endpoint: Endpoint, timeout: float) -> None:
         """Raise gRPC's own reason when the connection failed outright (refused, TLS).
 
         A cheap request that cannot wait for the connection fails at once with the reason
@@ -149,7 +159,7 @@ class Transport:
         """
         probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
         try:
-            probe(pb.StatusRequest(), timeout=0.2, wait_for_ready=False)
+            probe(pb.StatusRequest(), timeout=timeout, wait_for_ready=False)
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.UNAVAILABLE:
                 raise

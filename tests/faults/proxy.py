@@ -8,13 +8,15 @@
         proxy.blackhole()         # connections stay open, nothing moves
         proxy.heal()              # back to normal (held data flows again)
         proxy.reset()             # every current connection gets a TCP RST
+        proxy.blackhole(from_pids={member.pid})  # only what that process connects with
 
 One I/O thread runs a selector loop over the listening socket and every proxied
 connection, so sockets are only ever touched by that thread. The controls called from
 other threads are queued to the loop and wait until it has applied them: when
 ``reset()`` returns, the connections are gone and the counters are up to date.
 
-Only 127.0.0.1 is ever bound or connected to.
+Only 127.0.0.1 is ever bound or connected to. Telling which process opened a connection
+(``blackhole(from_pids=...)``) reads Linux's ``/proc``; elsewhere no connection matches.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import contextlib
 import dataclasses
 import errno
 import itertools
+import os
 import selectors
 import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Final, TypeVar
@@ -92,6 +95,44 @@ class _Connection:
         self.connected = False  # the upstream connect has completed
         self.to_upstream = _Pipe()
         self.to_client = _Pipe()
+        # Which of the processes ``origin_among`` holds opened the connection (None: none).
+        self.origin: int | None = None
+        self.origin_among: frozenset[int] = frozenset()
+
+
+def _connecting_inode(client_port: int, proxy_port: int) -> str | None:
+    """The inode of the socket at the far end of an accepted loopback connection: the one
+    whose local port is ``client_port`` and remote port ``proxy_port`` (Linux only)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as rows:
+                lines = rows.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10:
+                continue
+            local, remote = fields[1].rpartition(":")[2], fields[2].rpartition(":")[2]
+            if int(local, 16) == client_port and int(remote, 16) == proxy_port:
+                return fields[9]
+    return None
+
+
+def _owner(inode: str, pids: Collection[int]) -> int | None:
+    """Which of ``pids`` holds the socket ``inode`` open, if any."""
+    wanted = f"socket:[{inode}]"
+    for pid in sorted(pids):
+        directory = f"/proc/{pid}/fd"
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            with contextlib.suppress(OSError):
+                if os.readlink(f"{directory}/{name}") == wanted:
+                    return pid
+    return None
 
 
 def _set_rst_on_close(sock: socket.socket) -> None:
@@ -123,6 +164,7 @@ class FaultProxy:
         # State, owned by the I/O thread once it runs.
         self._delay = 0.0
         self._blackholed = False
+        self._held_pids: frozenset[int] = frozenset()
         self._accepting = True
         self._reset_interval: float | None = None
         self._next_reset = 0.0
@@ -235,15 +277,34 @@ class FaultProxy:
 
         self._call(apply)
 
-    def blackhole(self) -> None:
+    def blackhole(self, from_pids: Collection[int] | None = None) -> None:
         """Forward nothing, silently: connections stay open (new ones are accepted too)
         but no byte moves either way until ``heal()``; what was sent meanwhile is held,
-        like a partition that TCP outlives."""
+        like a partition that TCP outlives.
+
+        With ``from_pids``, only the connections opened by those processes are held (on
+        Linux, where ``/proc`` tells who holds the connecting socket); the others go on.
+        Calls add up: each adds its processes to those already held.
+        """
 
         def apply() -> None:
-            self._blackholed = True
+            if from_pids is None:
+                self._blackholed = True
+            else:
+                self._held_pids = self._held_pids | frozenset(from_pids)
 
         self._call(apply)
+
+    def connections_from(self, pids: Collection[int]) -> int:
+        """How many current connections were opened by one of ``pids`` (Linux only)."""
+        wanted = frozenset(pids)
+
+        def count() -> int:
+            return sum(
+                1 for conn in self._connections.values() if self._origin(conn, wanted) is not None
+            )
+
+        return self._call(count)
 
     def pause_accepting(self) -> None:
         """Stop accepting: new connections wait in the kernel's accept queue (their
@@ -288,6 +349,7 @@ class FaultProxy:
         def apply() -> None:
             self._delay = 0.0
             self._blackholed = False
+            self._held_pids = frozenset()
             self._accepting = True
             self._reset_interval = None
             # Chunks held under a delay go out now.
@@ -440,7 +502,7 @@ class FaultProxy:
         becomes due (or the idle wait)."""
         wait = _IDLE_WAIT
         client_events = upstream_events = 0
-        if not self._blackholed:
+        if not self._holds(conn):
             if not conn.connected:
                 upstream_events = selectors.EVENT_WRITE
             else:
@@ -462,6 +524,25 @@ class FaultProxy:
         self._watch(conn.client, client_events, conn)
         self._watch(conn.upstream, upstream_events, conn)
         return wait
+
+    def _holds(self, conn: _Connection) -> bool:
+        if self._blackholed:
+            return True
+        return bool(self._held_pids) and self._origin(conn, self._held_pids) is not None
+
+    def _origin(self, conn: _Connection, pids: frozenset[int]) -> int | None:
+        """Which of ``pids`` opened ``conn`` (looked up once per set of pids)."""
+        if conn.origin_among != pids:
+            conn.origin_among = pids
+            conn.origin = None
+            try:
+                client_port = conn.client.getpeername()[1]
+            except OSError:
+                return None
+            inode = _connecting_inode(client_port, self.port)
+            if inode is not None:
+                conn.origin = _owner(inode, pids)
+        return conn.origin
 
     def _service(self, conn: _Connection, sock: socket.socket, events: int) -> None:
         if sock is conn.upstream and not conn.connected:

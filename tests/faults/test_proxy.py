@@ -7,7 +7,10 @@ receive timeout, everything else waits for data or for a counter with a generous
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -206,6 +209,33 @@ def test_blackhole_stops_data_and_heal_restores_it(proxy: FaultProxy) -> None:
         assert round_trip(old, b"after") == b"after"
     with connect(proxy) as fresh:
         assert round_trip(fresh, b"fresh") == b"fresh"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux's /proc")
+def test_blackhole_from_pids_holds_only_the_connections_of_those_processes(
+    proxy: FaultProxy,
+) -> None:
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with connect(proxy) as sock:
+            assert round_trip(sock, b"before") == b"before"
+            proxy.blackhole(from_pids={other.pid})  # not this process: still flows
+            assert proxy.connections_from({other.pid}) == 0
+            assert round_trip(sock, b"flows") == b"flows"
+            proxy.blackhole(from_pids={os.getpid()})  # adds this one: held
+            assert proxy.connections_from({os.getpid()}) == 1
+            sock.sendall(b"held")
+            assert_nothing_arrives(sock)
+            with connect(proxy) as new:  # a new connection of this process too
+                new.sendall(b"new")
+                assert_nothing_arrives(new)
+                proxy.heal()
+                assert receive_exactly(new, 3) == b"new"
+            assert receive_exactly(sock, 4) == b"held"
+            assert round_trip(sock, b"after") == b"after"
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_reset_gives_the_client_a_connection_reset(proxy: FaultProxy) -> None:

@@ -10,7 +10,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -43,7 +43,7 @@ def prefix(etcd_server: EtcdServer) -> Iterator[str]:
         client.delete_range(name, prefix=True)
 
 
-def _decode(kvs: list[etcd.KeyValue]) -> str | None:
+def _decode(kvs: Sequence[etcd.KeyValue]) -> str | None:
     return kvs[0].value.decode() if kvs else None
 
 

@@ -5,27 +5,45 @@ few keys (every value unique), recording a :class:`History`, plus one watcher th
 that watches the keys' prefix from the revision the run started at. After the fault,
 ``finish()`` stops the clients, reads every key once more (so a lost acknowledged write
 contradicts the history), lets the watcher catch up with the last revision of the
-prefix and reads the prefix's whole history once more with a fresh watch. ``Report``
-holds what the scenario asserts on, and prints the figures.
+prefix and reads the prefix's whole history once more with a fresh watch (unless the
+scenario compacts it away: ``watch_reference=False``). ``Report`` holds what the scenario
+asserts on, and prints the figures; ``check_common`` asserts what every scenario must.
+
+Also here: ``SendCounter`` (how many requests a client put on the wire) and the
+recogniser of a known etcd bug, ``recognise_stale_reads_after_resume``.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import etcd
+from etcd.testing import EtcdCluster
 
 from .history import CAS, OK, READ, UNKNOWN, WRITE, History, Operation
 from .linearizability import CheckResult, check_history
 
-__all__ = ["Ack", "Report", "WatchedEvent", "Workload"]
+__all__ = [
+    "Ack",
+    "KnownServerBug",
+    "Report",
+    "SendCounter",
+    "WatchedEvent",
+    "Workload",
+    "check_common",
+    "ready",
+    "recognise_stale_reads_after_resume",
+    "stale_reads_after_resume_is_known",
+]
 
 CLIENTS = 4
 KEYS = 3
@@ -84,7 +102,7 @@ class Report:
     call_timeout: float
     acks: list[Ack]
     watched: list[WatchedEvent]
-    reference: list[WatchedEvent]
+    reference: list[WatchedEvent] | None  # None: not re-read (the scenario compacted it)
     watch_errors: list[str]
     watch_problems: list[str] = field(default_factory=list)
     faults: list[tuple[float, str]] = field(default_factory=list)
@@ -128,8 +146,13 @@ class Report:
             f"(overshoot {self.overshoot:.3f}s, {MAX_OVERSHOOT}s allowed)"
             + (f", slowest: {slowest.kind} by p{slowest.process}" if slowest else ""),
             f"  longest stretch without a successful call {self.longest_gap():.3f}s",
-            f"  watch: {len(self.watched)} events seen, {len(self.reference)} in the "
-            f"prefix's history, errors: {self.watch_errors or 'none'}",
+            f"  watch: {len(self.watched)} events seen, "
+            + (
+                "the prefix's history not re-read (compacted)"
+                if self.reference is None
+                else f"{len(self.reference)} in the prefix's history"
+            )
+            + f", errors: {self.watch_errors or 'none'}",
             f"  linearizability: {self.result.verdict} "
             f"({self.result.steps} steps, {checking:.3f}s)",
         ]
@@ -137,7 +160,7 @@ class Report:
         return "\n".join(lines)
 
 
-def _decode(kvs: list[etcd.KeyValue]) -> str | None:
+def _decode(kvs: Sequence[etcd.KeyValue]) -> str | None:
     return kvs[0].value.decode() if kvs else None
 
 
@@ -157,6 +180,7 @@ class Workload:
         duty_cycle: tuple[float, float] | None = None,
         on_client: Callable[[int, etcd.Client], None] | None = None,
         extra_keys: Sequence[str] = (),
+        watch_reference: bool = True,
     ) -> None:
         self.endpoints = list(endpoints)
         self.final_endpoints = list(final_endpoints or endpoints)
@@ -169,6 +193,7 @@ class Workload:
         self.client_options = dict(client_options or {})
         self.duty_cycle = duty_cycle
         self.on_client = on_client
+        self.watch_reference = watch_reference
         self.history = History()
         self.stop = threading.Event()
         self.faults: list[tuple[float, str]] = []
@@ -218,6 +243,11 @@ class Workload:
         thread = threading.Thread(target=target, name=name)
         self._threads.insert(0, thread)
         thread.start()
+
+    def watched_revision(self) -> int:
+        """The revision of the last event the watcher received (0: none yet)."""
+        with self._lock:
+            return self._watched[-1].revision if self._watched else 0
 
     def record_call(self, process: int, kind: str, started: float, error: str | None) -> None:
         with self._lock:
@@ -332,7 +362,7 @@ class Workload:
         for thread in self._threads:
             thread.join(_JOIN_TIMEOUT)
         assert not any(thread.is_alive() for thread in self._threads), "the watcher hung"
-        reference = self._reference(target)
+        reference = self._reference(target) if self.watch_reference else None
         ops = self.history.operations()
         with self._lock:
             report = Report(
@@ -409,7 +439,7 @@ def watch_problems(report: Report) -> list[str]:
         if pair in seen_pairs:
             problems.append(f"duplicate event {event}")
         seen_pairs.add(pair)
-    if watched != report.reference:
+    if report.reference is not None and watched != report.reference:
         mismatch = next(
             (
                 index
@@ -440,3 +470,149 @@ def watch_problems(report: Report) -> list[str]:
     if len(set(revisions)) != len(revisions):
         problems.append("two acknowledged mutations share a revision")
     return problems[:20]
+
+
+# --- what every scenario asserts ---------------------------------------------------------
+
+
+def ready(cluster: EtcdCluster) -> Callable[[], None]:
+    """Wait until every running member is healthy and one leads."""
+
+    def wait() -> None:
+        cluster.wait_healthy()
+        cluster.leader(timeout=15)
+
+    return wait
+
+
+def check_common(report: Report, name: str, started: float, *, linearizable: bool = True) -> None:
+    """Print the figures, then assert the properties every scenario has."""
+    print(report.figures(name, started))
+    print(report.result.summary())
+    assert report.counts["pending"] == 0
+    assert report.counts[OK] > 50, "too few operations succeeded for the check to mean much"
+    assert not report.watch_errors, f"the watch failed: {report.watch_errors}"
+    assert not report.watch_problems, "\n".join(report.watch_problems)
+    slowest = report.slowest()
+    assert report.overshoot <= MAX_OVERSHOOT, (
+        f"a call overran its {report.call_timeout}s timeout by {report.overshoot:.3f}s: {slowest}"
+    )
+    if linearizable:
+        assert report.result.ok, report.result.summary()
+
+
+# --- counting what goes on the wire ------------------------------------------------------
+
+
+class SendCounter:
+    """Counts the requests ``client`` puts on the wire, per gRPC method path.
+
+    Each attempt of a call that reaches a member counts once (the transport looks up the
+    method's callable once per attempt, after connecting); an attempt that failed before
+    a connection was made does not. The probes the transport sends to check a connection
+    are not counted.
+    """
+
+    def __init__(self, client: etcd.Client, methods: Iterable[str]) -> None:
+        self._paths = {self._path(name) for name in methods}
+        self._lock = threading.Lock()
+        self._sent: collections.Counter[str] = collections.Counter()
+        transport = client._transport
+        original = transport._callable
+
+        def counted(endpoint: Any, method: Any) -> Any:
+            if method.path in self._paths:
+                with self._lock:
+                    self._sent[method.path] += 1
+            return original(endpoint, method)
+
+        transport._callable = counted  # type: ignore[method-assign]
+
+    @staticmethod
+    def _path(name: str) -> str:
+        """``"KV.Put"`` -> ``"/etcdserverpb.KV/Put"``."""
+        service, _, method = name.partition(".")
+        return f"/etcdserverpb.{service}/{method}"
+
+    def sent(self, name: str | None = None) -> int:
+        """Requests sent so far: of method ``name`` (``"KV.Put"``), or of all counted."""
+        with self._lock:
+            if name is None:
+                return sum(self._sent.values())
+            return self._sent[self._path(name)]
+
+
+# --- known server bugs -------------------------------------------------------------------
+
+STALE_READS_AFTER_RESUME = "stale reads from a paused-then-resumed old leader"
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+
+
+def stale_reads_after_resume_is_known(version: str) -> bool:
+    """Whether etcd ``version`` is one the suite knows to serve stale linearizable reads
+    from an old leader frozen (SIGSTOP) beyond the election timeout and then continued.
+
+    Seen on 3.5.1; the reliability page names the 3.5 releases before 3.5.3 for it (with
+    the replay of writes after a crash). Any other version, or one that cannot be parsed,
+    is not excused.
+    """
+    match = _VERSION.match(version.strip())
+    if match is None:
+        return False
+    numbers = tuple(int(part) for part in match.groups())
+    return (3, 5, 0) <= numbers < (3, 5, 3)
+
+
+@dataclass(frozen=True)
+class KnownServerBug:
+    """A violation recognised as a known server bug: what, on which version, and the
+    operations that are its symptom (without them the history is linearizable)."""
+
+    name: str
+    version: str
+    ops: tuple[Operation, ...]
+
+    def describe(self, limit: int = 5) -> str:
+        shown = "; ".join(op.describe() for op in self.ops[:limit])
+        more = f" (and {len(self.ops) - limit} more)" if len(self.ops) > limit else ""
+        return f"KNOWN SERVER BUG (etcd {self.version}): {self.name}: {shown}{more}"
+
+
+def recognise_stale_reads_after_resume(
+    ops: Sequence[Operation],
+    reads: Mapping[int, ReadInfo],
+    *,
+    member_id: int,
+    resumed: float,
+    version: str,
+    result: CheckResult | None = None,
+) -> KnownServerBug | None:
+    """Whether a non-linearizable history is explained by stale reads from an old leader
+    that was frozen and then continued, on a server version known to serve them.
+
+    ``reads`` tells which member served each read (by operation index), ``member_id`` is
+    the frozen member and ``resumed`` when it was continued; ``result`` is the history's
+    check, if already made. Returns ``None`` (the violation is not excused) when the
+    history is linearizable, when the version is not known for this bug, when no read
+    was served by that member after it was continued, or when the history is still not
+    linearizable without those reads.
+    """
+    if not stale_reads_after_resume_is_known(version):
+        return None
+    suspects = [
+        op
+        for op in ops
+        if op.kind == READ
+        and op.outcome == OK
+        and op.index in reads
+        and reads[op.index].member_id == member_id
+        and op.returned >= resumed
+    ]
+    if not suspects:
+        return None
+    if (result if result is not None else check_history(list(ops))).ok:
+        return None
+    excluded = {op.index for op in suspects}
+    if not check_history([op for op in ops if op.index not in excluded]).ok:
+        return None
+    return KnownServerBug(STALE_READS_AFTER_RESUME, version, tuple(suspects))

@@ -97,6 +97,9 @@ def test_message_names_operation_endpoint_and_reason():
         ("UNAVAILABLE", "failed to connect to all addresses", True, False),
         ("UNAVAILABLE", "etcdserver: no leader", True, False),
         ("INVALID_ARGUMENT", "etcdserver: request is too large", True, False),
+        # etcd applies the write that crosses the quota, then answers it with NOSPACE.
+        ("RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded", True, True),
+        ("RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded", False, False),
     ],
 )
 def test_outcome_unknown_only_when_a_mutation_may_have_applied(code, details, mutation, unknown):

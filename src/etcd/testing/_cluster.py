@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from ._binary import find_etcd_binary
@@ -39,6 +39,10 @@ class EtcdCluster:
         auth_token_ttl: etcd's ``--auth-token-ttl`` for every member, in seconds.
         extra_args: more command-line arguments for every member.
         start_timeout: how many seconds :meth:`start` waits for the whole cluster.
+        peer_proxy: called with each member's peer port, before any member starts; it
+            returns the port that member advertises to its peers instead, such as a fault
+            proxy's that forwards to the peer port. Members then talk to each other only
+            through these ports, so that a test can cut one off from the others.
 
     Raises:
         EtcdBinaryNotFound: no etcd executable was found.
@@ -55,25 +59,33 @@ class EtcdCluster:
         auth_token_ttl: int | None = None,
         extra_args: Sequence[str] = (),
         start_timeout: float = 60.0,
+        peer_proxy: Callable[[int], int] | None = None,
     ) -> None:
         if size < 1:
             raise ValueError(f"a cluster needs at least one member, not {size}")
         executable = find_etcd_binary(binary)
+        self._binary = executable
+        self._tls = tls
+        self._auth_token = auth_token
+        self._auth_token_ttl = auth_token_ttl
+        self._extra_args = tuple(extra_args)
         self._start_timeout = start_timeout
         self._token = f"etcd-test-{uuid.uuid4().hex}"
         names = [f"member{index}" for index in range(size)]
         peer_ports = [free_port() for _ in names]
+        advertised = [peer_proxy(port) if peer_proxy is not None else port for port in peer_ports]
         initial_cluster = ",".join(
-            f"{name}=http://127.0.0.1:{port}" for name, port in zip(names, peer_ports, strict=True)
+            f"{name}=http://127.0.0.1:{port}" for name, port in zip(names, advertised, strict=True)
         )
         self._members: list[EtcdServer] = []
         try:
-            for name, peer_port in zip(names, peer_ports, strict=True):
+            for name, peer_port, advertise in zip(names, peer_ports, advertised, strict=True):
                 self._members.append(
                     EtcdServer(
                         binary=executable,
                         name=name,
                         peer_port=peer_port,
+                        advertise_peer_port=advertise if peer_proxy is not None else None,
                         tls=tls,
                         auth_token=auth_token,
                         auth_token_ttl=auth_token_ttl,
@@ -156,6 +168,49 @@ class EtcdCluster:
         """The running members other than the leader (see :meth:`leader`)."""
         leader = self.leader(timeout)
         return [member for member in self._members if member.running and member is not leader]
+
+    def joining_member(
+        self,
+        name: str,
+        *,
+        peer_port: int | None = None,
+        advertise_peer_port: int | None = None,
+    ) -> EtcdServer:
+        """A new member, not started, set up to join this cluster once it was added.
+
+        ::
+
+            joining = cluster.joining_member("member3")
+            client.member_add([joining.peer_url])
+            joining.start()
+
+        It runs the cluster's binary with its TLS, auth and extra arguments, with
+        ``--initial-cluster-state=existing`` and an ``--initial-cluster`` that lists every
+        member of this object and the new one (etcd checks that against the cluster's own
+        member list). It is not one of :attr:`members`: the caller closes it.
+        """
+        if any(member.name == name for member in self._members):
+            raise ValueError(f"the cluster has a member named {name!r} already")
+        port = peer_port if peer_port is not None else free_port()
+        advertised = advertise_peer_port if advertise_peer_port is not None else port
+        initial_cluster = ",".join(
+            [f"{member.name}={member.peer_url}" for member in self._members]
+            + [f"{name}=http://127.0.0.1:{advertised}"]
+        )
+        return EtcdServer(
+            binary=self._binary,
+            name=name,
+            peer_port=port,
+            advertise_peer_port=advertise_peer_port,
+            tls=self._tls,
+            auth_token=self._auth_token,
+            auth_token_ttl=self._auth_token_ttl,
+            extra_args=self._extra_args,
+            start_timeout=self._start_timeout,
+            initial_cluster=initial_cluster,
+            initial_cluster_state="existing",
+            initial_cluster_token=self._token,
+        )
 
     def heal(self, timeout: float | None = None) -> None:
         """Bring every member back: resume paused ones, restart stopped or killed ones,

@@ -112,6 +112,9 @@ class EtcdServer:
         data_dir: where etcd keeps its data; a fresh temporary directory when omitted.
         client_port: the client port; a free one when omitted.
         peer_port: the peer port; a free one when omitted.
+        advertise_peer_port: the port the other members are told to reach this one at,
+            when it is not ``peer_port`` (a proxy in front of it, so that tests can cut
+            members off from each other); ``peer_port`` when omitted.
         metrics_port: the port of the plain-HTTP metrics and health URL; a free one when
             omitted.
         tls: serve clients over HTTPS with these files; demand client certificates when
@@ -139,6 +142,7 @@ class EtcdServer:
         data_dir: str | os.PathLike[str] | None = None,
         client_port: int | None = None,
         peer_port: int | None = None,
+        advertise_peer_port: int | None = None,
         metrics_port: int | None = None,
         tls: TLSFiles | None = None,
         auth_token: str | None = None,
@@ -170,6 +174,7 @@ class EtcdServer:
         self._may_repick_ports = (
             client_port is None
             and peer_port is None
+            and advertise_peer_port is None
             and metrics_port is None
             and initial_cluster is None
             and data_dir is None
@@ -177,6 +182,7 @@ class EtcdServer:
         self._client_port = client_port if client_port is not None else free_port()
         self._peer_port = peer_port if peer_port is not None else free_port()
         self._metrics_port = metrics_port if metrics_port is not None else free_port()
+        self._advertise_peer_port = advertise_peer_port
 
         workdir = tempfile.mkdtemp(prefix=f"etcd-test-{name}-")
         self._state = _ProcessState(workdir)
@@ -231,8 +237,22 @@ class EtcdServer:
         return f"{scheme}://{_HOST}:{self._client_port}"
 
     @property
+    def advertise_peer_port(self) -> int:
+        """The port other members reach this one at (``peer_port``, unless
+        ``advertise_peer_port`` was given)."""
+        if self._advertise_peer_port is not None:
+            return self._advertise_peer_port
+        return self._peer_port
+
+    @property
     def peer_url(self) -> str:
-        """The URL other members reach this one at."""
+        """The URL other members reach this one at (the advertised peer URL)."""
+        return f"http://{_HOST}:{self.advertise_peer_port}"
+
+    @property
+    def listen_peer_url(self) -> str:
+        """The URL this member listens to its peers on (``peer_url`` unless an
+        ``advertise_peer_port`` was given)."""
         return f"http://{_HOST}:{self._peer_port}"
 
     @property
@@ -291,7 +311,7 @@ class EtcdServer:
             f"--data-dir={self._data_dir}",
             f"--listen-client-urls={self.client_url}",
             f"--advertise-client-urls={self.client_url}",
-            f"--listen-peer-urls={self.peer_url}",
+            f"--listen-peer-urls={self.listen_peer_url}",
             f"--initial-advertise-peer-urls={self.peer_url}",
             f"--initial-cluster={self._initial_cluster or f'{self._name}={self.peer_url}'}",
             f"--initial-cluster-state={self._initial_cluster_state}",
