@@ -545,6 +545,19 @@ async def _watch_async(client: Async, params: dict[str, Any]) -> dict[str, Any]:
     return _watch_result(keys, elapsed, time.process_time() - cpu, count)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (Linux's ``ru_maxrss`` survives ``exec``, so it
+    would report the parent's peak: ``VmHWM`` is this program's own)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     name, workload, endpoint, raw = sys.argv[1:5]
     params = json.loads(raw)
@@ -567,7 +580,7 @@ def main() -> None:
             result = asyncio.run(run_async(adapter(endpoint), workload, params))
     except Unsupported as reason:
         result = {"unsupported": str(reason)}
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(result), flush=True)
     os._exit(0)  # some clients leave non-daemon threads behind
 
