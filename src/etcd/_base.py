@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from . import _classic as classic
 from . import _config as config
 from . import _validation as check
 from ._config import ClientConfig, Endpoint
@@ -48,7 +49,7 @@ class BaseClient:
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
-            timeout = None if read_timeout == 0 and read_timeout is not False else read_timeout
+            timeout = None if classic.means_no_timeout(read_timeout) else read_timeout
         self._config = config.build_config(
             host=host,
             port=port,
