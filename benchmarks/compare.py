@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
 import os
 import platform
@@ -40,8 +41,10 @@ PEER_REQUIREMENTS = {
     "python-etcd": ["python-etcd"],
 }
 OURS = ["etcd-client", "etcd-client asyncio"]
+#: ``coalesce=True`` only changes calls that overlap: it runs the concurrent rows only.
+COALESCING = ["etcd-client coalescing", "etcd-client asyncio coalescing"]
+CONCURRENT_WORKLOADS = {"concurrent_put", "concurrent_get"}
 FLOORS = ["bare grpcio", "bare grpc.aio"]
-ASYNC = {"etcd-client asyncio", "bare grpc.aio", "aetcd"}
 
 WORKLOADS = [
     ("sequential_put", "ops_per_s", "sequential put (ops/s)"),
@@ -177,7 +180,11 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     args = parser.parse_args()
 
+    # Installing a wheel compiles its modules; an editable install (or a machine with
+    # PYTHONDONTWRITEBYTECODE set) would otherwise time the compiler in the import row.
+    compileall.compile_dir(Path(etcd.__file__).parent, quiet=1)
     pythons: dict[str, Path] = {name: Path(sys.executable) for name in OURS + FLOORS}
+    pythons.update({name: Path(sys.executable) for name in COALESCING})
     for name in PEER_REQUIREMENTS:
         python = peer_python(args.venvs, name)
         if python is None:
@@ -203,6 +210,10 @@ def main() -> None:
             order = clients[round_number % len(clients) :] + clients[: round_number % len(clients)]
             for workload, _, _ in WORKLOADS:
                 for client in order:
+                    if client in COALESCING and workload not in CONCURRENT_WORKLOADS:
+                        skipped = {"unsupported": "only overlapping calls"}
+                        results.setdefault((workload, client), []).append(skipped)
+                        continue
                     result = measure(pythons[client], client, workload, endpoint, params)
                     results.setdefault((workload, client), []).append(result)
                     if "error" in result:
@@ -258,6 +269,17 @@ def report(
         "## Latency, CPU and memory",
         "",
         *table(ordered, results, DETAILS),
+        "",
+        "## Coalescing",
+        "",
+        "The same concurrent rows with `coalesce=True`: calls that overlap leave as one "
+        "transaction per kind (reads, writes) while a request of that kind is in flight.",
+        "",
+        *table(
+            [c for c in OURS + COALESCING + FLOORS + list(PEER_REQUIREMENTS) if c in clients],
+            results,
+            [row for row in WORKLOADS if row[0] in CONCURRENT_WORKLOADS],
+        ),
         "",
         "Every watch delivered all events in order: "
         + ", ".join(f"{c} {'yes' if ok else 'NO'}" for c, ok in watch_checks.items())

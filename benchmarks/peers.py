@@ -132,10 +132,12 @@ def _split(endpoint: str) -> tuple[str, int]:
 
 
 class OursSync(Sync):
+    coalesce = False
+
     def __init__(self, endpoint: str) -> None:
         import etcd
 
-        self.client = etcd.Client(endpoints=[endpoint], timeout=30)
+        self.client = etcd.Client(endpoints=[endpoint], timeout=30, coalesce=self.coalesce)
 
     def put(self, key: bytes) -> None:
         self.client.put(key, VALUE)
@@ -158,10 +160,14 @@ class OursSync(Sync):
 
 
 class OursAsync(Async):
+    coalesce = False
+
     async def open(self) -> None:
         import etcd
 
-        self.client = etcd.AsyncClient(endpoints=[self.endpoint], timeout=30)
+        self.client = etcd.AsyncClient(
+            endpoints=[self.endpoint], timeout=30, coalesce=self.coalesce
+        )
 
     async def put(self, key: bytes) -> None:
         await self.client.put(key, VALUE)
@@ -181,6 +187,14 @@ class OursAsync(Async):
 
     async def close(self) -> None:
         await self.client.close()
+
+
+class OursSyncCoalescing(OursSync):
+    coalesce = True
+
+
+class OursAsyncCoalescing(OursAsync):
+    coalesce = True
 
 
 def _messages() -> Any:
@@ -399,6 +413,8 @@ class Aetcd(Async):
 CLIENTS: dict[str, tuple[type[Sync] | type[Async], str, str]] = {
     "etcd-client": (OursSync, "etcd", "Client"),
     "etcd-client asyncio": (OursAsync, "etcd", "AsyncClient"),
+    "etcd-client coalescing": (OursSyncCoalescing, "etcd", "Client"),
+    "etcd-client asyncio coalescing": (OursAsyncCoalescing, "etcd", "AsyncClient"),
     "bare grpcio": (BareSync, "etcd._wire.messages", "RangeRequest"),
     "bare grpc.aio": (BareAsync, "etcd._wire.messages", "RangeRequest"),
     "python-etcd3": (Etcd3, "etcd3", "client"),

@@ -13,6 +13,7 @@ from . import _exceptions as exc
 from . import _validation as check
 from ._async_auth import AsyncAuthMixin
 from ._async_cluster import AsyncClusterMixin
+from ._async_coalescer import AsyncCoalescer
 from ._async_concurrency import (
     AsyncElection,
     AsyncElectionService,
@@ -29,6 +30,7 @@ from ._async_transport import AsyncTransport
 from ._async_watcher import AsyncWatch, AsyncWatcher
 from ._base import BaseClient
 from ._classic import AsyncContainsMixin, EtcdResult, Member
+from ._coalescing import lane_of
 from ._config import Endpoint
 from ._kv import (
     Compare,
@@ -119,14 +121,26 @@ class AsyncClient(
             this many seconds (:meth:`start_auto_sync`), as Go's ``AutoSyncInterval``.
         insecure: allow credentials to travel without TLS to a host other than this
             machine (refused otherwise, and logged as a warning when allowed).
+        coalesce: send concurrent small reads, and concurrent small writes, as one
+            transaction each, while a request of their kind is in flight; every call keeps
+            its own result, error and linearizability (see "Coalescing" in the docs).
     """
 
     _transport: AsyncTransport
     _watcher: AsyncWatcher
     _keepaliver: AsyncKeepAliver
+    _coalescer: AsyncCoalescer | None
 
     def _start(self) -> None:
         self._transport = AsyncTransport(self._config, self._retry_policy)
+        self._coalescer = None
+        if self._config.coalesce:
+            self._coalescer = AsyncCoalescer(
+                self._transport,
+                max_ops=self._config.max_txn_ops,
+                # Half the request limit: room for the transaction's own encoding.
+                max_bytes=self._config.max_request_bytes // 2,
+            )
         self._watcher = AsyncWatcher(self._transport)
         self._keepaliver = AsyncKeepAliver(self._transport)
         if self._auto_sync_interval is not None:
@@ -168,6 +182,10 @@ class AsyncClient(
     async def do(self, op: Op, *, timeout: Timeout = check.UNSET) -> Any:
         """Run one operation built with :class:`etcd.Op` and return its typed result."""
         request = self._prepare(op)
+        if self._coalescer is not None:
+            lane = lane_of(op)
+            if lane is not None:
+                return await self._coalescer.call(lane, op, request, self._call_timeout(timeout))
         response = await self._transport.unary(
             op.method, request, timeout=self._call_timeout(timeout), mutation=op.is_mutation
         )

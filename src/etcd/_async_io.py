@@ -41,27 +41,45 @@ class Lock:
 class Flag:
     """An event flag (``threading.Event``); ``wait`` returns whether it is set."""
 
+    __slots__ = ("_set", "_waiters")
+
     def __init__(self) -> None:
-        self._event = asyncio.Event()
+        self._set = False
+        self._waiters: list[asyncio.Future[bool]] = []
 
     def set(self) -> None:
-        self._event.set()
+        self._set = True
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(True)
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return self._set
 
     def clear(self) -> None:
-        self._event.clear()
+        self._set = False
 
     async def wait(self, timeout: float | None = None) -> bool:
         """Whether the event is set, waiting at most ``timeout`` seconds for it."""
-        if self._event.is_set():
+        if self._set:
             return True
+        # A future and a timer, not asyncio.wait_for: that costs a task per wait, and
+        # coalesced calls wait once each.
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        timer = None if timeout is None else loop.call_later(max(timeout, 0), _expire, waiter)
+        self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except asyncio.TimeoutError:
-            return False
-        return True
+            return await waiter
+        finally:
+            self._waiters.remove(waiter)
+            if timer is not None:
+                timer.cancel()
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class Condition(Lock):
@@ -193,3 +211,8 @@ async def messages(call: Any) -> AsyncIterator[Any]:
 def running_workers(name: str) -> int:
     """How many background tasks named ``name`` run (for tests and diagnostics)."""
     return sum(task.get_name() == name for task in asyncio.all_tasks() if not task.done())
+
+
+async def run_shielded(target: Callable[..., Awaitable[object]], *args: Any) -> None:
+    """Run ``target(*args)`` to its end even if the caller is cancelled meanwhile."""
+    await asyncio.shield(target(*args))

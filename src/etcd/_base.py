@@ -46,6 +46,7 @@ class BaseClient:
         tls_server_name: str | None = None,
         insecure: bool = False,
         auto_sync_interval: float | None = None,
+        coalesce: bool = False,
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
@@ -69,6 +70,7 @@ class BaseClient:
             token=token,
             server_name=tls_server_name,
             insecure=insecure,
+            coalesce=coalesce,
         )
         if not isinstance(retry_policy, RetryPolicy):
             raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")

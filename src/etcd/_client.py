@@ -17,6 +17,8 @@ from ._auth import AuthMixin
 from ._base import BaseClient
 from ._classic import ContainsMixin, EtcdResult, Member
 from ._cluster import ClusterMixin
+from ._coalescer import Coalescer
+from ._coalescing import lane_of
 from ._concurrency import (
     Election,
     ElectionService,
@@ -121,14 +123,26 @@ class Client(
             this many seconds (:meth:`start_auto_sync`), as Go's ``AutoSyncInterval``.
         insecure: allow credentials to travel without TLS to a host other than this
             machine (refused otherwise, and logged as a warning when allowed).
+        coalesce: send concurrent small reads, and concurrent small writes, as one
+            transaction each, while a request of their kind is in flight; every call keeps
+            its own result, error and linearizability (see "Coalescing" in the docs).
     """
 
     _transport: Transport
     _watcher: Watcher
     _keepaliver: KeepAliver
+    _coalescer: Coalescer | None
 
     def _start(self) -> None:
         self._transport = Transport(self._config, self._retry_policy)
+        self._coalescer = None
+        if self._config.coalesce:
+            self._coalescer = Coalescer(
+                self._transport,
+                max_ops=self._config.max_txn_ops,
+                # Half the request limit: room for the transaction's own encoding.
+                max_bytes=self._config.max_request_bytes // 2,
+            )
         self._watcher = Watcher(self._transport)
         self._keepaliver = KeepAliver(self._transport)
         if self._auto_sync_interval is not None:
@@ -170,6 +184,10 @@ class Client(
     def do(self, op: Op, *, timeout: Timeout = check.UNSET) -> Any:
         """Run one operation built with :class:`etcd.Op` and return its typed result."""
         request = self._prepare(op)
+        if self._coalescer is not None:
+            lane = lane_of(op)
+            if lane is not None:
+                return self._coalescer.call(lane, op, request, self._call_timeout(timeout))
         response = self._transport.unary(
             op.method, request, timeout=self._call_timeout(timeout), mutation=op.is_mutation
         )

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from . import _exceptions as exc
 from . import _validation as check
@@ -141,6 +140,8 @@ def check_peer_urls(peer_urls: object, what: str = "peer_urls") -> list[str]:
 def _check_peer_url(url: str, what: str) -> None:
     problem = f"{what}: {url!r} is not an http(s)://host:port URL"
     try:
+        from urllib.parse import urlsplit  # kept off the import of the package
+
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:

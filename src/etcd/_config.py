@@ -7,7 +7,6 @@ sync and asyncio clients share it and the hot path only reads precomputed values
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 import math
 import os
@@ -47,11 +46,12 @@ class Endpoint:
     host: str
     port: int
     secure: bool = False
+    #: The address as gRPC wants it (computed once: every call looks it up).
+    target: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def target(self) -> str:
-        """The address as gRPC wants it."""
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+    def __post_init__(self) -> None:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        object.__setattr__(self, "target", f"{host}:{self.port}")
 
     @property
     def url(self) -> str:
@@ -339,6 +339,7 @@ class ClientConfig:
     max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS
     keepalive_time: float = DEFAULT_KEEPALIVE_TIME
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    coalesce: bool = False
 
     @property
     def secure(self) -> bool:
@@ -392,6 +393,7 @@ def build_config(
     server_name: str | None = None,
     token: str | None = None,
     insecure: object = False,
+    coalesce: object = False,
 ) -> ClientConfig:
     """Check the constructor's arguments and decide the configuration."""
     resolved = resolve_endpoints(host, port, protocol, endpoints)
@@ -433,6 +435,7 @@ def build_config(
             max_receive_bytes, "max_receive_bytes", minimum=1, maximum=2**31 - 1
         ),
         max_txn_ops=check.integer(max_txn_ops, "max_txn_ops", minimum=1),
+        coalesce=check.boolean(coalesce, "coalesce"),
     )
 
 
@@ -442,6 +445,8 @@ _LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 def is_loopback(host: str) -> bool:
     if host.lower() in _LOOPBACK_NAMES:
         return True
+    import ipaddress  # rarely needed; kept off the import of the package
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

@@ -168,6 +168,8 @@ class KeyRange:
         what: str = "key",
     ) -> KeyRange:
         """Check and combine the ways a caller can name keys."""
+        if range_end is None and prefix is False and from_key is False and key is not ALL_KEYS:
+            return cls(check.key_bytes(key, what))  # one key: the common case, kept short
         check.boolean(prefix, "prefix")
         check.boolean(from_key, "from_key")
         chosen = [
@@ -382,21 +384,32 @@ class RangeOp(Op):
     max_create_revision: int = 0
 
     def to_request(self) -> Any:
-        return pb.RangeRequest(
-            key=self.key,
-            range_end=self.range_end,
-            limit=self.limit,
-            revision=self.revision,
-            sort_order=int(self.sort_order),
-            sort_target=int(self.sort_target),
-            serializable=self.serializable,
-            keys_only=self.keys_only,
-            count_only=self.count_only,
-            min_mod_revision=self.min_mod_revision,
-            max_mod_revision=self.max_mod_revision,
-            min_create_revision=self.min_create_revision,
-            max_create_revision=self.max_create_revision,
-        )
+        # Only what differs from the wire's defaults: most reads set one or two options,
+        # and each field given to the constructor costs time on every call.
+        request = pb.RangeRequest(key=self.key, range_end=self.range_end)
+        if self.limit:
+            request.limit = self.limit
+        if self.revision:
+            request.revision = self.revision
+        if self.sort_order:
+            request.sort_order = int(self.sort_order)
+        if self.sort_target:
+            request.sort_target = int(self.sort_target)
+        if self.serializable:
+            request.serializable = True
+        if self.keys_only:
+            request.keys_only = True
+        if self.count_only:
+            request.count_only = True
+        if self.min_mod_revision:
+            request.min_mod_revision = self.min_mod_revision
+        if self.max_mod_revision:
+            request.max_mod_revision = self.max_mod_revision
+        if self.min_create_revision:
+            request.min_create_revision = self.min_create_revision
+        if self.max_create_revision:
+            request.max_create_revision = self.max_create_revision
+        return request
 
     def to_request_op(self) -> Any:
         return pb.RequestOp(request_range=self.to_request())
@@ -420,14 +433,16 @@ class PutOp(Op):
     ignore_lease: bool = False
 
     def to_request(self) -> Any:
-        return pb.PutRequest(
-            key=self.key,
-            value=self.value,
-            lease=self.lease,
-            prev_kv=self.prev_kv,
-            ignore_value=self.ignore_value,
-            ignore_lease=self.ignore_lease,
-        )
+        request = pb.PutRequest(key=self.key, value=self.value)
+        if self.lease:
+            request.lease = self.lease
+        if self.prev_kv:
+            request.prev_kv = True
+        if self.ignore_value:
+            request.ignore_value = True
+        if self.ignore_lease:
+            request.ignore_lease = True
+        return request
 
     def to_request_op(self) -> Any:
         return pb.RequestOp(request_put=self.to_request())

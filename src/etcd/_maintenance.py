@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -281,6 +280,8 @@ class MaintenanceMixin:
         target = os.path.abspath(os.fspath(path))
         directory, name = os.path.split(target)
         deadline = self._maintenance_timeout(timeout, None)
+        import tempfile  # only snapshots need it; kept off the import of the package
+
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
         try:
             with os.fdopen(fd, "wb") as output:

@@ -5,7 +5,6 @@ I/O).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 #: rewrites the whole database file.
 DEFRAGMENT_TIMEOUT: Final = 60.0
 #: etcd appends the SHA-256 of the database to the snapshot stream.
-SNAPSHOT_CHECKSUM_SIZE: Final = hashlib.sha256().digest_size
+SNAPSHOT_CHECKSUM_SIZE: Final = 32
 
 #: etcd's alarm types, by wire value.
 ALARM_TYPES: Final = ("NONE", "NOSPACE", "CORRUPT")
@@ -229,6 +228,8 @@ class SnapshotVerifier:
     __slots__ = ("_data_hash", "_file_hash", "_size", "_tail")
 
     def __init__(self) -> None:
+        import hashlib  # only snapshots need it; kept off the import of the package
+
         self._data_hash = hashlib.sha256()
         self._file_hash = hashlib.sha256()
         self._tail = b""

@@ -8,12 +8,14 @@ write is applied at most once.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ._error_mapping import request_never_sent, strip_server_prefix
+
+if TYPE_CHECKING:
+    import random
 
 # Answers after which another member may well succeed.
 _TRY_ELSEWHERE: Final = frozenset(
@@ -43,6 +45,8 @@ class RetryPolicy:
         """The wait before attempt number ``attempt + 1`` (``attempt`` counts from 1)."""
         exponent = min(max(attempt - 1, 0), 30)
         base = min(self.max_delay, self.base_delay * (2.0**exponent))
+        import random  # only retries need it; kept off the import of the package
+
         spread: float = (rand or random).uniform(-self.jitter, self.jitter)
         return max(0.0, base * (1 + spread))
 

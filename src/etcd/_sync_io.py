@@ -49,6 +49,11 @@ def spawn(target: Callable[..., object], *args: Any, name: str) -> threading.Thr
     return thread
 
 
+def run_shielded(target: Callable[..., object], *args: Any) -> None:
+    """Run ``target(*args)`` (the asyncio twin also shields it from cancellation)."""
+    target(*args)
+
+
 def is_current(worker: threading.Thread) -> bool:
     return worker is threading.current_thread()
 

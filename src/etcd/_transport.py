@@ -239,7 +239,8 @@ class Transport:
             logging_in = bool(self.config.username) and self._token is None
             current = methods.AUTH_AUTHENTICATE if logging_in else method
             try:
-                self._prepare_endpoint(target, remaining)
+                if logging_in or target.target not in self._connected:
+                    self._prepare_endpoint(target, remaining)
                 current = method
                 call = self._callable(target, method)
                 response = call(request, timeout=remaining, metadata=self._metadata)

@@ -56,6 +56,9 @@ def integer(
     maximum: int = INT64_MAX,
 ) -> int:
     """An ``int`` (not a ``bool``) within ``[minimum, maximum]``."""
+    # The common, valid case first: one type test and one comparison.
+    if value.__class__ is int and minimum <= value <= maximum:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise EtcdTypeError(f"{what} must be an int, not {_type_name(value)}")
     if value < minimum or value > maximum:
@@ -67,6 +70,8 @@ def integer(
 
 def revision(value: object, what: str = "revision") -> int:
     """A revision: 0 means "latest", negatives are refused."""
+    if value.__class__ is int and 0 <= value <= INT64_MAX:
+        return value
     return integer(value, what, minimum=0)
 
 
@@ -98,6 +103,8 @@ def lease_id(value: object, what: str = "lease") -> int:
 
     A lease object that knows it is lost raises here, before anything is sent.
     """
+    if value.__class__ is int and 0 <= value <= INT64_MAX:
+        return value
     raise_if_lost = getattr(value, "_raise_if_lost", None)
     if callable(raise_if_lost):
         raise_if_lost()

@@ -41,6 +41,33 @@ async def test_a_call_cancelled_in_flight_leaves_the_client_usable(etcd_server_f
         assert (await client.range("/aio/k")).kvs[0].value == b"after"
 
 
+async def test_cancelled_coalesced_calls_leave_the_others_answered(etcd_server_factory):
+    """The first call leads the batch the others wait for; cancelling it, or any of them,
+    must strand nobody, and the lane must stay usable."""
+    server = etcd_server_factory()
+    async with etcd.AsyncClient(endpoints=[server.endpoint], coalesce=True) as client:
+        for i in range(30):
+            await client.put(f"/aio/co/{i}", str(i))
+        server.pause()
+        try:
+            calls = [asyncio.ensure_future(client.range(f"/aio/co/{i}")) for i in range(30)]
+            await asyncio.sleep(0.3)
+            assert not any(call.done() for call in calls)
+            cancelled = set(range(0, 30, 3))
+            for i in cancelled:
+                calls[i].cancel()
+        finally:
+            server.resume()
+        answers = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 20)
+        for i, answer in enumerate(answers):
+            if i in cancelled:
+                assert isinstance(answer, asyncio.CancelledError)
+            else:
+                assert answer.kvs[0].value == str(i).encode(), (i, answer)
+        again = await asyncio.gather(*(client.range(f"/aio/co/{i}") for i in range(30)))
+        assert [a.kvs[0].value for a in again] == [str(i).encode() for i in range(30)]
+
+
 async def test_a_cancelled_watch_wait_leaves_the_watch_and_the_client_usable(async_etcd_client):
     async with async_etcd_client.watch_stream("/aio/w") as watch:
         assert await watch.wait_created(10)

@@ -1,0 +1,159 @@
+"""The coalescing bookkeeping, without a server."""
+
+from __future__ import annotations
+
+import pytest
+
+import etcd
+from etcd import Op
+from etcd._coalescing import (
+    SMALL_OP_BYTES,
+    Lane,
+    Pending,
+    Queue,
+    State,
+    batch_request,
+    distribute,
+    earliest_deadline,
+    lane_of,
+    refused,
+    timed_out,
+)
+from etcd._wire import messages as pb
+
+
+class Signal:
+    def __init__(self) -> None:
+        self.woken = False
+
+    def set(self) -> None:
+        self.woken = True
+
+
+def pending(op, deadline=None):
+    return Pending(op, op.to_request(), deadline, Signal())
+
+
+def test_lanes():
+    assert lane_of(Op.range("a")) is Lane.READS
+    assert lane_of(Op.range("a", serializable=True)) is Lane.SERIALIZABLE_READS
+    assert lane_of(Op.put("a", "v")) is Lane.WRITES
+    assert lane_of(Op.put("a", b"v" * SMALL_OP_BYTES)) is None
+    assert lane_of(Op.delete_range("a")) is None
+    assert lane_of(etcd.Txn().Then(Op.put("a", "v"))) is None
+
+
+def test_the_first_call_leads_and_the_others_wait():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    first, second, third = (pending(Op.range(k)) for k in "abc")
+    assert queue.arrive(first) is True
+    assert first.state is State.LEADING and first.batch == [first]
+    assert queue.arrive(second) is False and queue.arrive(third) is False
+    leader, expired = queue.hand_off(now=0.0)
+    assert leader is second and leader.batch == [second, third] and expired == []
+    assert (second.state, third.state) == (State.LEADING, State.SENT)
+    assert queue.hand_off(now=0.0) == (None, [])
+    assert queue.in_flight == 0
+    assert queue.arrive(pending(Op.range("d"))) is True
+
+
+def test_a_batch_respects_the_operation_and_byte_limits():
+    queue = Queue(Lane.WRITES, max_ops=3, max_bytes=1000)
+    queue.arrive(pending(Op.put("lead", "v")))
+    calls = [pending(Op.put(f"k{i}", "v" * 100)) for i in range(6)]
+    for call in calls:
+        queue.arrive(call)
+    leader, _ = queue.hand_off(now=0.0)
+    assert leader is not None and leader.batch == calls[:3]
+    small = Queue(Lane.WRITES, max_ops=128, max_bytes=300)
+    small.arrive(pending(Op.put("lead", "v")))
+    for call in calls:
+        small.arrive(call)
+    leader, _ = small.hand_off(now=0.0)
+    assert leader is not None and leader.batch == calls[:2]
+    assert list(small.waiting) == calls[2:]
+
+
+def test_writes_to_one_key_go_in_separate_batches_in_arrival_order():
+    queue = Queue(Lane.WRITES, max_ops=128, max_bytes=10_000)
+    queue.arrive(pending(Op.put("lead", "v")))
+    a1, b, a2, a3 = (pending(Op.put(k, "v")) for k in ("a", "b", "a", "a"))
+    for call in (a1, b, a2, a3):
+        queue.arrive(call)
+    leader, _ = queue.hand_off(now=0.0)
+    assert leader is not None and leader.batch == [a1, b]
+    assert list(queue.waiting) == [a2, a3]
+    leader, _ = queue.hand_off(now=0.0)
+    assert leader is not None and leader.batch == [a2]
+    leader, _ = queue.hand_off(now=0.0)
+    assert leader is not None and leader.batch == [a3]
+
+
+def test_calls_past_their_deadline_are_taken_out_not_sent():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    queue.arrive(pending(Op.range("lead")))
+    late, on_time = pending(Op.range("a"), deadline=5.0), pending(Op.range("b"), deadline=20.0)
+    queue.arrive(late)
+    queue.arrive(on_time)
+    leader, expired = queue.hand_off(now=10.0)
+    assert leader is on_time and expired == [late] and late.state is State.DONE
+    assert earliest_deadline([pending(Op.range("c")), late]) == 5.0
+    assert earliest_deadline([pending(Op.range("c"))]) is None
+
+
+def test_a_caller_that_gives_up_leaves_the_queue():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    lead, waiting = pending(Op.range("lead")), pending(Op.range("a"))
+    queue.arrive(lead)
+    queue.arrive(waiting)
+    assert queue.leave(waiting) is True and not queue.waiting
+    assert queue.leave(lead) is False
+
+
+def test_the_transaction_and_its_answers():
+    calls = [pending(Op.range(k)) for k in ("a", "b")]
+    request = batch_request(calls)
+    assert [op.request_range.key for op in request.success] == [b"a", b"b"]
+    assert not request.compare and not request.failure
+    header = pb.ResponseHeader(revision=42, member_id=7)
+    answer = pb.TxnResponse(header=header, succeeded=True)
+    for key in (b"a", b"b"):
+        kv = pb.KeyValue(key=key, value=b"v", mod_revision=3)
+        answer.responses.add().response_range.CopyFrom(pb.RangeResponse(kvs=[kv], count=1))
+    distribute(calls, answer)
+    for call, key in zip(calls, (b"a", b"b"), strict=True):
+        result = call.outcome()
+        assert call.state is State.DONE
+        assert result.kvs[0].key == key and result.header.revision == 42
+
+    writes = [pending(Op.put(k, "v")) for k in ("a", "b")]
+    assert [op.request_put.key for op in batch_request(writes).success] == [b"a", b"b"]
+    answer = pb.TxnResponse(header=header, succeeded=True)
+    for _ in writes:
+        answer.responses.add().response_put.CopyFrom(pb.PutResponse())
+    distribute(writes, answer)
+    assert [w.outcome().header.revision for w in writes] == [42, 42]
+
+
+def test_a_refused_batch_sends_each_call_again_unless_a_write_may_have_landed():
+    reads = [pending(Op.range("a")), pending(Op.range("b"))]
+    refused(reads, etcd.EtcdTimeout("late", outcome_unknown=False))
+    assert all(r.state is State.ALONE for r in reads)
+    writes = [pending(Op.put("a", "v")), pending(Op.put("b", "v"))]
+    refused(writes, etcd.EtcdLeaseNotFound("no lease"))
+    assert all(w.state is State.ALONE for w in writes)
+    unknown = etcd.EtcdTimeout("late", outcome_unknown=True)
+    writes = [pending(Op.put("a", "v")), pending(Op.put("b", "v"))]
+    refused(writes, unknown)
+    for write in writes:
+        with pytest.raises(etcd.EtcdTimeout):
+            write.outcome()
+
+
+def test_the_timeout_of_a_waiting_call():
+    write = pending(Op.put("a", "v"))
+    error = timed_out(write, "127.0.0.1:2379", sent=True)
+    assert error.outcome_unknown and error.operation == "KV.Put"
+    assert "127.0.0.1:2379" in str(error) and "on the wire" in str(error)
+    assert not timed_out(write, "127.0.0.1:2379", sent=False).outcome_unknown
+    assert not timed_out(pending(Op.range("a")), "e", sent=True).outcome_unknown
