@@ -21,22 +21,11 @@ from ._validation import Timeout
 from ._wire import messages as pb
 from ._wire import methods
 
+# The models are imported by the calls that use them: most programs never make these
+# calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from ._async_transport import AsyncTransport
-from ._auth_models import (
-    AuthStatus,
-    PermissionType,
-    Role,
-    User,
-    change_password_request,
-    check_name,
-    decode_auth_status,
-    decode_role,
-    decode_user,
-    grant_permission_request,
-    revoke_permission_request,
-    user_add_request,
-)
+    from ._auth_models import AuthStatus, PermissionType, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +75,8 @@ class AsyncAuthMixin:
 
     async def auth_status(self, *, timeout: Timeout = check.UNSET) -> AuthStatus:
         """Whether authentication is enabled, and the revision of the users and roles."""
+        from ._auth_models import decode_auth_status
+
         response = await self._auth_call(
             methods.AUTH_STATUS, pb.AuthStatusRequest(), timeout, mutation=False
         )
@@ -106,12 +97,16 @@ class AsyncAuthMixin:
 
         Exactly one of the two must be given; nothing is sent otherwise.
         """
+        from ._auth_models import user_add_request
+
         request = user_add_request(name, password, no_password=no_password)
         response = await self._auth_call(methods.AUTH_USER_ADD, request, timeout, mutation=True)
         return decode_header(response.header)
 
     async def user_get(self, name: str, *, timeout: Timeout = check.UNSET) -> User:
         """A user and its roles; :class:`etcd.EtcdException` if there is no such user."""
+        from ._auth_models import check_name, decode_user
+
         user = check_name(name, "name")
         response = await self._auth_call(
             methods.AUTH_USER_GET, pb.AuthUserGetRequest(name=user), timeout, mutation=False
@@ -127,6 +122,8 @@ class AsyncAuthMixin:
 
     async def user_delete(self, name: str, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Delete a user."""
+        from ._auth_models import check_name
+
         request = pb.AuthUserDeleteRequest(name=check_name(name, "name"))
         response = await self._auth_call(methods.AUTH_USER_DELETE, request, timeout, mutation=True)
         return decode_header(response.header)
@@ -135,6 +132,8 @@ class AsyncAuthMixin:
         self, name: str, password: str, *, timeout: Timeout = check.UNSET
     ) -> ResponseHeader:
         """Set a new password for a user (its existing tokens stay valid until they expire)."""
+        from ._auth_models import change_password_request
+
         request = change_password_request(name, password)
         response = await self._auth_call(
             methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
@@ -145,6 +144,8 @@ class AsyncAuthMixin:
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
     ) -> ResponseHeader:
         """Give a user a role (and so its permissions)."""
+        from ._auth_models import check_name
+
         request = pb.AuthUserGrantRoleRequest(
             user=check_name(name, "name"), role=check_name(role, "role")
         )
@@ -157,6 +158,8 @@ class AsyncAuthMixin:
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
     ) -> ResponseHeader:
         """Take a role away from a user."""
+        from ._auth_models import check_name
+
         request = pb.AuthUserRevokeRoleRequest(
             name=check_name(name, "name"), role=check_name(role, "role")
         )
@@ -169,12 +172,16 @@ class AsyncAuthMixin:
 
     async def role_add(self, name: str, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Create a role without permissions."""
+        from ._auth_models import check_name
+
         request = pb.AuthRoleAddRequest(name=check_name(name, "name"))
         response = await self._auth_call(methods.AUTH_ROLE_ADD, request, timeout, mutation=True)
         return decode_header(response.header)
 
     async def role_get(self, name: str, *, timeout: Timeout = check.UNSET) -> Role:
         """A role and its key permissions."""
+        from ._auth_models import check_name, decode_role
+
         role = check_name(name, "name")
         response = await self._auth_call(
             methods.AUTH_ROLE_GET, pb.AuthRoleGetRequest(role=role), timeout, mutation=False
@@ -190,6 +197,8 @@ class AsyncAuthMixin:
 
     async def role_delete(self, name: str, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Delete a role (users that had it lose its permissions)."""
+        from ._auth_models import check_name
+
         request = pb.AuthRoleDeleteRequest(role=check_name(name, "name"))
         response = await self._auth_call(methods.AUTH_ROLE_DELETE, request, timeout, mutation=True)
         return decode_header(response.header)
@@ -202,7 +211,7 @@ class AsyncAuthMixin:
         *,
         prefix: bool = False,
         from_key: bool = False,
-        permission: PermissionType | str = PermissionType.READWRITE,
+        permission: PermissionType | str = "readwrite",
         timeout: Timeout = check.UNSET,
     ) -> ResponseHeader:
         """Let ``role`` read, write or both (``permission``) a key or a range of keys.
@@ -211,6 +220,8 @@ class AsyncAuthMixin:
         range_end)``, ``prefix=True``, ``from_key=True``, or ``etcd.ALL_KEYS``. Granting
         again on exactly the same keys replaces the permission's type.
         """
+        from ._auth_models import grant_permission_request
+
         request = grant_permission_request(
             role, key, range_end, prefix=prefix, from_key=from_key, permission=permission
         )
@@ -230,6 +241,8 @@ class AsyncAuthMixin:
         timeout: Timeout = check.UNSET,
     ) -> ResponseHeader:
         """Remove the permission of ``role`` on exactly these keys (named as when granted)."""
+        from ._auth_models import revoke_permission_request
+
         request = revoke_permission_request(role, key, range_end, prefix=prefix, from_key=from_key)
         response = await self._auth_call(
             methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True

@@ -6,31 +6,20 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import _async_io
 from . import _classic as classic
 from . import _exceptions as exc
 from . import _validation as check
 from ._async_auth import AsyncAuthMixin
 from ._async_cluster import AsyncClusterMixin
-from ._async_coalescer import AsyncCoalescer
-from ._async_concurrency import (
-    AsyncElection,
-    AsyncElectionService,
-    AsyncLock,
-    AsyncLockService,
-    AsyncSession,
-)
-from ._async_keepalive import AsyncKeepAliver, AsyncLease
 from ._async_kv_calls import AsyncKVCalls
 from ._async_maintenance import AsyncMaintenanceMixin
-from ._async_namespace import AsyncNamespace
-from ._async_stm import AsyncSTM, run_stm
 from ._async_transport import AsyncTransport
 from ._async_watcher import AsyncWatch, AsyncWatcher
 from ._base import BaseClient
 from ._classic import AsyncContainsMixin, EtcdResult, Member
-from ._coalescing import lane_of
 from ._config import Endpoint
 from ._kv import (
     Compare,
@@ -38,16 +27,6 @@ from ._kv import (
     LeaseArg,
     Op,
     Txn,
-)
-from ._lease import (
-    LeaseGrantResponse,
-    LeaseKeepAliveResponse,
-    LeaseLeasesResponse,
-    LeaseTimeToLiveResponse,
-    decode_grant,
-    decode_keep_alive,
-    decode_leases,
-    decode_time_to_live,
 )
 from ._models import (
     CompactResponse,
@@ -62,6 +41,27 @@ from ._validation import Timeout
 from ._watch import Event, EventType, WatchResponse, WatchSpec
 from ._wire import messages as pb
 from ._wire import methods
+
+# Leases, sessions, locks, elections, STM and namespaces are imported by the calls that
+# make them: ``import etcd`` stays light for the programs that never use them.
+if TYPE_CHECKING:
+    from ._async_coalescer import AsyncCoalescer
+    from ._async_concurrency import (
+        AsyncElection,
+        AsyncElectionService,
+        AsyncLock,
+        AsyncLockService,
+        AsyncSession,
+    )
+    from ._async_keepalive import AsyncKeepAliver, AsyncLease
+    from ._async_namespace import AsyncNamespace
+    from ._async_stm import AsyncSTM
+    from ._lease import (
+        LeaseGrantResponse,
+        LeaseKeepAliveResponse,
+        LeaseLeasesResponse,
+        LeaseTimeToLiveResponse,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +128,15 @@ class AsyncClient(
 
     _transport: AsyncTransport
     _watcher: AsyncWatcher
-    _keepaliver: AsyncKeepAliver
+    _lease_keeper: AsyncKeepAliver | None
     _coalescer: AsyncCoalescer | None
 
     def _start(self) -> None:
         self._transport = AsyncTransport(self._config, self._retry_policy)
         self._coalescer = None
         if self._config.coalesce:
+            from ._async_coalescer import AsyncCoalescer
+
             self._coalescer = AsyncCoalescer(
                 self._transport,
                 max_ops=self._config.max_txn_ops,
@@ -142,9 +144,23 @@ class AsyncClient(
                 max_bytes=self._config.max_request_bytes // 2,
             )
         self._watcher = AsyncWatcher(self._transport)
-        self._keepaliver = AsyncKeepAliver(self._transport)
+        self._lease_keeper = None
+        self._lease_keeper_lock = _async_io.Lock()
         if self._auto_sync_interval is not None:
             self.start_auto_sync(self._auto_sync_interval)
+
+    @property
+    def _keepaliver(self) -> AsyncKeepAliver:
+        """The keep-alive stream of this client's leases, made on first use (most programs
+        never keep a lease, and its modules stay unimported)."""
+        from ._async_keepalive import AsyncKeepAliver
+
+        with self._lease_keeper_lock:
+            if self._lease_keeper is None:
+                from ._async_keepalive import AsyncKeepAliver
+
+                self._lease_keeper = AsyncKeepAliver(self._transport)
+            return self._lease_keeper
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -155,7 +171,8 @@ class AsyncClient(
         """
         await self.stop_auto_sync()
         await self._watcher.close()
-        await self._keepaliver.close()
+        if self._lease_keeper is not None:
+            await self._lease_keeper.close()
         await self._transport.close()
 
     async def __aenter__(self) -> AsyncClient:
@@ -183,9 +200,7 @@ class AsyncClient(
         """Run one operation built with :class:`etcd.Op` and return its typed result."""
         request = self._prepare(op)
         if self._coalescer is not None:
-            lane = lane_of(op)
-            if lane is not None:
-                return await self._coalescer.call(lane, op, request, self._call_timeout(timeout))
+            return await self._coalescer.call(op, request, self._call_timeout(timeout))
         response = await self._transport.unary(
             op.method, request, timeout=self._call_timeout(timeout), mutation=op.is_mutation
         )
@@ -827,6 +842,8 @@ class AsyncClient(
         The server may round a short TTL up to its minimum. Nothing keeps this lease alive:
         see :meth:`lease` for one that is refreshed in the background.
         """
+        from ._lease import decode_grant
+
         request = pb.LeaseGrantRequest(
             TTL=check.lease_ttl(ttl), ID=check.integer(lease_id, "lease_id", minimum=0)
         )
@@ -853,6 +870,8 @@ class AsyncClient(
         self, lease: LeaseArg, *, keys: bool = False, timeout: Timeout = check.UNSET
     ) -> LeaseTimeToLiveResponse:
         """The remaining TTL of a lease (-1 once it is gone), and its keys if asked."""
+        from ._lease import decode_time_to_live
+
         request = pb.LeaseTimeToLiveRequest(
             ID=self._existing_lease(lease), keys=check.boolean(keys, "keys")
         )
@@ -863,6 +882,8 @@ class AsyncClient(
 
     async def lease_leases(self, *, timeout: Timeout = check.UNSET) -> LeaseLeasesResponse:
         """The IDs of every lease in the cluster."""
+        from ._lease import decode_leases
+
         response = await self._transport.unary(
             methods.LEASE_LEASES,
             pb.LeaseLeasesRequest(),
@@ -875,6 +896,8 @@ class AsyncClient(
         self, lease: LeaseArg, *, timeout: Timeout = check.UNSET
     ) -> LeaseKeepAliveResponse:
         """Refresh a lease once. Raises :class:`etcd.EtcdLeaseNotFound` if it is gone."""
+        from ._lease import decode_keep_alive
+
         lease_id = self._existing_lease(lease)
         request = pb.LeaseKeepAliveRequest(ID=lease_id)
         response, endpoint = await self._transport.first_response(
@@ -911,6 +934,8 @@ class AsyncClient(
         called, :meth:`etcd.Lease.wait_lost` returns, and using the lease raises
         :class:`etcd.EtcdLeaseExpired`.
         """
+        from ._async_keepalive import AsyncLease
+
         granted = await self.lease_grant(ttl, lease_id, timeout=timeout)
         lease = AsyncLease(self, granted.id, granted.ttl, on_lost=on_lost)
         if check.boolean(keep_alive, "keep_alive"):
@@ -934,6 +959,8 @@ class AsyncClient(
     ) -> AsyncSession:
         """A session (a lease kept alive) for locks and elections, as Go's
         ``concurrency.NewSession``; the default TTL is Go's 60 seconds."""
+        from ._async_concurrency import AsyncSession
+
         if lease is None:
             lease = await self.lease(ttl, on_lost=on_lost)
         elif on_lost is not None:
@@ -948,22 +975,30 @@ class AsyncClient(
         Without ``session``, the lock takes a session of ``ttl`` seconds when acquired and
         ends it when released.
         """
+        from ._async_concurrency import AsyncLock
+
         return AsyncLock(self, name, ttl, session)
 
     def election(
         self, name: KeyArg, *, ttl: int = 60, session: AsyncSession | None = None
     ) -> AsyncElection:
         """An election named ``name``, interoperable with Go and ``etcdctl elect``."""
+        from ._async_concurrency import AsyncElection
+
         return AsyncElection(self, name, ttl, session)
 
     @property
     def lock_service(self) -> AsyncLockService:
         """The server-side lock service (``v3lockpb.Lock``)."""
+        from ._async_concurrency import AsyncLockService
+
         return AsyncLockService(self)
 
     @property
     def election_service(self) -> AsyncElectionService:
         """The server-side election service (``v3electionpb.Election``)."""
+        from ._async_concurrency import AsyncElectionService
+
         return AsyncElectionService(self)
 
     # --- software transactional memory and namespaces -----------------------------------
@@ -984,6 +1019,8 @@ class AsyncClient(
         ``SERIALIZABLE_SNAPSHOT``, what it writes) was not changed meanwhile. Otherwise it
         runs again. The isolation levels are Go's; see :doc:`stm`.
         """
+        from ._async_stm import run_stm
+
         return await run_stm(
             self,
             apply,
@@ -996,4 +1033,6 @@ class AsyncClient(
     def namespace(self, prefix: str | bytes) -> AsyncNamespace:
         """A view of the keys under ``prefix``: KV, watches and leases, with keys given and
         returned relative to it. See :doc:`namespace`."""
+        from ._async_namespace import AsyncNamespace
+
         return AsyncNamespace(self, prefix)

@@ -18,23 +18,17 @@ from ._validation import Timeout
 from ._wire import messages as pb
 from ._wire import methods
 
+# The models are imported by the calls that use them: most programs never make these
+# calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from ._async_transport import AsyncTransport
-from ._cluster_models import (
-    MemberAddResponse,
-    MemberListResponse,
-    MemberPromoteResponse,
-    MemberRemoveResponse,
-    MemberUpdateResponse,
-    check_member_id,
-    check_peer_urls,
-    decode_member_add,
-    decode_member_list,
-    decode_member_promote,
-    decode_member_remove,
-    decode_member_update,
-    endpoints_from_members,
-)
+    from ._cluster_models import (
+        MemberAddResponse,
+        MemberListResponse,
+        MemberPromoteResponse,
+        MemberRemoveResponse,
+        MemberUpdateResponse,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +41,8 @@ async def list_members(
     endpoint: Endpoint | None = None,
 ) -> MemberListResponse:
     """``Cluster.MemberList`` over ``transport`` (shared with the maintenance calls)."""
+    from ._cluster_models import decode_member_list
+
     response = await transport.unary(
         methods.CLUSTER_MEMBER_LIST,
         pb.MemberListRequest(linearizable=linearizable),
@@ -130,6 +126,8 @@ class AsyncClusterMixin:
         safe way to grow a cluster, since a voting member that never starts can cost the
         cluster its quorum.
         """
+        from ._cluster_models import check_peer_urls, decode_member_add
+
         request = pb.MemberAddRequest(
             peerURLs=check_peer_urls(peer_urls), isLearner=check.boolean(learner, "learner")
         )
@@ -145,6 +143,8 @@ class AsyncClusterMixin:
 
         Raises :class:`etcd.EtcdNotFound` for an unknown ID.
         """
+        from ._cluster_models import check_member_id, decode_member_remove
+
         request = pb.MemberRemoveRequest(ID=check_member_id(member_id))
         response = await self._transport.unary(
             methods.CLUSTER_MEMBER_REMOVE,
@@ -158,6 +158,8 @@ class AsyncClusterMixin:
         self, member_id: int, peer_urls: Sequence[str], *, timeout: Timeout = check.UNSET
     ) -> MemberUpdateResponse:
         """Change the peer URLs of the member ``member_id`` (``MemberUpdate``)."""
+        from ._cluster_models import check_member_id, check_peer_urls, decode_member_update
+
         request = pb.MemberUpdateRequest(
             ID=check_member_id(member_id), peerURLs=check_peer_urls(peer_urls)
         )
@@ -177,6 +179,8 @@ class AsyncClusterMixin:
         The server refuses (:class:`etcd.EtcdPreconditionFailed`) while the learner has
         not started or has not caught up with the leader's log: retry later.
         """
+        from ._cluster_models import check_member_id, decode_member_promote
+
         request = pb.MemberPromoteRequest(ID=check_member_id(member_id))
         response = await self._transport.unary(
             methods.CLUSTER_MEMBER_PROMOTE,
@@ -196,6 +200,8 @@ class AsyncClusterMixin:
         it is still in the list. Raises :class:`etcd.EtcdUnavailable`, and changes
         nothing, when no member advertises a usable URL.
         """
+        from ._cluster_models import endpoints_from_members
+
         listed = await list_members(self._transport, self._call_timeout(timeout))
         secure = self._transport.config.secure
         endpoints = endpoints_from_members(listed.members, secure=secure)

@@ -17,7 +17,6 @@ from . import _exceptions as exc
 from . import _validation as check
 from ._async_cluster import list_members
 from ._async_io import map_concurrently, messages
-from ._cluster_models import check_member_id, leader_endpoint
 from ._config import Endpoint, parse_endpoint
 from ._error_mapping import NotConnected, status_of
 from ._models import ResponseHeader, decode_header
@@ -25,29 +24,20 @@ from ._validation import Timeout
 from ._wire import messages as pb
 from ._wire import methods
 
+# The models are imported by the calls that use them: most programs never make these
+# calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from ._async_transport import AsyncTransport
-from ._maintenance_models import (
-    DEFRAGMENT_TIMEOUT,
-    DOWNGRADE_ACTIONS,
-    Alarm,
-    DowngradeResponse,
-    EndpointStatus,
-    HashKVResponse,
-    HashResponse,
-    ProgressCallback,
-    SnapshotInfo,
-    SnapshotVerifier,
-    StatusResponse,
-    _fsync_directory,
-    _remove_quietly,
-    alarm_type,
-    decode_alarms,
-    decode_hash,
-    decode_hash_kv,
-    decode_status,
-    downgrade_action,
-)
+    from ._maintenance_models import (
+        Alarm,
+        DowngradeResponse,
+        EndpointStatus,
+        HashKVResponse,
+        HashResponse,
+        ProgressCallback,
+        SnapshotInfo,
+        StatusResponse,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +71,8 @@ class AsyncMaintenanceMixin:
     ) -> StatusResponse:
         """The status of one member: ``endpoint`` (``"host:port"`` or a URL), or the
         member in use when omitted."""
+        from ._maintenance_models import decode_status
+
         pinned = self._endpoint(endpoint)
         response = await self._transport.unary(
             methods.MAINTENANCE_STATUS,
@@ -98,6 +90,8 @@ class AsyncMaintenanceMixin:
         Never raises for a member that fails: its entry carries the error instead
         (``entry.error``), and the others their status (``entry.status``).
         """
+        from ._maintenance_models import EndpointStatus
+
         deadline = self._call_timeout(timeout)
         endpoints = self._transport.endpoints
 
@@ -114,6 +108,8 @@ class AsyncMaintenanceMixin:
     async def _alarm(
         self, action: int, member_id: int, alarm: int, timeout: Timeout
     ) -> list[Alarm]:
+        from ._maintenance_models import decode_alarms
+
         response = await self._transport.unary(
             methods.MAINTENANCE_ALARM,
             pb.AlarmRequest(action=action, memberID=member_id, alarm=alarm),
@@ -134,6 +130,8 @@ class AsyncMaintenanceMixin:
         With neither given, clears every alarm (:meth:`disarm_all`). Clearing ``NOSPACE``
         only helps once space was freed (compact, then defragment), or it is raised again.
         """
+        from ._maintenance_models import alarm_type
+
         member = check.integer(member_id, "member_id", minimum=0, maximum=check.UINT64_MAX)
         kind = alarm_type(alarm)
         if member == 0 and kind == 0:
@@ -142,6 +140,8 @@ class AsyncMaintenanceMixin:
 
     async def disarm_all(self, *, timeout: Timeout = check.UNSET) -> list[Alarm]:
         """Clear every alarm raised in the cluster; returns the alarms cleared."""
+        from ._maintenance_models import alarm_type
+
         cleared: list[Alarm] = []
         for raised in await self.alarms(timeout=timeout):
             cleared += await self._alarm(
@@ -159,6 +159,8 @@ class AsyncMaintenanceMixin:
         The member serves nothing while it rewrites its database file, so defragment
         members one at a time. The default deadline is 60 s (or the client's, if longer).
         """
+        from ._maintenance_models import DEFRAGMENT_TIMEOUT
+
         response = await self._transport.unary(
             methods.MAINTENANCE_DEFRAGMENT,
             pb.DefragmentRequest(),
@@ -172,6 +174,8 @@ class AsyncMaintenanceMixin:
         self, endpoint: str | Endpoint | None = None, *, timeout: Timeout = check.UNSET
     ) -> HashResponse:
         """The hash of one member's whole backend (for debugging; prefer :meth:`hash_kv`)."""
+        from ._maintenance_models import decode_hash
+
         response = await self._transport.unary(
             methods.MAINTENANCE_HASH,
             pb.HashRequest(),
@@ -192,6 +196,8 @@ class AsyncMaintenanceMixin:
 
         Consistent members give equal hashes for the same revision.
         """
+        from ._maintenance_models import decode_hash_kv
+
         response = await self._transport.unary(
             methods.MAINTENANCE_HASH_KV,
             pb.HashKVRequest(revision=check.revision(revision)),
@@ -209,6 +215,8 @@ class AsyncMaintenanceMixin:
         The request must reach the current leader: it is found from the member in use's
         status and the member list, and the call is sent to it directly.
         """
+        from ._cluster_models import check_member_id, leader_endpoint
+
         target = check_member_id(target_member_id, "target_member_id")
         deadline = self._call_timeout(timeout)
         leader_id = (await self.status(timeout=deadline)).leader
@@ -239,6 +247,8 @@ class AsyncMaintenanceMixin:
         cannot do (a version they cannot go to, no downgrade in progress) with an
         :class:`etcd.EtcdException` subclass.
         """
+        from ._maintenance_models import DOWNGRADE_ACTIONS, DowngradeResponse, downgrade_action
+
         kind = downgrade_action(action)
         if not isinstance(version, str):
             raise exc.EtcdTypeError(f"version must be a str, not {type(version).__name__}")
@@ -275,6 +285,8 @@ class AsyncMaintenanceMixin:
             timeout: deadline for the whole transfer; none by default (a dead member is
                 still detected by the connection's keepalive).
         """
+        from ._maintenance_models import _fsync_directory, _remove_quietly
+
         if progress is not None and not callable(progress):
             raise exc.EtcdTypeError("progress must be callable")
         target = os.path.abspath(os.fspath(path))
@@ -299,6 +311,8 @@ class AsyncMaintenanceMixin:
     async def _receive_snapshot(
         self, output: Any, timeout: float | None, progress: ProgressCallback | None
     ) -> SnapshotInfo:
+        from ._maintenance_models import SnapshotInfo, SnapshotVerifier
+
         transport = self._transport
         method = methods.MAINTENANCE_SNAPSHOT
         deadline = transport.deadline(timeout)

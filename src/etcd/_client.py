@@ -8,26 +8,17 @@ import logging
 import time
 from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _classic as classic
 from . import _exceptions as exc
+from . import _sync_io
 from . import _validation as check
 from ._auth import AuthMixin
 from ._base import BaseClient
 from ._classic import ContainsMixin, EtcdResult, Member
 from ._cluster import ClusterMixin
-from ._coalescer import Coalescer
-from ._coalescing import lane_of
-from ._concurrency import (
-    Election,
-    ElectionService,
-    Lock,
-    LockService,
-    Session,
-)
 from ._config import Endpoint
-from ._keepalive import KeepAliver, Lease
 from ._kv import (
     Compare,
     KeyArg,
@@ -36,16 +27,6 @@ from ._kv import (
     Txn,
 )
 from ._kv_calls import KVCalls
-from ._lease import (
-    LeaseGrantResponse,
-    LeaseKeepAliveResponse,
-    LeaseLeasesResponse,
-    LeaseTimeToLiveResponse,
-    decode_grant,
-    decode_keep_alive,
-    decode_leases,
-    decode_time_to_live,
-)
 from ._maintenance import MaintenanceMixin
 from ._models import (
     CompactResponse,
@@ -55,8 +36,6 @@ from ._models import (
     decode_compact,
     decode_header,
 )
-from ._namespace import Namespace
-from ._stm import STM, run_stm
 from ._stm_state import DEFAULT_STM_TIMEOUT, Isolation
 from ._transport import Transport
 from ._validation import Timeout
@@ -64,6 +43,27 @@ from ._watch import Event, EventType, WatchResponse, WatchSpec
 from ._watcher import Watch, Watcher
 from ._wire import messages as pb
 from ._wire import methods
+
+# Leases, sessions, locks, elections, STM and namespaces are imported by the calls that
+# make them: ``import etcd`` stays light for the programs that never use them.
+if TYPE_CHECKING:
+    from ._coalescer import Coalescer
+    from ._concurrency import (
+        Election,
+        ElectionService,
+        Lock,
+        LockService,
+        Session,
+    )
+    from ._keepalive import KeepAliver, Lease
+    from ._lease import (
+        LeaseGrantResponse,
+        LeaseKeepAliveResponse,
+        LeaseLeasesResponse,
+        LeaseTimeToLiveResponse,
+    )
+    from ._namespace import Namespace
+    from ._stm import STM
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +130,15 @@ class Client(
 
     _transport: Transport
     _watcher: Watcher
-    _keepaliver: KeepAliver
+    _lease_keeper: KeepAliver | None
     _coalescer: Coalescer | None
 
     def _start(self) -> None:
         self._transport = Transport(self._config, self._retry_policy)
         self._coalescer = None
         if self._config.coalesce:
+            from ._coalescer import Coalescer
+
             self._coalescer = Coalescer(
                 self._transport,
                 max_ops=self._config.max_txn_ops,
@@ -144,9 +146,23 @@ class Client(
                 max_bytes=self._config.max_request_bytes // 2,
             )
         self._watcher = Watcher(self._transport)
-        self._keepaliver = KeepAliver(self._transport)
+        self._lease_keeper = None
+        self._lease_keeper_lock = _sync_io.Lock()
         if self._auto_sync_interval is not None:
             self.start_auto_sync(self._auto_sync_interval)
+
+    @property
+    def _keepaliver(self) -> KeepAliver:
+        """The keep-alive stream of this client's leases, made on first use (most programs
+        never keep a lease, and its modules stay unimported)."""
+        from ._keepalive import KeepAliver
+
+        with self._lease_keeper_lock:
+            if self._lease_keeper is None:
+                from ._keepalive import KeepAliver
+
+                self._lease_keeper = KeepAliver(self._transport)
+            return self._lease_keeper
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -157,7 +173,8 @@ class Client(
         """
         self.stop_auto_sync()
         self._watcher.close()
-        self._keepaliver.close()
+        if self._lease_keeper is not None:
+            self._lease_keeper.close()
         self._transport.close()
 
     def __enter__(self) -> Client:
@@ -185,9 +202,7 @@ class Client(
         """Run one operation built with :class:`etcd.Op` and return its typed result."""
         request = self._prepare(op)
         if self._coalescer is not None:
-            lane = lane_of(op)
-            if lane is not None:
-                return self._coalescer.call(lane, op, request, self._call_timeout(timeout))
+            return self._coalescer.call(op, request, self._call_timeout(timeout))
         response = self._transport.unary(
             op.method, request, timeout=self._call_timeout(timeout), mutation=op.is_mutation
         )
@@ -817,6 +832,8 @@ class Client(
         The server may round a short TTL up to its minimum. Nothing keeps this lease alive:
         see :meth:`lease` for one that is refreshed in the background.
         """
+        from ._lease import decode_grant
+
         request = pb.LeaseGrantRequest(
             TTL=check.lease_ttl(ttl), ID=check.integer(lease_id, "lease_id", minimum=0)
         )
@@ -841,6 +858,8 @@ class Client(
         self, lease: LeaseArg, *, keys: bool = False, timeout: Timeout = check.UNSET
     ) -> LeaseTimeToLiveResponse:
         """The remaining TTL of a lease (-1 once it is gone), and its keys if asked."""
+        from ._lease import decode_time_to_live
+
         request = pb.LeaseTimeToLiveRequest(
             ID=self._existing_lease(lease), keys=check.boolean(keys, "keys")
         )
@@ -851,6 +870,8 @@ class Client(
 
     def lease_leases(self, *, timeout: Timeout = check.UNSET) -> LeaseLeasesResponse:
         """The IDs of every lease in the cluster."""
+        from ._lease import decode_leases
+
         response = self._transport.unary(
             methods.LEASE_LEASES,
             pb.LeaseLeasesRequest(),
@@ -863,6 +884,8 @@ class Client(
         self, lease: LeaseArg, *, timeout: Timeout = check.UNSET
     ) -> LeaseKeepAliveResponse:
         """Refresh a lease once. Raises :class:`etcd.EtcdLeaseNotFound` if it is gone."""
+        from ._lease import decode_keep_alive
+
         lease_id = self._existing_lease(lease)
         request = pb.LeaseKeepAliveRequest(ID=lease_id)
         response, endpoint = self._transport.first_response(
@@ -899,6 +922,8 @@ class Client(
         called, :meth:`etcd.Lease.wait_lost` returns, and using the lease raises
         :class:`etcd.EtcdLeaseExpired`.
         """
+        from ._keepalive import Lease
+
         granted = self.lease_grant(ttl, lease_id, timeout=timeout)
         lease = Lease(self, granted.id, granted.ttl, on_lost=on_lost)
         if check.boolean(keep_alive, "keep_alive"):
@@ -922,6 +947,8 @@ class Client(
     ) -> Session:
         """A session (a lease kept alive) for locks and elections, as Go's
         ``concurrency.NewSession``; the default TTL is Go's 60 seconds."""
+        from ._concurrency import Session
+
         if lease is None:
             lease = self.lease(ttl, on_lost=on_lost)
         elif on_lost is not None:
@@ -934,20 +961,28 @@ class Client(
         Without ``session``, the lock takes a session of ``ttl`` seconds when acquired and
         ends it when released.
         """
+        from ._concurrency import Lock
+
         return Lock(self, name, ttl, session)
 
     def election(self, name: KeyArg, *, ttl: int = 60, session: Session | None = None) -> Election:
         """An election named ``name``, interoperable with Go and ``etcdctl elect``."""
+        from ._concurrency import Election
+
         return Election(self, name, ttl, session)
 
     @property
     def lock_service(self) -> LockService:
         """The server-side lock service (``v3lockpb.Lock``)."""
+        from ._concurrency import LockService
+
         return LockService(self)
 
     @property
     def election_service(self) -> ElectionService:
         """The server-side election service (``v3electionpb.Election``)."""
+        from ._concurrency import ElectionService
+
         return ElectionService(self)
 
     # --- software transactional memory and namespaces -----------------------------------
@@ -968,6 +1003,8 @@ class Client(
         ``SERIALIZABLE_SNAPSHOT``, what it writes) was not changed meanwhile. Otherwise it
         runs again. The isolation levels are Go's; see :doc:`stm`.
         """
+        from ._stm import run_stm
+
         return run_stm(
             self,
             apply,
@@ -980,4 +1017,6 @@ class Client(
     def namespace(self, prefix: str | bytes) -> Namespace:
         """A view of the keys under ``prefix``: KV, watches and leases, with keys given and
         returned relative to it. See :doc:`namespace`."""
+        from ._namespace import Namespace
+
         return Namespace(self, prefix)

@@ -19,11 +19,12 @@ from ._coalescing import (
     batch_request,
     distribute,
     earliest_deadline,
+    lane_of,
     refused,
     timed_out,
 )
 from ._kv import Op
-from ._sync_io import Flag, Lock, run_shielded, spawn
+from ._sync_io import Flag, Lock, is_running, run_shielded, spawn
 from ._transport import Transport
 from ._wire import methods
 
@@ -35,9 +36,18 @@ class Coalescer:
         self._transport = transport
         self._lock = Lock()
         self._queues = {lane: Queue(lane, max_ops=max_ops, max_bytes=max_bytes) for lane in Lane}
+        # Batches whose leader was cancelled, sent in the background; held here because the
+        # event loop keeps only a weak reference to a thread.
+        self._orphans: set[Any] = set()
 
-    def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
+    def call(self, op: Op, request: Any, timeout: float | None) -> Any:
         """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
+        lane = lane_of(op)
+        if lane is None:
+            response = self._transport.unary(
+                op.method, request, timeout=timeout, mutation=op.is_mutation
+            )
+            return op.decode(response)
         queue = self._queues[lane]
         woken = Flag()
         pending = Pending(op, request, self._transport.deadline(timeout), woken)
@@ -62,7 +72,9 @@ class Coalescer:
                 queue.leave(pending)
                 leading = pending.state is State.LEADING
             if leading:
-                spawn(self._lead, queue, pending.batch, name="etcd-coalesced-batch")
+                worker = spawn(self._lead, queue, pending.batch, name="etcd-coalesced-batch")
+                with self._lock:
+                    self._orphans = {w for w in self._orphans if is_running(w)} | {worker}
             raise
         if in_time:
             return

@@ -461,8 +461,10 @@ def check_credentials_transport(
     Plain HTTP to this machine is fine; a password or token sent to another host without
     TLS can be read by anyone on the path.
     """
+    if not has_credentials:
+        return
     exposed = [e for e in endpoints if not e.secure and not is_loopback(e.host)]
-    if not (has_credentials and exposed):
+    if not exposed:
         return
     if not insecure:
         raise EtcdValueError(

@@ -18,6 +18,34 @@ def test_import_etcd_loads_neither_grpc_nor_protobuf_nor_asyncio():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_clients_leave_the_rarely_used_modules_unimported():
+    # What makes a client: the feature modules load with their first call.
+    later = (
+        "etcd._async_concurrency",
+        "etcd._concurrency",
+        "etcd._recipes",
+        "etcd._stm",
+        "etcd._namespace",
+        "etcd._keepalive",
+        "etcd._lease",
+        "etcd._coalescer",
+        "etcd._coalescing",
+        "etcd._auth_models",
+        "etcd._cluster_models",
+        "etcd._maintenance_models",
+        "tempfile",
+        "hashlib",
+        "ipaddress",
+    )
+    code = (
+        "import sys, etcd; etcd.Client(); etcd.AsyncClient; "
+        f"print(sorted(m for m in {later!r} if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_every_public_name_resolves_under_its_public_path():
     for name in etcd.__all__:
         value = getattr(etcd, name)
