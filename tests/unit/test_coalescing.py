@@ -7,6 +7,7 @@ import pytest
 import etcd
 from etcd import Op
 from etcd._coalescing import (
+    IN_FLIGHT,
     SMALL_OP_BYTES,
     Lane,
     Pending,
@@ -43,30 +44,39 @@ def test_lanes():
     assert lane_of(etcd.Txn().Then(Op.put("a", "v"))) is None
 
 
-def test_the_first_call_leads_and_the_others_wait():
+def fill(queue):
+    """Fill the lane's room on the wire with leaders, so that the next calls wait."""
+    while queue.in_flight < IN_FLIGHT:
+        assert queue.arrive(pending(Op.put(f"leader{queue.in_flight}", "v"))) is True
+
+
+def test_the_first_calls_lead_and_the_others_wait():
     queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
-    first, second, third = (pending(Op.range(k)) for k in "abc")
-    assert queue.arrive(first) is True
-    assert first.state is State.LEADING and first.batch == [first]
+    leaders = [pending(Op.range(f"lead{n}")) for n in range(IN_FLIGHT)]
+    for leader in leaders:
+        assert queue.arrive(leader) is True
+        assert leader.state is State.LEADING and leader.batch == [leader]
+    second, third = pending(Op.range("b")), pending(Op.range("c"))
     assert queue.arrive(second) is False and queue.arrive(third) is False
     leader, expired = queue.hand_off(now=0.0)
     assert leader is second and leader.batch == [second, third] and expired == []
     assert (second.state, third.state) == (State.LEADING, State.SENT)
-    assert queue.hand_off(now=0.0) == (None, [])
+    for _ in range(IN_FLIGHT):
+        assert queue.hand_off(now=0.0) == (None, [])
     assert queue.in_flight == 0
     assert queue.arrive(pending(Op.range("d"))) is True
 
 
 def test_a_batch_respects_the_operation_and_byte_limits():
     queue = Queue(Lane.WRITES, max_ops=3, max_bytes=1000)
-    queue.arrive(pending(Op.put("lead", "v")))
+    fill(queue)
     calls = [pending(Op.put(f"k{i}", "v" * 100)) for i in range(6)]
     for call in calls:
         queue.arrive(call)
     leader, _ = queue.hand_off(now=0.0)
     assert leader is not None and leader.batch == calls[:3]
     small = Queue(Lane.WRITES, max_ops=128, max_bytes=300)
-    small.arrive(pending(Op.put("lead", "v")))
+    fill(small)
     for call in calls:
         small.arrive(call)
     leader, _ = small.hand_off(now=0.0)
@@ -76,7 +86,7 @@ def test_a_batch_respects_the_operation_and_byte_limits():
 
 def test_writes_to_one_key_go_in_separate_batches_in_arrival_order():
     queue = Queue(Lane.WRITES, max_ops=128, max_bytes=10_000)
-    queue.arrive(pending(Op.put("lead", "v")))
+    fill(queue)
     a1, b, a2, a3 = (pending(Op.put(k, "v")) for k in ("a", "b", "a", "a"))
     for call in (a1, b, a2, a3):
         queue.arrive(call)
@@ -91,7 +101,7 @@ def test_writes_to_one_key_go_in_separate_batches_in_arrival_order():
 
 def test_calls_past_their_deadline_are_taken_out_not_sent():
     queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
-    queue.arrive(pending(Op.range("lead")))
+    fill(queue)
     late, on_time = pending(Op.range("a"), deadline=5.0), pending(Op.range("b"), deadline=20.0)
     queue.arrive(late)
     queue.arrive(on_time)
@@ -105,6 +115,7 @@ def test_a_caller_that_gives_up_leaves_the_queue():
     queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
     lead, waiting = pending(Op.range("lead")), pending(Op.range("a"))
     queue.arrive(lead)
+    fill(queue)
     queue.arrive(waiting)
     assert queue.leave(waiting) is True and not queue.waiting
     assert queue.leave(lead) is False

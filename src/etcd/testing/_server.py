@@ -72,6 +72,26 @@ class _ProcessState:
         self.workdir = workdir
 
 
+def _wait_until_stopped(pid: int, timeout: float = 5.0) -> None:
+    """Return once each thread of ``pid`` is stopped (Linux's ``/proc``; elsewhere at once)."""
+    tasks = f"/proc/{pid}/task"
+    if not os.path.isdir(tasks):
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for task in os.listdir(tasks):
+            try:
+                with open(f"{tasks}/{task}/stat", encoding="ascii", errors="replace") as stat:
+                    # "pid (name) STATE ...": the name may hold spaces and parentheses.
+                    states.append(stat.read().rpartition(")")[2].split()[0])
+            except (OSError, IndexError):
+                continue  # a thread that ended meanwhile
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.001)
+
+
 def _kill_and_reap(state: _ProcessState) -> None:
     process = state.process
     if process is not None and process.poll() is None:
@@ -433,6 +453,9 @@ class EtcdServer:
             raise RuntimeError(f"{self!r} is not running")
         process.send_signal(signal.SIGSTOP)
         self._state.paused = True
+        # kill() returns before the stop lands: a request already on its way could still be
+        # answered. Wait until every thread of the member is stopped.
+        _wait_until_stopped(process.pid)
 
     def resume(self) -> None:
         """Continue a member frozen by :meth:`pause` (SIGCONT)."""
