@@ -273,7 +273,7 @@ def report(
         "## Coalescing",
         "",
         "The same concurrent rows with `coalesce=True`: calls that overlap leave as one "
-        "transaction per kind (reads, writes) while a request of that kind is in flight.",
+        "transaction per kind (reads, writes) while two requests of that kind are in flight.",
         "",
         *table(
             [c for c in OURS + COALESCING + FLOORS + list(PEER_REQUIREMENTS) if c in clients],
