@@ -38,7 +38,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(exc|check|pb)\.\w+"),
     # Type aliases of signatures whose models are imported only when the call is made
     # (autodoc then reads the annotations as text).
-    (r"py:class", r"Timeout|ProgressCallback"),
+    (r"py:class", r"Timeout|ProgressCallback|KeyArg|LeaseArg"),
     (r"py:.*", r"(os|subprocess|pathlib|collections\.abc|typing|types|enum|random|socket)\..*"),
 ]
 html_theme = "alabaster"
