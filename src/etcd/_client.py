@@ -124,8 +124,8 @@ class Client(
         insecure: allow credentials to travel without TLS to a host other than this
             machine (refused otherwise, and logged as a warning when allowed).
         coalesce: send concurrent small reads, and concurrent small writes, as one
-            transaction each, while a request of their kind is in flight; every call keeps
-            its own result, error and linearizability (see "Coalescing" in the docs).
+            transaction each, while two requests of their kind are in flight; every call
+            keeps its own result, error and linearizability (see "Coalescing" in the docs).
     """
 
     _transport: Transport
@@ -155,8 +155,6 @@ class Client(
     def _keepaliver(self) -> KeepAliver:
         """The keep-alive stream of this client's leases, made on first use (most programs
         never keep a lease, and its modules stay unimported)."""
-        from ._keepalive import KeepAliver
-
         with self._lease_keeper_lock:
             if self._lease_keeper is None:
                 from ._keepalive import KeepAliver
