@@ -13,18 +13,11 @@ from .._models import decode_header
 from .._wire import messages as pb
 from .._wire import methods
 from ._context import Context
-from ._errors import from_etcd, usage
+from ._errors import call_etcd, from_etcd, usage
 from ._output import Names
-from ._parser import Command, CommandLine, file_encode
+from ._parser import Command, CommandLine, file_encode, positionals
 
 _T = TypeVar("_T")
-
-
-def _call(function: Callable[[], _T]) -> _T:
-    try:
-        return function()
-    except exc.EtcdException as error:
-        raise from_etcd(error) from None
 
 
 # --- auth -----------------------------------------------------------------------------------
@@ -42,8 +35,8 @@ def run_auth_enable(context: Context, options: argparse.Namespace) -> int:
             # As etcdctl: give the root user the root role it needs, then try again.
             if "root user does not have root role" not in (error.details or ""):
                 raise from_etcd(error) from None
-        _call(lambda: client.role_add("root"))
-        _call(lambda: client.user_grant_role("root", "root"))
+        call_etcd(lambda: client.role_add("root"))
+        call_etcd(lambda: client.user_grant_role("root", "root"))
     context.write(b"Authentication Enabled\n")
     return 0
 
@@ -51,7 +44,7 @@ def run_auth_enable(context: Context, options: argparse.Namespace) -> int:
 def run_auth_disable(context: Context, options: argparse.Namespace) -> int:
     if options.args:
         raise usage("auth disable command does not accept any arguments")
-    _call(lambda: context.client().auth_disable())
+    call_etcd(lambda: context.client().auth_disable())
     context.write(b"Authentication Disabled\n")
     return 0
 
@@ -60,7 +53,7 @@ def run_auth_status(context: Context, options: argparse.Namespace) -> int:
     if options.args:
         raise usage("auth status command does not accept any arguments")
     printer = context.require("auth_status")
-    context.write(printer.auth_status(_call(lambda: context.client().auth_status())))
+    context.write(printer.auth_status(call_etcd(lambda: context.client().auth_status())))
     return 0
 
 
@@ -96,7 +89,7 @@ def run_user_add(context: Context, options: argparse.Namespace) -> int:
         if not sep:
             password = _ask_new_password(context, name, options.interactive)
     client = context.client()
-    header = _call(lambda: client.user_add(name, password, no_password=options.no_password))
+    header = call_etcd(lambda: client.user_add(name, password, no_password=options.no_password))
     context.write(printer.user_add(name, header))
     return 0
 
@@ -108,14 +101,14 @@ def run_user_get(context: Context, options: argparse.Namespace) -> int:
     client = context.client()
     if options.detail:
         printer = context.require("role_get")
-        user = _call(lambda: client.user_get(name))
+        user = call_etcd(lambda: client.user_get(name))
         context.write(f"User: {name}\n".encode())
         for role in user.roles:
             context.write(b"\n")
             context.write(printer.role_get(_role(context, role)))
         return 0
     printer = context.require("user_get")
-    context.write(printer.user_get(_call(lambda: client.user_get(name))))
+    context.write(printer.user_get(call_etcd(lambda: client.user_get(name))))
     return 0
 
 
@@ -129,11 +122,11 @@ def _names(context: Context, method: object, request: object, field: str) -> Nam
         )
         return Names(decode_header(response.header), list(getattr(response, field)))
 
-    return _call(call)
+    return call_etcd(call)
 
 
 def _role(context: Context, name: str) -> Role:
-    return _call(lambda: context.client().role_get(name))
+    return call_etcd(lambda: context.client().role_get(name))
 
 
 def run_user_list(context: Context, options: argparse.Namespace) -> int:
@@ -148,7 +141,7 @@ def run_user_delete(context: Context, options: argparse.Namespace) -> int:
         raise usage("user delete command requires user name as its argument")
     printer = context.require("user_delete")
     name = options.args[0]
-    context.write(printer.user_delete(name, _call(lambda: context.client().user_delete(name))))
+    context.write(printer.user_delete(name, call_etcd(lambda: context.client().user_delete(name))))
     return 0
 
 
@@ -158,7 +151,7 @@ def run_user_passwd(context: Context, options: argparse.Namespace) -> int:
     printer = context.require("user_change_password")
     name = options.args[0]
     password = _ask_new_password(context, name, options.interactive)
-    header = _call(lambda: context.client().user_change_password(name, password))
+    header = call_etcd(lambda: context.client().user_change_password(name, password))
     context.write(printer.user_change_password(header))
     return 0
 
@@ -168,7 +161,7 @@ def run_user_grant_role(context: Context, options: argparse.Namespace) -> int:
         raise usage("user grant command requires user name and role name as its argument")
     printer = context.require("user_grant_role")
     user, role = options.args
-    header = _call(lambda: context.client().user_grant_role(user, role))
+    header = call_etcd(lambda: context.client().user_grant_role(user, role))
     context.write(printer.user_grant_role(user, role, header))
     return 0
 
@@ -178,7 +171,7 @@ def run_user_revoke_role(context: Context, options: argparse.Namespace) -> int:
         raise usage("user revoke-role requires user name and role name as its argument")
     printer = context.require("user_revoke_role")
     user, role = options.args
-    header = _call(lambda: context.client().user_revoke_role(user, role))
+    header = call_etcd(lambda: context.client().user_revoke_role(user, role))
     context.write(printer.user_revoke_role(user, role, header))
     return 0
 
@@ -195,21 +188,21 @@ def _one_role(options: argparse.Namespace, command: str) -> str:
 def run_role_add(context: Context, options: argparse.Namespace) -> int:
     role = _one_role(options, "add")
     printer = context.require("role_add")
-    context.write(printer.role_add(role, _call(lambda: context.client().role_add(role))))
+    context.write(printer.role_add(role, call_etcd(lambda: context.client().role_add(role))))
     return 0
 
 
 def run_role_get(context: Context, options: argparse.Namespace) -> int:
     role = _one_role(options, "get")
     printer = context.require("role_get")
-    context.write(printer.role_get(_call(lambda: context.client().role_get(role))))
+    context.write(printer.role_get(call_etcd(lambda: context.client().role_get(role))))
     return 0
 
 
 def run_role_delete(context: Context, options: argparse.Namespace) -> int:
     role = _one_role(options, "delete")
     printer = context.require("role_delete")
-    context.write(printer.role_delete(role, _call(lambda: context.client().role_delete(role))))
+    context.write(printer.role_delete(role, call_etcd(lambda: context.client().role_delete(role))))
     return 0
 
 
@@ -252,7 +245,7 @@ def run_role_grant_permission(context: Context, options: argparse.Namespace) -> 
         raise usage(f"invalid permission type: {kind}") from None
     key, end = permission_range(options.args[2:], options.prefix, options.from_key)
     printer = context.require("role_grant_permission")
-    header = _call(
+    header = call_etcd(
         lambda: context.client().role_grant_permission(
             role, key, end or None, permission=permission
         )
@@ -269,21 +262,12 @@ def run_role_revoke_permission(context: Context, options: argparse.Namespace) ->
     role = options.args[0]
     key, end = permission_range(options.args[1:], options.prefix, options.from_key)
     printer = context.require("role_revoke_permission")
-    header = _call(lambda: context.client().role_revoke_permission(role, key, end or None))
+    header = call_etcd(lambda: context.client().role_revoke_permission(role, key, end or None))
     context.write(printer.role_revoke_permission(role, key, end, header))
     return 0
 
 
 # --- options --------------------------------------------------------------------------------
-
-
-def _args(metavar: str) -> Callable[[CommandLine], None]:
-    def configure(parser: CommandLine) -> None:
-        parser.add_argument(
-            "args", nargs="*", metavar=metavar, help=None if metavar else argparse.SUPPRESS
-        )
-
-    return configure
 
 
 def _user_add_options(parser: CommandLine) -> None:
@@ -298,12 +282,12 @@ def _user_add_options(parser: CommandLine) -> None:
     parser.add_bool(
         "--no-password", help="a user without a password (for client-certificate authentication)"
     )
-    _args("<user name or user:password>")(parser)
+    positionals("<user name or user:password>")(parser)
 
 
 def _user_get_options(parser: CommandLine) -> None:
     parser.add_bool("--detail", help="also show the permissions of the user's roles")
-    _args("<user name>")(parser)
+    positionals("<user name>")(parser)
 
 
 def _user_passwd_options(parser: CommandLine) -> None:
@@ -312,7 +296,7 @@ def _user_passwd_options(parser: CommandLine) -> None:
         default=True,
         help="read the password from standard input, without a prompt",
     )
-    _args("<user name>")(parser)
+    positionals("<user name>")(parser)
 
 
 def _permission_options(what: str, metavar: str) -> Callable[[CommandLine], None]:
@@ -323,45 +307,45 @@ def _permission_options(what: str, metavar: str) -> Callable[[CommandLine], None
             "key using byte compare",
         )
         parser.add_bool("--prefix", help=f"{what} a prefix permission")
-        _args(metavar)(parser)
+        positionals(metavar)(parser)
 
     return configure
 
 
 COMMANDS = [
     Command(("auth", "disable"), "Turn authentication off", "auth disable", run_auth_disable,
-            _args("")),
+            positionals("")),
     Command(("auth", "enable"), "Turn authentication on", "auth enable", run_auth_enable,
-            _args("")),
+            positionals("")),
     Command(("auth", "status"), "Show whether authentication is on", "auth status",
-            run_auth_status, _args("")),
+            run_auth_status, positionals("")),
     Command(("role", "add"), "Create a role", "role add <role name>", run_role_add,
-            _args("<role name>")),
+            positionals("<role name>")),
     Command(("role", "delete"), "Remove a role", "role delete <role name>", run_role_delete,
-            _args("<role name>")),
+            positionals("<role name>")),
     Command(("role", "get"), "Show a role and its permissions", "role get <role name>",
-            run_role_get, _args("<role name>")),
+            run_role_get, positionals("<role name>")),
     Command(("role", "grant-permission"), "Grant a role access to keys",
             "role grant-permission [options] <role name> <permission type> <key> [endkey]",
             run_role_grant_permission,
             _permission_options("grant", "<role name> <permission type> <key> [endkey]")),
-    Command(("role", "list"), "List the roles", "role list", run_role_list, _args("")),
+    Command(("role", "list"), "List the roles", "role list", run_role_list, positionals("")),
     Command(("role", "revoke-permission"), "Take a key or range back from a role",
             "role revoke-permission <role name> <key> [endkey]", run_role_revoke_permission,
             _permission_options("revoke", "<role name> <key> [endkey]")),
     Command(("user", "add"), "Create a user", "user add <user name or user:password> [options]",
             run_user_add, _user_add_options),
     Command(("user", "delete"), "Remove a user", "user delete <user name>", run_user_delete,
-            _args("<user name>")),
+            positionals("<user name>")),
     Command(("user", "get"), "Show a user and its roles",
             "user get <user name> [options]", run_user_get, _user_get_options),
     Command(("user", "grant-role"), "Give a user a role",
             "user grant-role <user name> <role name>", run_user_grant_role,
-            _args("<user name> <role name>")),
-    Command(("user", "list"), "List the users", "user list", run_user_list, _args("")),
+            positionals("<user name> <role name>")),
+    Command(("user", "list"), "List the users", "user list", run_user_list, positionals("")),
     Command(("user", "passwd"), "Set a user's password", "user passwd <user name> [options]",
             run_user_passwd, _user_passwd_options),
     Command(("user", "revoke-role"), "Take a role back from a user",
             "user revoke-role <user name> <role name>", run_user_revoke_role,
-            _args("<user name> <role name>")),
+            positionals("<user name> <role name>")),
 ]  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,23 +13,17 @@ from .. import _exceptions as exc
 from .._cluster_models import MemberAddResponse
 from .._maintenance_models import decode_alarms
 from .._models import decode_header
+from .._sync_io import map_concurrently
 from .._wire import messages as pb
 from .._wire import methods
 from . import _snapshot
 from ._context import Context
-from ._errors import CLIError, ExitCode, error_message, from_etcd, usage
+from ._errors import CLIError, ExitCode, call_etcd, error_message, from_etcd, usage
 from ._gofmt import duration, parse_int, quote
 from ._output import Alarms, Health, NamedHash, NamedStatus
-from ._parser import Command, CommandLine, go_int
+from ._parser import Command, CommandLine, go_int, positionals
 
 _T = TypeVar("_T")
-
-
-def _call(function: Callable[[], _T]) -> _T:
-    try:
-        return function()
-    except exc.EtcdException as error:
-        raise from_etcd(error) from None
 
 
 def _member_id(options: argparse.Namespace) -> int:
@@ -53,7 +46,7 @@ def _peer_urls(options: argparse.Namespace) -> list[str]:
 
 def run_member_list(context: Context, options: argparse.Namespace) -> int:
     printer = context.require("member_list")
-    response = _call(lambda: context.client().member_list())
+    response = call_etcd(lambda: context.client().member_list())
     context.write(printer.member_list(response))
     return 0
 
@@ -71,7 +64,7 @@ def run_member_add(context: Context, options: argparse.Namespace) -> int:
     urls = _peer_urls(options)
     printer = context.require("member_add")
     client = context.client()
-    response = _call(lambda: client.member_add(urls, learner=options.learner))
+    response = call_etcd(lambda: client.member_add(urls, learner=options.learner))
     context.write(printer.member_add(response))
     if printer.name == "simple":
         context.write(_new_member_environment(name, urls, response))
@@ -97,7 +90,7 @@ def _new_member_environment(name: str, urls: list[str], response: MemberAddRespo
 def run_member_remove(context: Context, options: argparse.Namespace) -> int:
     member = _member_id(options)
     printer = context.require("member_remove")
-    response = _call(lambda: context.client().member_remove(member))
+    response = call_etcd(lambda: context.client().member_remove(member))
     context.write(printer.member_remove(member, response))
     return 0
 
@@ -106,7 +99,7 @@ def run_member_update(context: Context, options: argparse.Namespace) -> int:
     member = _member_id(options)
     urls = _peer_urls(options)
     printer = context.require("member_update")
-    response = _call(lambda: context.client().member_update(member, urls))
+    response = call_etcd(lambda: context.client().member_update(member, urls))
     context.write(printer.member_update(member, response))
     return 0
 
@@ -114,7 +107,7 @@ def run_member_update(context: Context, options: argparse.Namespace) -> int:
 def run_member_promote(context: Context, options: argparse.Namespace) -> int:
     member = _member_id(options)
     printer = context.require("member_promote")
-    response = _call(lambda: context.client().member_promote(member))
+    response = call_etcd(lambda: context.client().member_promote(member))
     context.write(printer.member_promote(member, response))
     return 0
 
@@ -126,26 +119,26 @@ def _targets(context: Context, options: argparse.Namespace) -> list[str]:
     """The endpoints given, or with ``--cluster`` every client URL of every member."""
     if not getattr(options, "cluster", False):
         return context.endpoints
-    members = _call(lambda: context.client().member_list()).members
+    members = call_etcd(lambda: context.client().member_list()).members
     return [url for member in members for url in member.client_urls]
 
 
-def _each(targets: list[str], check: Callable[[str], _T]) -> list[_T]:
-    """``check`` of every endpoint, in parallel, in the endpoints' order."""
-    results: list[Any] = [None] * len(targets)
-
-    def one(index: int) -> None:
-        results[index] = check(targets[index])
-
-    threads = [
-        threading.Thread(target=one, args=(index,), name="etcd-cli-endpoint", daemon=True)
-        for index in range(len(targets))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+def _ask_each(
+    context: Context, targets: list[str], ask: Callable[[str], _T], what: str
+) -> tuple[list[_T], bool]:
+    """``ask`` of every endpoint, one after the other; a failure is warned about (naming
+    ``what`` was asked) and skipped. Returns the answers and whether any call failed."""
+    answers: list[_T] = []
+    failed = False
+    for endpoint in targets:
+        try:
+            answers.append(ask(endpoint))
+        except exc.EtcdException as error:
+            failed = True
+            context.warn(
+                f"Failed to get the {what} of endpoint {endpoint} ({error_message(error)})"
+            )
+    return answers, failed
 
 
 def run_endpoint_health(context: Context, options: argparse.Namespace) -> int:
@@ -180,7 +173,7 @@ def run_endpoint_health(context: Context, options: argparse.Namespace) -> int:
                     )
         return Health(endpoint, not error_text, took, error_text)
 
-    healths = _each(targets, check)
+    healths = map_concurrently(check, targets, name="etcd-cli-endpoint")
     if printer.name == "simple":
         for health in healths:
             if health.error:
@@ -195,32 +188,24 @@ def run_endpoint_health(context: Context, options: argparse.Namespace) -> int:
 
 def run_endpoint_status(context: Context, options: argparse.Namespace) -> int:
     printer = context.require("endpoint_status")
-    targets = _targets(context, options)
-    failed = False
-    statuses = []
-    for endpoint in targets:
-        try:
-            statuses.append(NamedStatus(endpoint, context.new_client([endpoint]).status()))
-        except exc.EtcdException as error:
-            failed = True
-            context.warn(
-                f"Failed to get the status of endpoint {endpoint} ({error_message(error)})"
-            )
+    statuses, failed = _ask_each(
+        context,
+        _targets(context, options),
+        lambda endpoint: NamedStatus(endpoint, context.new_client([endpoint]).status()),
+        "status",
+    )
     context.write(printer.endpoint_status(statuses))
     return ExitCode.ERROR if failed else 0
 
 
 def run_endpoint_hashkv(context: Context, options: argparse.Namespace) -> int:
     printer = context.require("endpoint_hashkv")
-    targets = _targets(context, options)
-    failed = False
-    hashes = []
-    for endpoint in targets:
-        try:
-            hashes.append(NamedHash(endpoint, context.new_client([endpoint]).hash_kv(options.rev)))
-        except exc.EtcdException as error:
-            failed = True
-            context.warn(f"Failed to get the hash of endpoint {endpoint} ({error_message(error)})")
+    hashes, failed = _ask_each(
+        context,
+        _targets(context, options),
+        lambda endpoint: NamedHash(endpoint, context.new_client([endpoint]).hash_kv(options.rev)),
+        "hash",
+    )
     context.write(printer.endpoint_hashkv(hashes))
     return ExitCode.ERROR if failed else 0
 
@@ -242,13 +227,13 @@ def run_alarm_list(context: Context, options: argparse.Namespace) -> int:
         )
         return Alarms(decode_header(response.header), decode_alarms(response))
 
-    context.write(printer.alarm(_call(alarm_list)))
+    context.write(printer.alarm(call_etcd(alarm_list)))
     return 0
 
 
 def run_alarm_disarm(context: Context, options: argparse.Namespace) -> int:
     printer = context.require("alarm")
-    cleared = _call(lambda: context.client().disarm_all())
+    cleared = call_etcd(lambda: context.client().disarm_all())
     context.write(printer.alarm(Alarms(None, cleared)))
     return 0
 
@@ -280,8 +265,8 @@ def run_move_leader(context: Context, options: argparse.Namespace) -> int:
         raise usage(str(error)) from None
     printer = context.require("move_leader")
     client = context.client()
-    leader = _call(lambda: client.status()).leader
-    header = _call(lambda: client.move_leader(target))
+    leader = call_etcd(lambda: client.status()).leader
+    header = call_etcd(lambda: client.move_leader(target))
     context.write(printer.move_leader(leader, target, header))
     return 0
 
@@ -363,28 +348,19 @@ def run_snapshot_status(context: Context, options: argparse.Namespace) -> int:
 # --- options --------------------------------------------------------------------------------
 
 
-def _args(metavar: str) -> Callable[[CommandLine], None]:
-    def configure(parser: CommandLine) -> None:
-        parser.add_argument(
-            "args", nargs="*", metavar=metavar, help=None if metavar else argparse.SUPPRESS
-        )
-
-    return configure
-
-
 def _member_add_options(parser: CommandLine) -> None:
     parser.add_bool("--learner", help="add the member as a non-voting learner")
     parser.add_argument(
         "--peer-urls", default="", help="the new member's peer URLs, comma-separated"
     )
-    _args("<memberName>")(parser)
+    positionals("<memberName>")(parser)
 
 
 def _member_update_options(parser: CommandLine) -> None:
     parser.add_argument(
         "--peer-urls", default="", help="the member's new peer URLs, comma-separated"
     )
-    _args("<memberID>")(parser)
+    positionals("<memberID>")(parser)
 
 
 def _cluster_option(parser: CommandLine) -> None:
@@ -395,7 +371,7 @@ def _cluster_option(parser: CommandLine) -> None:
 
 def _endpoint_options(parser: CommandLine) -> None:
     _cluster_option(parser)
-    _args("")(parser)
+    positionals("")(parser)
 
 
 def _hashkv_options(parser: CommandLine) -> None:
@@ -410,7 +386,7 @@ def _defrag_options(parser: CommandLine) -> None:
     parser.add_argument(
         "--data-dir", default="", help="defragment a data directory directly (not supported)"
     )
-    _args("")(parser)
+    positionals("")(parser)
 
 
 _MEMBER_LIST_HELP = """\
@@ -427,11 +403,11 @@ COMMANDS = [
     Command(("member", "add"), "Add a member (or a learner) to the cluster",
             "member add <memberName> [options]", run_member_add, _member_add_options),
     Command(("member", "list"), "List the cluster's members", "member list",
-            run_member_list, _args(""), _MEMBER_LIST_HELP),
+            run_member_list, positionals(""), _MEMBER_LIST_HELP),
     Command(("member", "promote"), "Make a learner a voting member",
-            "member promote <memberID>", run_member_promote, _args("<memberID>")),
+            "member promote <memberID>", run_member_promote, positionals("<memberID>")),
     Command(("member", "remove"), "Remove a member from the cluster",
-            "member remove <memberID>", run_member_remove, _args("<memberID>")),
+            "member remove <memberID>", run_member_remove, positionals("<memberID>")),
     Command(("member", "update"), "Change a member's peer URLs",
             "member update <memberID> [options]", run_member_update, _member_update_options),
     Command(("endpoint", "hashkv"), "Show each endpoint's hash of its key-value history",
@@ -443,18 +419,19 @@ COMMANDS = [
             "Show each endpoint's version, database size, leader and raft state",
             "endpoint status [options]", run_endpoint_status, _endpoint_options, _STATUS_HELP),
     Command(("alarm", "disarm"), "Clear every alarm", "alarm disarm", run_alarm_disarm,
-            _args("")),
-    Command(("alarm", "list"), "List the raised alarms", "alarm list", run_alarm_list, _args("")),
+            positionals("")),
+    Command(("alarm", "list"), "List the raised alarms", "alarm list", run_alarm_list,
+            positionals("")),
     Command(("defrag",), "Reclaim free space in each endpoint's database",
             "defrag [options]", run_defrag, _defrag_options),
     Command(("move-leader",), "Hand the leadership to another member",
             "move-leader <transferee-member-id>", run_move_leader,
-            _args("<transferee-member-id>")),
+            positionals("<transferee-member-id>")),
     Command(("snapshot", "save"), "Save a member's database snapshot to a file",
-            "snapshot save <filename>", run_snapshot_save, _args("<filename>"),
+            "snapshot save <filename>", run_snapshot_save, positionals("<filename>"),
             "Shows a progress bar on a terminal (with tqdm installed: etcd-client[cli])."),
     Command(("snapshot", "status"), "Show a snapshot file's hash, revision, keys and size",
-            "snapshot status <filename>", run_snapshot_status, _args("<filename>"),
+            "snapshot status <filename>", run_snapshot_status, positionals("<filename>"),
             "With --write-out=simple, prints hash, revision, total keys, total size.",
             needs_client=False),
 ]  # fmt: skip

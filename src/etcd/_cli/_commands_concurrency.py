@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+from typing import TYPE_CHECKING, NoReturn
 
 from .. import _exceptions as exc
 from .._kv import SortOrder, SortTarget, prefix_end
@@ -14,6 +15,9 @@ from ._context import Context, Interrupted, interruptible
 from ._errors import CLIError, from_etcd, usage
 from ._output import Observed
 from ._parser import Command, CommandLine, file_encode, go_int
+
+if TYPE_CHECKING:
+    from .._concurrency import Session
 
 
 def run_lock(context: Context, options: argparse.Namespace) -> int:
@@ -47,10 +51,7 @@ def run_lock(context: Context, options: argparse.Namespace) -> int:
             if not held.kvs:
                 raise CLIError("lock lost on init")
             context.write(printer.get(held))
-            session = lock.session
-            while session is None or not session.wait_lost(0.5):
-                pass
-            raise CLIError("session expired")
+            _hold_until_lost(lock.session, "session expired")
         except Interrupted:
             return 0
         except exc.EtcdException as error:
@@ -58,6 +59,14 @@ def run_lock(context: Context, options: argparse.Namespace) -> int:
         finally:
             with contextlib.suppress(exc.EtcdException, Interrupted):
                 lock.release()
+
+
+def _hold_until_lost(session: Session | None, message: str) -> NoReturn:
+    """Keep a lock or a leadership until its session's lease is lost, then fail with
+    ``message`` (Ctrl+C raises Interrupted meanwhile: the short waits let it through)."""
+    while session is None or not session.wait_lost(0.5):
+        pass
+    raise CLIError(message)
 
 
 def run_elect(context: Context, options: argparse.Namespace) -> int:
@@ -87,10 +96,7 @@ def run_elect(context: Context, options: argparse.Namespace) -> int:
             raise from_etcd(error) from None
         try:
             context.write(printer.get(context.client().range(election.key or b"")))
-            session = election.session
-            while session is None or not session.wait_lost(0.5):
-                pass
-            raise CLIError("elect: session expired")
+            _hold_until_lost(election.session, "elect: session expired")
         except Interrupted:
             return 0
         except exc.EtcdException as error:

@@ -10,7 +10,7 @@ from ._context import Context, Interrupted, interruptible, wait
 from ._errors import CLIError, ExitCode, error_message, from_etcd, usage
 from ._gofmt import parse_int
 from ._kvargs import lease_id
-from ._parser import Command, CommandLine
+from ._parser import Command, CommandLine, positionals
 
 
 def _one_lease(options: argparse.Namespace, message: str) -> int:
@@ -111,29 +111,25 @@ def run_keep_alive(context: Context, options: argparse.Namespace) -> int:
     return 0
 
 
-def _args(parser: CommandLine, metavar: str) -> None:
-    parser.add_argument("args", nargs="*", metavar=metavar)
-
-
 def _ttl_options(parser: CommandLine) -> None:
     parser.add_bool("--keys", help="also list the keys attached to the lease")
-    _args(parser, "<leaseID>")
+    positionals("<leaseID>")(parser)
 
 
 def _keep_alive_options(parser: CommandLine) -> None:
     parser.add_bool("--once", help="refresh the lease once, then exit")
-    _args(parser, "<leaseID>")
+    positionals("<leaseID>")(parser)
 
 
 COMMANDS = [
     Command(("lease", "grant"), "Grant a lease with a TTL", "lease grant <ttl>", run_grant,
-            lambda p: _args(p, "<ttl>")),
+            positionals("<ttl>")),
     Command(("lease", "revoke"), "Revoke a lease", "lease revoke <leaseID>", run_revoke,
-            lambda p: _args(p, "<leaseID>")),
+            positionals("<leaseID>")),
     Command(("lease", "timetolive"), "Show a lease's remaining TTL (and its keys)",
             "lease timetolive <leaseID> [options]", run_timetolive, _ttl_options),
     Command(("lease", "list"), "List the live leases", "lease list", run_list,
-            lambda p: _args(p, "")),
+            positionals("")),
     Command(("lease", "keep-alive"), "Refresh a lease until interrupted (or once)",
             "lease keep-alive [options] <leaseID>", run_keep_alive, _keep_alive_options,
             "Runs until the lease is gone or until interrupted (Ctrl+C)."),

@@ -7,11 +7,15 @@ codes; no traceback is ever shown.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from typing import TypeVar
 
 from .._exceptions import (
     EtcdAuthFailed,
     EtcdException,
 )
+
+_T = TypeVar("_T")
 
 
 class ExitCode(enum.IntEnum):
@@ -68,3 +72,11 @@ def exit_code(error: EtcdException) -> int:
 
 def from_etcd(error: EtcdException, code: int | None = None) -> CLIError:
     return CLIError(error_message(error), exit_code(error) if code is None else code)
+
+
+def call_etcd(function: Callable[[], _T]) -> _T:
+    """``function()``; an etcd error becomes the :class:`CLIError` etcdctl would print."""
+    try:
+        return function()
+    except EtcdException as error:
+        raise from_etcd(error) from None

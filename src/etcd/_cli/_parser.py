@@ -282,6 +282,18 @@ class CommandLine(argparse.ArgumentParser):
         return self.parse_intermixed_args(self.normalize(tokens))
 
 
+def positionals(metavar: str) -> Callable[[CommandLine], None]:
+    """A command's configure step for its positional ``args``, shown in help as
+    ``metavar`` (left out of the help when the command takes none)."""
+
+    def configure(parser: CommandLine) -> None:
+        parser.add_argument(
+            "args", nargs="*", metavar=metavar, help=None if metavar else argparse.SUPPRESS
+        )
+
+    return configure
+
+
 def go_int(text: str) -> int:
     """An integer flag value as Go's flag package reads it (``0x`` prefixes too)."""
     try:
