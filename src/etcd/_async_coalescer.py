@@ -38,14 +38,12 @@ class AsyncCoalescer:
         # event loop keeps only a weak reference to a task.
         self._orphans: set[Any] = set()
 
-    async def call(self, op: Op, request: Any, timeout: float | None) -> Any:
+    #: The lane an operation goes in, or ``None`` when it is always sent alone (here so
+    #: that the client need not import the coalescing module when it does not coalesce).
+    lane_of = staticmethod(lane_of)
+
+    async def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
         """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
-        lane = lane_of(op)
-        if lane is None:
-            response = await self._transport.unary(
-                op.method, request, timeout=timeout, mutation=op.is_mutation
-            )
-            return op.decode(response)
         queue = self._queues[lane]
         woken = Flag()
         pending = Pending(op, request, self._transport.deadline(timeout), woken)

@@ -200,7 +200,9 @@ class Client(
         """Run one operation built with :class:`etcd.Op` and return its typed result."""
         request = self._prepare(op)
         if self._coalescer is not None:
-            return self._coalescer.call(op, request, self._call_timeout(timeout))
+            lane = self._coalescer.lane_of(op)
+            if lane is not None:
+                return self._coalescer.call(lane, op, request, self._call_timeout(timeout))
         response = self._transport.unary(
             op.method, request, timeout=self._call_timeout(timeout), mutation=op.is_mutation
         )
