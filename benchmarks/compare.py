@@ -132,12 +132,24 @@ def median_of(results: list[dict[str, Any]], metric: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-def cell(value: float | None, ours: float | None, metric: str) -> str:
+def paired_ratio(
+    results: list[dict[str, Any]], reference: list[dict[str, Any]], metric: str
+) -> float | None:
+    """The median, over rounds, of the ratio to the reference measured in the same round:
+    the machine's speed drifts between rounds, and a ratio of medians would carry it."""
+    ratios = [
+        mine[metric] / theirs[metric]
+        for mine, theirs in zip(results, reference, strict=False)
+        if metric in mine and theirs.get(metric)
+    ]
+    return statistics.median(ratios) if ratios else None
+
+
+def cell(value: float | None, ratio: float | None) -> str:
     if value is None:
         return "—"
     text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
-    if ours and ours != value:
-        ratio = value / ours
+    if ratio is not None:
         text += f" ({ratio:.2f}x)"
     return text
 
@@ -149,22 +161,25 @@ def table(
 ) -> list[str]:
     lines = ["| workload | " + " | ".join(clients) + " |", "|---" * (len(clients) + 1) + "|"]
     for workload, metric, label in rows:
-        ours_name = "etcd-client"
         values = {c: median_of(results.get((workload, c), []), metric) for c in clients}
-        reference = values.get(ours_name)
-        if reference is None or workload.startswith("concurrent") or workload == "watch":
-            # The async rows compare with etcd-client asyncio where it is the one measured.
-            reference = values.get("etcd-client asyncio") if reference is None else reference
+        # Rows where only the asyncio client of ours runs compare with it.
+        reference = (
+            "etcd-client" if values.get("etcd-client") is not None else "etcd-client asyncio"
+        )
         cells = []
         for c in clients:
-            problems = [r for r in results.get((workload, c), []) if "error" in r]
-            unsupported = [r for r in results.get((workload, c), []) if "unsupported" in r]
+            measured = results.get((workload, c), [])
+            problems = [r for r in measured if "error" in r]
+            unsupported = [r for r in measured if "unsupported" in r]
             if values[c] is None and unsupported:
                 cells.append("n/a")
             elif values[c] is None and problems:
                 cells.append("failed")
             else:
-                cells.append(cell(values[c], reference, metric))
+                ratio = None
+                if c != reference:
+                    ratio = paired_ratio(measured, results.get((workload, reference), []), metric)
+                cells.append(cell(values[c], ratio))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
@@ -257,8 +272,9 @@ def report(
         f"Command: `python benchmarks/compare.py --rounds {args.rounds} --operations "
         f"{args.operations} --ranges {args.ranges} --events {args.events} --write` "
         f"({seconds / 60:.1f} min). Medians of {args.rounds} interleaved rounds; 100-byte "
-        "values; every measurement in a fresh process. In brackets: the ratio to "
-        "etcd-client (sync rows) or etcd-client asyncio (rows where only it runs).",
+        "values; every measurement in a fresh process. In brackets: the median, over the "
+        "rounds, of the ratio to etcd-client (sync rows) or etcd-client asyncio (rows where "
+        "only it runs) measured in the same round.",
         "",
         "Concurrent rows: asyncio clients keep 64 requests in flight on one loop, sync "
         "clients run 16 threads. The watch replays 5,000 puts written by another process "

@@ -121,7 +121,7 @@ class AsyncClient(
             this many seconds (:meth:`start_auto_sync`), as Go's ``AutoSyncInterval``.
         insecure: allow credentials to travel without TLS to a host other than this
             machine (refused otherwise, and logged as a warning when allowed).
-        coalesce: send concurrent small reads, and concurrent small writes, as one
+        coalesce: send concurrent reads of one key, and concurrent small writes, as one
             transaction each, while two requests of their kind are in flight; every call
             keeps its own result, error and linearizability (see "Coalescing" in the docs).
     """

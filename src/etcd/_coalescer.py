@@ -47,6 +47,18 @@ class Coalescer:
     def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
         """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
         queue = self._queues[lane]
+        with self._lock:
+            room = queue.take_room()
+        if room:
+            # The lane had room: sent as itself, like any call, and cancelling it concerns
+            # no one else; the lane passes on when it returns, whatever happened.
+            try:
+                response = self._transport.unary(
+                    op.method, request, timeout=timeout, mutation=op.is_mutation
+                )
+            finally:
+                self._pass_on(queue)
+            return op.decode(response)
         woken = Flag()
         pending = Pending(op, request, self._transport.deadline(timeout), woken)
         with self._lock:
@@ -98,16 +110,22 @@ class Coalescer:
                 raise
             log.exception("a coalesced batch failed unexpectedly")
         finally:
-            with self._lock:
-                leader, expired = queue.hand_off(time.monotonic())
+            for pending in batch:
+                pending.signal.set()
+            self._pass_on(queue)
+
+    def _pass_on(self, queue: Queue) -> None:
+        """A request of ``queue``'s lane returned: wake the leader of the next batch, and
+        fail the waiting calls whose deadline passed."""
+        with self._lock:
+            leader, expired = queue.hand_off(time.monotonic())
+        if expired:
             endpoint = str(self._transport.current_endpoint)
             for pending in expired:
                 pending.finish(error=timed_out(pending, endpoint, sent=False))
                 pending.signal.set()
-            for pending in batch:
-                pending.signal.set()
-            if leader is not None:
-                leader.signal.set()
+        if leader is not None:
+            leader.signal.set()
 
     def _send(self, batch: list[Pending]) -> None:
         deadline = earliest_deadline(batch)

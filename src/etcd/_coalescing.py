@@ -1,5 +1,5 @@
-"""Coalescing: concurrent small reads, or concurrent small writes, sent as one transaction
-(pure, no I/O).
+"""Coalescing: concurrent reads of one key, or concurrent small writes, sent as one
+transaction (pure, no I/O).
 
 A client built with ``coalesce=True`` keeps at most two requests in flight per *lane*
 (linearizable reads, serializable reads, writes). Calls that arrive while both are out wait
@@ -59,6 +59,10 @@ def lane_of(op: Op) -> Lane | None:
     """The lane ``op`` can be coalesced in, or ``None`` when it is always sent alone."""
     kind = type(op)
     if kind is RangeOp:
+        if op.range_end:  # type: ignore[attr-defined]
+            # A scan may be large or slow; in a lane, reads of single keys would wait
+            # behind it.
+            return None
         return Lane.SERIALIZABLE_READS if op.serializable else Lane.READS  # type: ignore[attr-defined]
     if kind is PutOp and len(op.key) + len(op.value) <= SMALL_OP_BYTES:  # type: ignore[attr-defined]
         return Lane.WRITES
@@ -113,6 +117,13 @@ class Queue:
         self.max_bytes = max_bytes
         self.waiting: collections.deque[Pending] = collections.deque()
         self.in_flight = 0
+
+    def take_room(self) -> bool:
+        """Count one more request in flight if the lane has room and nobody waits."""
+        if self.in_flight >= IN_FLIGHT or self.waiting:
+            return False
+        self.in_flight += 1
+        return True
 
     def arrive(self, pending: Pending) -> bool:
         """Queue ``pending``; ``True`` when the lane has room in flight and it must lead."""

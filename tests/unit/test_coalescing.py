@@ -38,6 +38,8 @@ def pending(op, deadline=None):
 def test_lanes():
     assert lane_of(Op.range("a")) is Lane.READS
     assert lane_of(Op.range("a", serializable=True)) is Lane.SERIALIZABLE_READS
+    assert lane_of(Op.range("a", prefix=True)) is None  # a scan would hold up the others
+    assert lane_of(Op.range("a", "b")) is None
     assert lane_of(Op.put("a", "v")) is Lane.WRITES
     assert lane_of(Op.put("a", b"v" * SMALL_OP_BYTES)) is None
     assert lane_of(Op.delete_range("a")) is None
@@ -48,6 +50,19 @@ def fill(queue):
     """Fill the lane's room on the wire with leaders, so that the next calls wait."""
     while queue.in_flight < IN_FLIGHT:
         assert queue.arrive(pending(Op.put(f"leader{queue.in_flight}", "v"))) is True
+
+
+def test_room_is_taken_only_while_the_lane_has_some_and_nobody_waits():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    assert all(queue.take_room() for _ in range(IN_FLIGHT))
+    assert queue.take_room() is False
+    waiting = pending(Op.range("w"))
+    assert queue.arrive(waiting) is False
+    leader, expired = queue.hand_off(now=0.0)
+    assert leader is waiting and expired == []
+    assert queue.take_room() is False  # the lane is full again, with the woken batch
+    assert queue.hand_off(now=0.0) == (None, [])
+    assert queue.take_room() is True
 
 
 def test_the_first_calls_lead_and_the_others_wait():
