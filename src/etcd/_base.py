@@ -10,7 +10,7 @@ from . import _classic as classic
 from . import _config as config
 from . import _validation as check
 from ._config import ClientConfig, Endpoint
-from ._kv import Op, PutOp, Txn
+from ._kv import Op, PutOp, RangeOp, Txn
 from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy
 
 _Self = TypeVar("_Self", bound="BaseClient")
@@ -107,6 +107,8 @@ class BaseClient:
 
     def _prepare(self, op: Op) -> Any:
         """The request for ``op``, refused here if the server would refuse it."""
+        if type(op) is RangeOp:
+            return op.to_request()  # the most common call, and nothing to check
         if not isinstance(op, Op):
             raise check.EtcdTypeError(
                 f"expected an operation built with etcd.Op, not {type(op).__name__}"

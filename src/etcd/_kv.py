@@ -61,6 +61,10 @@ class _AllKeys:
 
 
 ALL_KEYS: Final = _AllKeys()
+
+# Compared by identity on hot paths: ``limit is _ZERO`` holds for the int 0 (CPython keeps
+# one), never for ``False``; a miss only means the slower, complete check.
+_ZERO: Final = 0
 """Use as the key of a range, delete or watch to address every key in the store."""
 
 KeyArg = str | bytes | bytearray | memoryview | _AllKeys
@@ -278,6 +282,26 @@ class Op:
         ``count_only`` returns only the count; the min/max revisions filter on the keys'
         modification and creation revisions.
         """
+        if (
+            range_end is None
+            and prefix is False
+            and from_key is False
+            and limit is _ZERO
+            and revision is _ZERO
+            and sort_order is SortOrder.NONE
+            and sort_target is SortTarget.KEY
+            and keys_only is False
+            and count_only is False
+            and min_mod_revision is _ZERO
+            and max_mod_revision is _ZERO
+            and min_create_revision is _ZERO
+            and max_create_revision is _ZERO
+            and (serializable is False or serializable is True)
+            and key is not ALL_KEYS
+        ):
+            # One key with the default options (most reads): nothing else to check. Any
+            # other value, even one equal to a default, takes the full path below.
+            return RangeOp(check.key_bytes(key), b"", serializable=serializable)
         where = KeyRange.resolve(key, range_end, prefix=prefix, from_key=from_key)
         return RangeOp(
             key=where.key,
@@ -431,32 +455,9 @@ class RangeOp(Op):
             values["max_create_revision"] = max_create_revision
 
     def to_request(self) -> Any:
-        # Only what differs from the wire's defaults: most reads set one or two options,
-        # and each field given to the constructor costs time on every call.
-        request = pb.RangeRequest(key=self.key, range_end=self.range_end)
-        if self.limit:
-            request.limit = self.limit
-        if self.revision:
-            request.revision = self.revision
-        if self.sort_order:
-            request.sort_order = int(self.sort_order)
-        if self.sort_target:
-            request.sort_target = int(self.sort_target)
-        if self.serializable:
-            request.serializable = True
-        if self.keys_only:
-            request.keys_only = True
-        if self.count_only:
-            request.count_only = True
-        if self.min_mod_revision:
-            request.min_mod_revision = self.min_mod_revision
-        if self.max_mod_revision:
-            request.max_mod_revision = self.max_mod_revision
-        if self.min_create_revision:
-            request.min_create_revision = self.min_create_revision
-        if self.max_create_revision:
-            request.max_create_revision = self.max_create_revision
-        return request
+        # The instance holds exactly the fields that differ from their defaults, under the
+        # wire's names: one constructor call sets them all.
+        return pb.RangeRequest(**self.__dict__)
 
     def to_request_op(self) -> Any:
         return pb.RequestOp(request_range=self.to_request())
@@ -501,16 +502,8 @@ class PutOp(Op):
             values["ignore_lease"] = ignore_lease
 
     def to_request(self) -> Any:
-        request = pb.PutRequest(key=self.key, value=self.value)
-        if self.lease:
-            request.lease = self.lease
-        if self.prev_kv:
-            request.prev_kv = True
-        if self.ignore_value:
-            request.ignore_value = True
-        if self.ignore_lease:
-            request.ignore_lease = True
-        return request
+        # As RangeOp's: the instance holds the non-default fields under the wire's names.
+        return pb.PutRequest(**self.__dict__)
 
     def to_request_op(self) -> Any:
         return pb.RequestOp(request_put=self.to_request())

@@ -235,7 +235,10 @@ class Transport:
         while True:
             attempt += 1
             target = endpoint or self.current_endpoint
-            remaining = self._remaining(deadline, method, target, timeout, mutation, attempt)
+            if attempt == 1 and (timeout is None or timeout > 0):
+                remaining = timeout  # the deadline was set just now
+            else:
+                remaining = self._remaining(deadline, method, target, timeout, mutation, attempt)
             logging_in = bool(self.config.username) and self._token is None
             current = methods.AUTH_AUTHENTICATE if logging_in else method
             try:
