@@ -61,11 +61,11 @@ class _AllKeys:
 
 
 ALL_KEYS: Final = _AllKeys()
+"""Use as the key of a range, delete or watch to address every key in the store."""
 
 # Compared by identity on hot paths: ``limit is _ZERO`` holds for the int 0 (CPython keeps
 # one), never for ``False``; a miss only means the slower, complete check.
 _ZERO: Final = 0
-"""Use as the key of a range, delete or watch to address every key in the store."""
 
 KeyArg = str | bytes | bytearray | memoryview | _AllKeys
 
