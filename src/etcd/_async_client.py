@@ -17,7 +17,6 @@ from ._async_cluster import AsyncClusterMixin
 from ._async_kv_calls import AsyncKVCalls
 from ._async_maintenance import AsyncMaintenanceMixin
 from ._async_transport import AsyncTransport
-from ._async_watcher import AsyncWatch, AsyncWatcher
 from ._base import BaseClient
 from ._classic import AsyncContainsMixin, EtcdResult, Member
 from ._config import Endpoint
@@ -38,7 +37,6 @@ from ._models import (
 )
 from ._stm_state import DEFAULT_STM_TIMEOUT, Isolation
 from ._validation import Timeout
-from ._watch import Event, EventType, WatchResponse, WatchSpec
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -56,12 +54,14 @@ if TYPE_CHECKING:
     from ._async_keepalive import AsyncKeepAliver, AsyncLease
     from ._async_namespace import AsyncNamespace
     from ._async_stm import AsyncSTM
+    from ._async_watcher import AsyncWatch, AsyncWatcher
     from ._lease import (
         LeaseGrantResponse,
         LeaseKeepAliveResponse,
         LeaseLeasesResponse,
         LeaseTimeToLiveResponse,
     )
+    from ._watch import Event, WatchResponse
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class AsyncClient(
     """
 
     _transport: AsyncTransport
-    _watcher: AsyncWatcher
+    _watch_stream: AsyncWatcher | None
     _lease_keeper: AsyncKeepAliver | None
     _coalescer: AsyncCoalescer | None
 
@@ -143,17 +143,29 @@ class AsyncClient(
                 # Half the request limit: room for the transaction's own encoding.
                 max_bytes=self._config.max_request_bytes // 2,
             )
-        self._watcher = AsyncWatcher(self._transport)
+        self._watch_stream = None
         self._lease_keeper = None
-        self._lease_keeper_lock = _async_io.Lock()
+        self._made_on_first_use = _async_io.Lock()
         if self._auto_sync_interval is not None:
             self.start_auto_sync(self._auto_sync_interval)
+
+    @property
+    def _watcher(self) -> AsyncWatcher:
+        """The stream every watch of this client shares, made on first use (a program
+        that never watches does not import the watch modules)."""
+        with self._made_on_first_use:
+            if self._watch_stream is None:
+                self._transport.check_usable()
+                from ._async_watcher import AsyncWatcher
+
+                self._watch_stream = AsyncWatcher(self._transport)
+            return self._watch_stream
 
     @property
     def _keepaliver(self) -> AsyncKeepAliver:
         """The keep-alive stream of this client's leases, made on first use (most programs
         never keep a lease, and its modules stay unimported)."""
-        with self._lease_keeper_lock:
+        with self._made_on_first_use:
             if self._lease_keeper is None:
                 from ._async_keepalive import AsyncKeepAliver
 
@@ -168,7 +180,8 @@ class AsyncClient(
         Watches still being iterated raise :class:`etcd.EtcdClientClosed`.
         """
         await self.stop_auto_sync()
-        await self._watcher.close()
+        if self._watch_stream is not None:
+            await self._watch_stream.close()
         if self._lease_keeper is not None:
             await self._lease_keeper.close()
         await self._transport.close()
@@ -678,6 +691,8 @@ class AsyncClient(
         healthy member from the revision after the last one delivered. A watch whose
         resume point was compacted fails with :class:`etcd.EtcdCompacted`.
         """
+        from ._watch import WatchSpec
+
         spec = WatchSpec.build(
             key,
             range_end,
@@ -720,6 +735,8 @@ class AsyncClient(
 
     async def _expired(self, event: Event) -> bool:
         """Whether a deletion came from the key's lease running out (or being revoked)."""
+        from ._watch import EventType
+
         if event.type != EventType.DELETE or event.prev_kv is None:
             return False
         lease = event.prev_kv.lease

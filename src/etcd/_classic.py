@@ -18,13 +18,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from . import _exceptions as exc
 from . import _validation as check
 from ._kv import Compare, Op, Txn, prefix_end
 from ._models import DeleteRangeResponse, KeyValue, RangeResponse, TxnResponse
-from ._watch import Event, EventType
+
+if TYPE_CHECKING:
+    from ._watch import Event
 
 __all__ = [
     "AsyncContainsMixin",
@@ -635,6 +637,8 @@ def delete_result(
 
 def event_result(event: Event, revision: int, expired: bool = False) -> EtcdResult:
     """A watch event as python-etcd's result of a change."""
+    from ._watch import EventType  # loaded with the first watch, not with the client
+
     kv, prev = event.kv, event.prev_kv
     prev_node = leaf_node(prev) if prev is not None else None
     if event.type == EventType.DELETE:

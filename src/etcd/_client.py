@@ -39,8 +39,6 @@ from ._models import (
 from ._stm_state import DEFAULT_STM_TIMEOUT, Isolation
 from ._transport import Transport
 from ._validation import Timeout
-from ._watch import Event, EventType, WatchResponse, WatchSpec
-from ._watcher import Watch, Watcher
 from ._wire import messages as pb
 from ._wire import methods
 
@@ -64,6 +62,8 @@ if TYPE_CHECKING:
     )
     from ._namespace import Namespace
     from ._stm import STM
+    from ._watch import Event, WatchResponse
+    from ._watcher import Watch, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Client(
     """
 
     _transport: Transport
-    _watcher: Watcher
+    _watch_stream: Watcher | None
     _lease_keeper: KeepAliver | None
     _coalescer: Coalescer | None
 
@@ -145,17 +145,29 @@ class Client(
                 # Half the request limit: room for the transaction's own encoding.
                 max_bytes=self._config.max_request_bytes // 2,
             )
-        self._watcher = Watcher(self._transport)
+        self._watch_stream = None
         self._lease_keeper = None
-        self._lease_keeper_lock = _sync_io.Lock()
+        self._made_on_first_use = _sync_io.Lock()
         if self._auto_sync_interval is not None:
             self.start_auto_sync(self._auto_sync_interval)
+
+    @property
+    def _watcher(self) -> Watcher:
+        """The stream every watch of this client shares, made on first use (a program
+        that never watches does not import the watch modules)."""
+        with self._made_on_first_use:
+            if self._watch_stream is None:
+                self._transport.check_usable()
+                from ._watcher import Watcher
+
+                self._watch_stream = Watcher(self._transport)
+            return self._watch_stream
 
     @property
     def _keepaliver(self) -> KeepAliver:
         """The keep-alive stream of this client's leases, made on first use (most programs
         never keep a lease, and its modules stay unimported)."""
-        with self._lease_keeper_lock:
+        with self._made_on_first_use:
             if self._lease_keeper is None:
                 from ._keepalive import KeepAliver
 
@@ -170,7 +182,8 @@ class Client(
         Watches still being iterated raise :class:`etcd.EtcdClientClosed`.
         """
         self.stop_auto_sync()
-        self._watcher.close()
+        if self._watch_stream is not None:
+            self._watch_stream.close()
         if self._lease_keeper is not None:
             self._lease_keeper.close()
         self._transport.close()
@@ -668,6 +681,8 @@ class Client(
         healthy member from the revision after the last one delivered. A watch whose
         resume point was compacted fails with :class:`etcd.EtcdCompacted`.
         """
+        from ._watch import WatchSpec
+
         spec = WatchSpec.build(
             key,
             range_end,
@@ -710,6 +725,8 @@ class Client(
 
     def _expired(self, event: Event) -> bool:
         """Whether a deletion came from the key's lease running out (or being revoked)."""
+        from ._watch import EventType
+
         if event.type != EventType.DELETE or event.prev_kv is None:
             return False
         lease = event.prev_kv.lease

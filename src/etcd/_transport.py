@@ -102,7 +102,7 @@ class Transport:
         with self._lock:
             channel = self._channels.get(endpoint.target)
             if channel is None:
-                self._check_usable()
+                self.check_usable()
                 channel = self._open_channel(endpoint)
                 self._channels[endpoint.target] = channel
         return channel
@@ -187,7 +187,7 @@ class Transport:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def _check_usable(self) -> None:
+    def check_usable(self) -> None:
         if self._closed:
             raise exc.EtcdClientClosed("the client is closed")
         if os.getpid() != self._pid:
@@ -228,7 +228,7 @@ class Transport:
 
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
         """
-        self._check_usable()
+        self.check_usable()
         deadline = self.deadline(timeout)
         attempt = 0
         reauthenticated = False
@@ -279,7 +279,7 @@ class Transport:
         with :meth:`map_error`, and report them with :meth:`note_failure`. Streams always
         ask for a member with a leader, so a cut-off member fails instead of going silent.
         """
-        self._check_usable()
+        self.check_usable()
         target = self.current_endpoint
         self._prepare_endpoint(target, timeout)
         metadata = self._metadata
