@@ -51,12 +51,9 @@ class AsyncCoalescer:
             # The lane had room: sent as itself, like any call, and cancelling it concerns
             # no one else; the lane passes on when it returns, whatever happened.
             try:
-                response = await self._transport.unary(
-                    op.method, request, timeout=timeout, mutation=op.is_mutation
-                )
+                return await self._send_one(op, request, timeout)
             finally:
                 self._pass_on(queue)
-            return op.decode(response)
         woken = Flag()
         pending = Pending(op, request, self._transport.deadline(timeout), woken)
         with self._lock:
@@ -149,13 +146,16 @@ class AsyncCoalescer:
         distribute(batch, response)
 
     async def _send_alone(self, pending: Pending) -> Any:
-        op = pending.op
         timeout = None
         if pending.deadline is not None:
             timeout = pending.deadline - time.monotonic()
             if timeout <= 0:
                 raise timed_out(pending, str(self._transport.current_endpoint), sent=False)
+        return await self._send_one(pending.op, pending.request, timeout)
+
+    async def _send_one(self, op: Op, request: Any, timeout: float | None) -> Any:
+        """``op`` sent by itself; its typed result."""
         response = await self._transport.unary(
-            op.method, pending.request, timeout=timeout, mutation=op.is_mutation
+            op.method, request, timeout=timeout, mutation=op.is_mutation
         )
         return op.decode(response)

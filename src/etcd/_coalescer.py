@@ -53,12 +53,9 @@ class Coalescer:
             # The lane had room: sent as itself, like any call, and cancelling it concerns
             # no one else; the lane passes on when it returns, whatever happened.
             try:
-                response = self._transport.unary(
-                    op.method, request, timeout=timeout, mutation=op.is_mutation
-                )
+                return self._send_one(op, request, timeout)
             finally:
                 self._pass_on(queue)
-            return op.decode(response)
         woken = Flag()
         pending = Pending(op, request, self._transport.deadline(timeout), woken)
         with self._lock:
@@ -151,13 +148,16 @@ class Coalescer:
         distribute(batch, response)
 
     def _send_alone(self, pending: Pending) -> Any:
-        op = pending.op
         timeout = None
         if pending.deadline is not None:
             timeout = pending.deadline - time.monotonic()
             if timeout <= 0:
                 raise timed_out(pending, str(self._transport.current_endpoint), sent=False)
+        return self._send_one(pending.op, pending.request, timeout)
+
+    def _send_one(self, op: Op, request: Any, timeout: float | None) -> Any:
+        """``op`` sent by itself; its typed result."""
         response = self._transport.unary(
-            op.method, pending.request, timeout=timeout, mutation=op.is_mutation
+            op.method, request, timeout=timeout, mutation=op.is_mutation
         )
         return op.decode(response)
