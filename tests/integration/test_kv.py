@@ -289,6 +289,9 @@ def test_closed_client_refuses_calls(etcd_server):
     client.close()
     with pytest.raises(etcd.EtcdClientClosed):
         client.range("/kv/a")
+    # The watch stream is made on first use: not after close().
+    with pytest.raises(etcd.EtcdClientClosed):
+        client.watch_stream("/kv/a")
 
 
 @pytest.mark.timeout(15)
