@@ -4,7 +4,9 @@
 
 import os
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,27 +22,39 @@ def etcdctl():
     return find_etcd_binary(name="etcdctl")
 
 
-def etcdctl_process(etcdctl, server, *args):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ETCDCTL")}
-    env["ETCDCTL_API"] = "3"
-    return subprocess.Popen(
-        [etcdctl, f"--endpoints={server.client_url}", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+class Etcdctl:
+    """etcdctl running beside a test. Its output goes to a file, so a test can read what it
+    has printed while it runs."""
 
+    def __init__(self, etcdctl, server, *args):
+        env = {key: value for key, value in os.environ.items() if not key.startswith("ETCDCTL")}
+        env["ETCDCTL_API"] = "3"
+        handle, name = tempfile.mkstemp(prefix="etcdctl-", suffix=".out")
+        self.output_path = Path(name)
+        with os.fdopen(handle, "w") as output:
+            self.process = subprocess.Popen(
+                [etcdctl, f"--endpoints={server.client_url}", *args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
 
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-    try:
-        out, _ = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, _ = process.communicate()
-    return out
+    def printed(self):
+        return self.output_path.read_text().splitlines()
+
+    def stop(self):
+        """Stop it with SIGTERM (on which etcdctl resigns or unlocks); what it printed."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        try:
+            return "\n".join(self.printed())
+        finally:
+            self.output_path.unlink()
 
 
 def wait_for(condition, timeout=15, what="the condition"):
@@ -198,22 +212,20 @@ def _acquire_into(lock, errors):
 def test_our_lock_excludes_etcdctl_lock(etcd_client, etcd_server, etcdctl):
     lock = etcd_client.lock("/locks/interop", ttl=10)
     lock.acquire()
-    process = etcdctl_process(
-        etcdctl, etcd_server, "lock", "/locks/interop", "echo", "etcdctl-held"
-    )
+    etcdctl_run = Etcdctl(etcdctl, etcd_server, "lock", "/locks/interop", "echo", "etcdctl-held")
     try:
         sleep(2)
-        assert process.poll() is None, "etcdctl took a lock we hold"
+        assert etcdctl_run.process.poll() is None, "etcdctl took a lock we hold"
         lock.release()
-        process.wait(15)
+        etcdctl_run.process.wait(15)
     finally:
-        out = stop(process)
+        out = etcdctl_run.stop()
     assert "etcdctl-held" in out
 
 
 def test_etcdctl_lock_excludes_ours(etcd_client, etcd_server, etcdctl, tmp_path):
     started, done = tmp_path / "started", tmp_path / "done"
-    process = etcdctl_process(
+    etcdctl_run = Etcdctl(
         etcdctl,
         etcd_server,
         "lock",
@@ -234,10 +246,10 @@ def test_etcdctl_lock_excludes_ours(etcd_client, etcd_server, etcdctl, tmp_path)
         assert lock.acquire(timeout=20)
         # Ours only once etcdctl's command had finished (and etcdctl released the lock).
         assert done.exists()
-        assert process.wait(5) == 0
+        assert etcdctl_run.process.wait(5) == 0
         lock.release()
     finally:
-        stop(process)
+        etcdctl_run.stop()
 
 
 def test_the_server_lock_service(etcd_client):
@@ -339,18 +351,18 @@ def test_observe_follows_the_leader(etcd_client):
 def test_elections_interoperate_with_etcdctl_elect(etcd_client, etcd_server, etcdctl):
     ours = etcd_client.election("/elect/interop", ttl=10)
     assert ours.campaign("python")
-    process = etcdctl_process(etcdctl, etcd_server, "elect", "/elect/interop", "etcdctl")
+    etcdctl_run = Etcdctl(etcdctl, etcd_server, "elect", "/elect/interop", "etcdctl")
     try:
         sleep(1.5)
         assert ours.leader().value == b"python"
         ours.resign()
 
         def etcdctl_leads():
-            return _leader_value(ours) == b"etcdctl"
+            return _etcdctl_knows_it_leads(ours, etcdctl_run)
 
         wait_for(etcdctl_leads, what="etcdctl to lead")
     finally:
-        stop(process)
+        etcdctl_run.stop()
 
     def nobody_leads():
         return _leader_value(ours) is None
@@ -360,12 +372,12 @@ def test_elections_interoperate_with_etcdctl_elect(etcd_client, etcd_server, etc
 
 def test_our_campaign_waits_for_etcdctl_to_step_down(etcd_client, etcd_server, etcdctl):
     ours = etcd_client.election("/elect/interop2", ttl=10)
-    process = etcdctl_process(etcdctl, etcd_server, "elect", "/elect/interop2", "etcdctl")
+    etcdctl_run = Etcdctl(etcdctl, etcd_server, "elect", "/elect/interop2", "etcdctl")
     won = []
     try:
 
         def etcdctl_leads():
-            return _leader_value(ours) == b"etcdctl"
+            return _etcdctl_knows_it_leads(ours, etcdctl_run)
 
         wait_for(etcdctl_leads, what="etcdctl to lead")
 
@@ -380,14 +392,20 @@ def test_our_campaign_waits_for_etcdctl_to_step_down(etcd_client, etcd_server, e
 
         wait_for(both_candidates, what="our candidacy to queue")
         assert not won and _leader_value(ours) == b"etcdctl"
-        assert process.poll() is None
+        assert etcdctl_run.process.poll() is None
     finally:
-        out = stop(process)
+        out = etcdctl_run.stop()
     join(campaigning, 60)
     assert won == [True], out
     assert _leader_value(ours) == b"python"
     ours.resign()
     assert _leader_value(ours) is None
+
+
+def _etcdctl_knows_it_leads(election, etcdctl_run):
+    # etcdctl prints its value once it has seen that it won. A SIGTERM before that makes it
+    # exit without resigning, and its key would stay until its 60 s lease expired.
+    return "etcdctl" in etcdctl_run.printed() and _leader_value(election) == b"etcdctl"
 
 
 def _leader_value(election):
