@@ -17,7 +17,7 @@ from . import _exceptions as exc
 from ._async_io import Lock, messages, open_channel, sleep
 from ._config import ClientConfig, Endpoint, endpoint_or_none
 from ._error_mapping import NotConnected, map_rpc_error, operation_name, status_of
-from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy, next_endpoint
+from ._retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from ._wire import messages as pb
 from ._wire import methods
 from ._wire.methods import Method
@@ -93,6 +93,10 @@ class AsyncTransport:
             )
             log.info("switching from %s to %s", failed, self.current_endpoint)
 
+    def _another_member_ready(self, endpoint: Endpoint) -> bool:
+        targets = [other.target for other in self._endpoints]
+        return another_member_ready(targets, endpoint.target, self._failed_at, time.monotonic())
+
     def _channel(self, endpoint: Endpoint) -> Any:
         channel = self._channels.get(endpoint.target)
         if channel is not None:
@@ -116,31 +120,39 @@ class AsyncTransport:
             )
         return open_channel(endpoint.target, self.config.channel_options(), credentials)
 
-    async def _ensure_connected(self, endpoint: Endpoint, remaining: float | None) -> None:
+    async def _ensure_connected(
+        self, endpoint: Endpoint, remaining: float | None, *, pinned: bool
+    ) -> None:
         """Wait for the connection to ``endpoint``, at most ``connect_timeout`` seconds.
 
         A member that is down, paused or cut off would otherwise keep a call waiting until
-        its whole deadline is gone, with other members available.
+        its whole deadline is gone, with other members available. When another member has
+        not failed lately, a connection that fails outright (refused, or still backing off
+        after a failure) is not waited for at all: the call moves on at once.
         """
         if endpoint.target in self._connected:
             return
         wait = self.config.connect_timeout
         if remaining is not None:
             wait = min(wait, remaining)
+        waits = pinned or not self._another_member_ready(endpoint)
         # A cheap request that may wait for the connection: any answer, even a refusal,
         # proves the member is reachable. (gRPC's ready-future would do too, but its polling
-        # thread fails noisily when the channel is closed under it.)
+        # thread fails noisily when the channel is closed under it.) Without waiting for
+        # readiness, it still waits for a connection attempt under way, and fails with the
+        # attempt's reason when that attempt fails.
         probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
         try:
-            await probe(pb.StatusRequest(), timeout=wait, wait_for_ready=True)
+            await probe(pb.StatusRequest(), timeout=wait, wait_for_ready=waits)
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-                # A failed connection answers the question at once; only a member that is
-                # still connecting makes it wait, and then mostly within the deadline.
-                left = _EXPLAIN_TIMEOUT if remaining is None else remaining - wait
-                await self._explain_connection_failure(
-                    endpoint, min(_EXPLAIN_TIMEOUT, max(left, _EXPLAIN_MINIMUM))
-                )
+                if waits:
+                    # A failed connection answers the question at once; only a member that
+                    # is still connecting makes it wait, and then mostly within the deadline.
+                    left = _EXPLAIN_TIMEOUT if remaining is None else remaining - wait
+                    await self._explain_connection_failure(
+                        endpoint, min(_EXPLAIN_TIMEOUT, max(left, _EXPLAIN_MINIMUM))
+                    )
                 raise NotConnected(f"no connection within {wait:.2f} s") from None
             if error.code() == grpc.StatusCode.UNAVAILABLE:
                 # The request itself never left: say so, so that it may be retried.
@@ -241,7 +253,7 @@ class AsyncTransport:
             current = methods.AUTH_AUTHENTICATE if logging_in else method
             try:
                 if logging_in or target.target not in self._connected:
-                    await self._prepare_endpoint(target, remaining)
+                    await self._prepare_endpoint(target, remaining, pinned=endpoint is not None)
                 current = method
                 call = self._callable(target, method)
                 response = await call(request, timeout=remaining, metadata=self._metadata)
@@ -279,7 +291,7 @@ class AsyncTransport:
         """
         self.check_usable()
         target = self.current_endpoint
-        await self._prepare_endpoint(target, timeout)
+        await self._prepare_endpoint(target, timeout, pinned=False)
         metadata = self._metadata
         if not self.config.require_leader:
             metadata = (*metadata, ("hasleader", "true"))
@@ -381,9 +393,14 @@ class AsyncTransport:
         await sleep(pause)
         return True
 
-    async def _prepare_endpoint(self, target: Endpoint, remaining: float | None) -> None:
-        """Connect to ``target``, and log in if the client has a user and no token yet."""
-        await self._ensure_connected(target, remaining)
+    async def _prepare_endpoint(
+        self, target: Endpoint, remaining: float | None, *, pinned: bool
+    ) -> None:
+        """Connect to ``target``, and log in if the client has a user and no token yet.
+
+        ``pinned``: the call may go nowhere else, so it waits for this member.
+        """
+        await self._ensure_connected(target, remaining, pinned=pinned)
         if self.config.username and self._token is None:
             await self._authenticate(target, remaining)
 

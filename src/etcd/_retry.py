@@ -76,6 +76,24 @@ DEFAULT_RETRY_POLICY: Final = RetryPolicy()
 FAILURE_COOLDOWN = 5.0
 
 
+def another_member_ready(
+    targets: Sequence[str],
+    current: str,
+    failed_at: Mapping[str, float],
+    now: float,
+    cooldown: float = FAILURE_COOLDOWN,
+) -> bool:
+    """Whether a member other than ``current`` has not failed in the last ``cooldown``
+    seconds, so that a call may leave ``current`` at once when it cannot connect."""
+    return any(
+        target != current and _rested(target, failed_at, now, cooldown) for target in targets
+    )
+
+
+def _rested(target: str, failed_at: Mapping[str, float], now: float, cooldown: float) -> bool:
+    return now - failed_at.get(target, -math.inf) >= cooldown
+
+
 def next_endpoint(
     targets: Sequence[str],
     current: int,
@@ -93,6 +111,6 @@ def next_endpoint(
     if not others:
         return current
     for index in others:
-        if now - failed_at.get(targets[index], -math.inf) >= cooldown:
+        if _rested(targets[index], failed_at, now, cooldown):
             return index
     return min(others, key=lambda index: failed_at.get(targets[index], -math.inf))

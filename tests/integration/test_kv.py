@@ -322,6 +322,22 @@ def test_failover_to_the_next_endpoint(etcd_server):
         client.delete_range("/kv/failover")
 
 
+def test_a_refusing_member_is_left_at_once_when_another_can_serve(etcd_server):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{sock.getsockname()[1]}"
+    # Waiting for the refusing member, even within the connect timeout, would use up the
+    # whole call's deadline.
+    with etcd.Client(
+        endpoints=[dead, etcd_server.endpoint], timeout=3.0, connect_timeout=30.0
+    ) as client:
+        client.put("/kv/refused", "ok")
+        assert client.range("/kv/refused").kvs[0].value == b"ok"
+        client.delete_range("/kv/refused")
+
+
 @pytest.mark.timeout(30)
 def test_a_paused_member_is_skipped_after_the_connect_timeout(etcd_server, etcd_server_factory):
     stuck = etcd_server_factory()

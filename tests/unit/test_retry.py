@@ -53,6 +53,17 @@ def test_backoff_grows_is_capped_and_jittered():
     assert delays[-1] >= POLICY.max_delay * 0.9
 
 
+def test_another_member_is_ready_unless_every_other_failed_recently():
+    from etcd._retry import another_member_ready
+
+    targets = ["a", "b", "c"]
+    assert another_member_ready(targets, "a", {}, now=100.0)
+    assert another_member_ready(targets, "a", {"a": 99.0, "b": 99.0}, now=100.0)
+    assert another_member_ready(targets, "a", {"b": 99.0, "c": 90.0}, now=100.0)  # c: long ago
+    assert not another_member_ready(targets, "a", {"b": 99.0, "c": 98.0}, now=100.0)
+    assert not another_member_ready(["a"], "a", {}, now=100.0)
+
+
 def test_the_next_endpoint_skips_members_that_failed_recently():
     from etcd._retry import next_endpoint
 
