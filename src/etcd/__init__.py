@@ -14,10 +14,12 @@ The public names are all here; the modules behind them are private.
 import contextlib as _contextlib
 import importlib as _importlib
 import logging as _logging
+import sys as _sys
+import types as _types
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from ._exceptions import (
+from ._core.exceptions import (
     EtcdAlreadyExist,
     EtcdAuthError,
     EtcdAuthFailed,
@@ -76,32 +78,30 @@ from ._exceptions import (
 from ._version import __version__
 
 if _TYPE_CHECKING:
-    from ._async_client import AsyncClient
-    from ._async_concurrency import (
+    from ._async.client import AsyncClient
+    from ._async.concurrency import (
         AsyncElection,
         AsyncElectionService,
         AsyncLock,
         AsyncLockService,
         AsyncSession,
     )
-    from ._async_keepalive import AsyncLease
-    from ._async_namespace import AsyncNamespace, AsyncNamespacedWatch
-    from ._async_stm import AsyncSTM
-    from ._async_watcher import AsyncWatch
-    from ._auth_models import AuthStatus, Permission, PermissionType, Role, User
-    from ._classic import EtcdResult, Member
-    from ._client import Client
-    from ._cluster_models import (
+    from ._async.lease_keeper import AsyncLease
+    from ._async.namespace import AsyncNamespace, AsyncNamespacedWatch
+    from ._async.stm import AsyncSTM
+    from ._async.watch_stream import AsyncWatch
+    from ._core.auth import AuthStatus, Permission, PermissionType, Role, User
+    from ._core.classic import EtcdResult, Member
+    from ._core.cluster import (
         MemberAddResponse,
         MemberListResponse,
         MemberPromoteResponse,
         MemberRemoveResponse,
         MemberUpdateResponse,
     )
-    from ._concurrency import Election, ElectionService, Lock, LockService, Session
-    from ._config import Endpoint
-    from ._keepalive import Lease
-    from ._kv import (
+    from ._core.concurrency import LeaderKey
+    from ._core.config import Endpoint
+    from ._core.kv import (
         ALL_KEYS,
         Compare,
         CompareResult,
@@ -120,13 +120,13 @@ if _TYPE_CHECKING:
         Version,
         prefix_end,
     )
-    from ._lease import (
+    from ._core.lease import (
         LeaseGrantResponse,
         LeaseKeepAliveResponse,
         LeaseLeasesResponse,
         LeaseTimeToLiveResponse,
     )
-    from ._maintenance_models import (
+    from ._core.maintenance import (
         Alarm,
         DowngradeResponse,
         EndpointStatus,
@@ -135,7 +135,7 @@ if _TYPE_CHECKING:
         SnapshotInfo,
         StatusResponse,
     )
-    from ._models import (
+    from ._core.responses import (
         CompactResponse,
         DeleteRangeResponse,
         KeyValue,
@@ -144,95 +144,97 @@ if _TYPE_CHECKING:
         ResponseHeader,
         TxnResponse,
     )
-    from ._namespace import Namespace, NamespacedWatch
-    from ._recipes import LeaderKey
-    from ._retry import RetryPolicy
-    from ._stm import STM, run_stm
-    from ._stm_state import Isolation
-    from ._watch import Event, EventType, WatchResponse
-    from ._watcher import Watch
+    from ._core.retry import RetryPolicy
+    from ._core.stm import Isolation
+    from ._core.watch import Event, EventType, WatchResponse
+    from ._sync.client import Client
+    from ._sync.concurrency import Election, ElectionService, Lock, LockService, Session
+    from ._sync.lease_keeper import Lease
+    from ._sync.namespace import Namespace, NamespacedWatch
+    from ._sync.stm import STM, run_stm
+    from ._sync.watch_stream import Watch
 
 # ``import etcd`` loads only the exceptions: each other public name is imported from its
 # module on first use, so that a program (or a CLI) pays for gRPC, protobuf and asyncio
 # only when it uses them, and a sync program never imports asyncio's client.
 _LAZY: dict[str, str] = {
-    "AsyncClient": "._async_client",
-    "AsyncElection": "._async_concurrency",
-    "AsyncElectionService": "._async_concurrency",
-    "AsyncLock": "._async_concurrency",
-    "AsyncLockService": "._async_concurrency",
-    "AsyncSession": "._async_concurrency",
-    "AsyncLease": "._async_keepalive",
-    "AsyncNamespace": "._async_namespace",
-    "AsyncNamespacedWatch": "._async_namespace",
-    "AsyncSTM": "._async_stm",
-    "AsyncWatch": "._async_watcher",
-    "AuthStatus": "._auth_models",
-    "Permission": "._auth_models",
-    "PermissionType": "._auth_models",
-    "Role": "._auth_models",
-    "User": "._auth_models",
-    "EtcdResult": "._classic",
-    "Member": "._classic",
-    "Client": "._client",
-    "MemberAddResponse": "._cluster_models",
-    "MemberListResponse": "._cluster_models",
-    "MemberPromoteResponse": "._cluster_models",
-    "MemberRemoveResponse": "._cluster_models",
-    "MemberUpdateResponse": "._cluster_models",
-    "Election": "._concurrency",
-    "ElectionService": "._concurrency",
-    "Lock": "._concurrency",
-    "LockService": "._concurrency",
-    "Session": "._concurrency",
-    "Endpoint": "._config",
-    "Lease": "._keepalive",
-    "ALL_KEYS": "._kv",
-    "Compare": "._kv",
-    "CompareResult": "._kv",
-    "CompareTarget": "._kv",
-    "CreateRevision": "._kv",
-    "DeleteRangeOp": "._kv",
-    "LeaseValue": "._kv",
-    "ModRevision": "._kv",
-    "Op": "._kv",
-    "PutOp": "._kv",
-    "RangeOp": "._kv",
-    "SortOrder": "._kv",
-    "SortTarget": "._kv",
-    "Txn": "._kv",
-    "Value": "._kv",
-    "Version": "._kv",
-    "prefix_end": "._kv",
-    "LeaseGrantResponse": "._lease",
-    "LeaseKeepAliveResponse": "._lease",
-    "LeaseLeasesResponse": "._lease",
-    "LeaseTimeToLiveResponse": "._lease",
-    "Alarm": "._maintenance_models",
-    "DowngradeResponse": "._maintenance_models",
-    "EndpointStatus": "._maintenance_models",
-    "HashKVResponse": "._maintenance_models",
-    "HashResponse": "._maintenance_models",
-    "SnapshotInfo": "._maintenance_models",
-    "StatusResponse": "._maintenance_models",
-    "CompactResponse": "._models",
-    "DeleteRangeResponse": "._models",
-    "KeyValue": "._models",
-    "PutResponse": "._models",
-    "RangeResponse": "._models",
-    "ResponseHeader": "._models",
-    "TxnResponse": "._models",
-    "Namespace": "._namespace",
-    "NamespacedWatch": "._namespace",
-    "LeaderKey": "._recipes",
-    "RetryPolicy": "._retry",
-    "STM": "._stm",
-    "run_stm": "._stm",
-    "Isolation": "._stm_state",
-    "Event": "._watch",
-    "EventType": "._watch",
-    "WatchResponse": "._watch",
-    "Watch": "._watcher",
+    "AsyncClient": "._async.client",
+    "AsyncElection": "._async.concurrency",
+    "AsyncElectionService": "._async.concurrency",
+    "AsyncLock": "._async.concurrency",
+    "AsyncLockService": "._async.concurrency",
+    "AsyncSession": "._async.concurrency",
+    "AsyncLease": "._async.lease_keeper",
+    "AsyncNamespace": "._async.namespace",
+    "AsyncNamespacedWatch": "._async.namespace",
+    "AsyncSTM": "._async.stm",
+    "AsyncWatch": "._async.watch_stream",
+    "AuthStatus": "._core.auth",
+    "Permission": "._core.auth",
+    "PermissionType": "._core.auth",
+    "Role": "._core.auth",
+    "User": "._core.auth",
+    "EtcdResult": "._core.classic",
+    "Member": "._core.classic",
+    "Client": "._sync.client",
+    "MemberAddResponse": "._core.cluster",
+    "MemberListResponse": "._core.cluster",
+    "MemberPromoteResponse": "._core.cluster",
+    "MemberRemoveResponse": "._core.cluster",
+    "MemberUpdateResponse": "._core.cluster",
+    "Election": "._sync.concurrency",
+    "ElectionService": "._sync.concurrency",
+    "Lock": "._sync.concurrency",
+    "LockService": "._sync.concurrency",
+    "Session": "._sync.concurrency",
+    "Endpoint": "._core.config",
+    "Lease": "._sync.lease_keeper",
+    "ALL_KEYS": "._core.kv",
+    "Compare": "._core.kv",
+    "CompareResult": "._core.kv",
+    "CompareTarget": "._core.kv",
+    "CreateRevision": "._core.kv",
+    "DeleteRangeOp": "._core.kv",
+    "LeaseValue": "._core.kv",
+    "ModRevision": "._core.kv",
+    "Op": "._core.kv",
+    "PutOp": "._core.kv",
+    "RangeOp": "._core.kv",
+    "SortOrder": "._core.kv",
+    "SortTarget": "._core.kv",
+    "Txn": "._core.kv",
+    "Value": "._core.kv",
+    "Version": "._core.kv",
+    "prefix_end": "._core.kv",
+    "LeaseGrantResponse": "._core.lease",
+    "LeaseKeepAliveResponse": "._core.lease",
+    "LeaseLeasesResponse": "._core.lease",
+    "LeaseTimeToLiveResponse": "._core.lease",
+    "Alarm": "._core.maintenance",
+    "DowngradeResponse": "._core.maintenance",
+    "EndpointStatus": "._core.maintenance",
+    "HashKVResponse": "._core.maintenance",
+    "HashResponse": "._core.maintenance",
+    "SnapshotInfo": "._core.maintenance",
+    "StatusResponse": "._core.maintenance",
+    "CompactResponse": "._core.responses",
+    "DeleteRangeResponse": "._core.responses",
+    "KeyValue": "._core.responses",
+    "PutResponse": "._core.responses",
+    "RangeResponse": "._core.responses",
+    "ResponseHeader": "._core.responses",
+    "TxnResponse": "._core.responses",
+    "Namespace": "._sync.namespace",
+    "NamespacedWatch": "._sync.namespace",
+    "LeaderKey": "._core.concurrency",
+    "RetryPolicy": "._core.retry",
+    "STM": "._sync.stm",
+    "run_stm": "._sync.stm",
+    "Isolation": "._core.stm",
+    "Event": "._core.watch",
+    "EventType": "._core.watch",
+    "WatchResponse": "._core.watch",
+    "Watch": "._sync.watch_stream",
 }
 
 __all__ = [
@@ -372,7 +374,7 @@ __all__ = [
 
 
 def _publish(value: _Any) -> None:
-    # Show the public path (etcd.Client, not etcd._client.Client) in reprs, tracebacks
+    # Show the public path (etcd.Client, not etcd._sync.client.Client) in reprs, tracebacks
     # and docs.
     if isinstance(value, type) or callable(value):
         with _contextlib.suppress(AttributeError, TypeError):
@@ -401,5 +403,24 @@ for _name in __all__:
     if _name not in _LAZY:
         _publish(globals()[_name])
 del _name
+
+
+
+class _MovedModule(_types.ModuleType):
+    """A module path of an earlier version that pickles still name; its attributes come
+    from the module that holds them now, loaded on first use."""
+
+    def __init__(self, name: str, target: str) -> None:
+        super().__init__(name)
+        self.__target = target
+
+    def __getattr__(self, attribute: str) -> _Any:
+        return getattr(_importlib.import_module(self.__target, __name__), attribute)
+
+
+# Exceptions pickled by 0.x name etcd._exceptions._rebuild; ALL_KEYS, etcd._kv.ALL_KEYS.
+for _old, _new in (("_exceptions", "._core.exceptions"), ("_kv", "._core.kv")):
+    _sys.modules.setdefault(f"{__name__}.{_old}", _MovedModule(f"{__name__}.{_old}", _new))
+del _old, _new
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

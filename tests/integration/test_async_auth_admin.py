@@ -11,7 +11,7 @@ import pytest
 
 import etcd
 from etcd import Permission, PermissionType
-from etcd._async_io import sleep
+from etcd._async.io import sleep
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import pytest
 
 import etcd
-from etcd._async_io import sleep
+from etcd._async.io import sleep
 from etcd._wire import messages as pb
 from etcd._wire import methods
 

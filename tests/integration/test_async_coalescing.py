@@ -11,7 +11,7 @@ import pytest
 
 import etcd
 from etcd import Op
-from etcd._async_io import map_concurrently
+from etcd._async.io import map_concurrently
 
 pytestmark = pytest.mark.integration
 

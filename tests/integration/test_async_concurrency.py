@@ -5,7 +5,7 @@ import time
 import pytest
 
 import etcd
-from etcd._async_io import Flag, join, sleep, spawn
+from etcd._async.io import Flag, join, sleep, spawn
 from etcd.testing import find_etcd_binary
 
 from ._etcdctl import Etcdctl

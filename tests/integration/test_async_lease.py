@@ -5,7 +5,7 @@ import time
 import pytest
 
 import etcd
-from etcd._async_io import running_workers, sleep
+from etcd._async.io import running_workers, sleep
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import pytest
 
 import etcd
 from etcd import ALL_KEYS, Compare, Op
-from etcd._async_io import Flag
-from etcd._async_namespace import AsyncNamespace, AsyncNamespacedWatch
+from etcd._async.io import Flag
+from etcd._async.namespace import AsyncNamespace, AsyncNamespacedWatch
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,10 @@ import random
 import pytest
 
 import etcd
-from etcd._async_io import Lock, join, spawn
-from etcd._async_namespace import AsyncNamespace
-from etcd._async_stm import AsyncSTM, run_stm
-from etcd._stm_state import Isolation
+from etcd._async.io import Lock, join, spawn
+from etcd._async.namespace import AsyncNamespace
+from etcd._async.stm import AsyncSTM, run_stm
+from etcd._core.stm import Isolation
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 import etcd
-from etcd._async_io import Flag, join, running_workers, sleep, spawn
+from etcd._async.io import Flag, join, running_workers, sleep, spawn
 
 pytestmark = pytest.mark.integration
 

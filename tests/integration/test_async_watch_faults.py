@@ -5,7 +5,7 @@ import time
 import pytest
 
 import etcd
-from etcd._async_io import join, sleep, spawn
+from etcd._async.io import join, sleep, spawn
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from etcd import _demo
+from etcd._cli import _demo
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,8 @@ import dataclasses
 import pytest
 
 import etcd
-from etcd import _validation as check
-from etcd._auth import AuthMixin
-from etcd._auth_models import (
+from etcd._core import validation as check
+from etcd._core.auth import (
     AuthStatus,
     Permission,
     PermissionType,
@@ -29,8 +28,9 @@ from etcd._auth_models import (
     revoke_permission_request,
     user_add_request,
 )
-from etcd._kv import KeyRange
-from etcd._models import ResponseHeader
+from etcd._core.kv import KeyRange
+from etcd._core.responses import ResponseHeader
+from etcd._sync.auth import AuthMixin
 from etcd._wire import messages as pb
 from etcd._wire import methods
 

@@ -3,8 +3,8 @@
 import pytest
 
 import etcd
-from etcd import _classic as classic
-from etcd._models import KeyValue, RangeResponse, ResponseHeader, TxnResponse
+from etcd._core import classic
+from etcd._core.responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
 
 
 def kv(key, value="v", create=1, mod=1, lease=0):

@@ -37,7 +37,7 @@ from etcd._cli._output import (
     WatchBatch,
     printer,
 )
-from etcd._models import DeleteRangeResponse
+from etcd._core.responses import DeleteRangeResponse
 
 HEADER = ResponseHeader(17988348542167724747, 10552928183121906622, 3, 2)
 FOO = KeyValue(b"foo", b"bar", 2, 2, 1, 0)

@@ -6,7 +6,7 @@ import pytest
 
 import etcd
 from etcd import Op
-from etcd._coalescing import (
+from etcd._core.coalescing import (
     IN_FLIGHT,
     SMALL_OP_BYTES,
     Lane,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import etcd
-from etcd._config import (
+from etcd._core.config import (
     Endpoint,
     build_config,
     env_options,

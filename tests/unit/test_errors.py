@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 import etcd
-from etcd._error_mapping import classify, map_rpc_error, request_never_sent
+from etcd._core.error_mapping import classify, map_rpc_error, request_never_sent
 
 
 @pytest.mark.parametrize(
@@ -142,6 +142,27 @@ def test_exceptions_pickle_with_their_context():
     )
 
 
+def test_exceptions_and_all_keys_pickled_by_the_previous_layout_still_load():
+    # Written by the release whose modules were etcd._exceptions and etcd._kv.
+    error = pickle.loads(
+        b"\x80\x02cetcd._exceptions\n_rebuild\nq\x00(cetcd\nEtcdKeyNotFound\nq\x01X\x12\x00"
+        b"\x00\x00Key not found : /aq\x02X\x08\x00\x00\x00KV.Rangeq\x03X\x0e\x00\x00\x00"
+        b"127.0.0.1:2379q\x04NN\x89tq\x05Rq\x06."
+    )
+    assert type(error) is etcd.EtcdKeyNotFound
+    assert (error.message, error.operation, error.endpoint) == (
+        "Key not found : /a",
+        "KV.Range",
+        "127.0.0.1:2379",
+    )
+    assert pickle.loads(b"\x80\x02cetcd._kv\nALL_KEYS\nq\x00.") is etcd.ALL_KEYS
+
+
+def test_all_keys_pickles_under_its_public_name():
+    assert b"etcd._core" not in pickle.dumps(etcd.ALL_KEYS, protocol=2)
+    assert pickle.loads(pickle.dumps(etcd.ALL_KEYS)) is etcd.ALL_KEYS
+
+
 def test_os_error_subclasses_keep_the_message():
     error = etcd.EtcdTimeout("KV.Range on e timed out", operation="KV.Range")
     assert str(error) == "KV.Range on e timed out"
@@ -149,7 +170,7 @@ def test_os_error_subclasses_keep_the_message():
 
 
 def test_gos_context_errors_from_the_server():
-    from etcd._error_mapping import map_rpc_error
+    from etcd._core.error_mapping import map_rpc_error
 
     error = map_rpc_error(
         "UNKNOWN", "context deadline exceeded", operation="KV.Put", endpoint="m", mutation=True
@@ -164,7 +185,7 @@ def test_gos_context_errors_from_the_server():
 
 
 def test_failures_before_sending_are_never_ambiguous():
-    from etcd._error_mapping import (
+    from etcd._core.error_mapping import (
         NotConnected,
         StreamStalled,
         map_rpc_error,
@@ -212,7 +233,7 @@ def test_python_etcds_remaining_names():
 
 
 def test_a_watch_the_server_ends_is_python_etcds_watcher_cleared():
-    from etcd._watch import WatchSpec, _cancel_error
+    from etcd._core.watch import WatchSpec, _cancel_error
 
     error = _cancel_error("etcdserver: something new", "m:2379", WatchSpec.build("/k"))
     assert isinstance(error, etcd.EtcdWatcherCleared)

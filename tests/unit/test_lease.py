@@ -1,9 +1,9 @@
 """Keep-alive scheduling and lock/election recipes, without a server."""
 
 import etcd
-from etcd import _recipes as recipes
-from etcd._lease import KeepAliveSchedule
-from etcd._models import KeyValue, PutResponse, RangeResponse, ResponseHeader, TxnResponse
+from etcd._core import concurrency as recipes
+from etcd._core.lease import KeepAliveSchedule
+from etcd._core.responses import KeyValue, PutResponse, RangeResponse, ResponseHeader, TxnResponse
 
 
 def test_a_lease_is_refreshed_a_third_of_its_ttl_after_each_refresh():

@@ -8,16 +8,7 @@ import pytest
 
 import etcd
 from etcd import ALL_KEYS, Compare, Op, Txn
-from etcd._models import (
-    DeleteRangeResponse,
-    KeyValue,
-    PutResponse,
-    RangeResponse,
-    ResponseHeader,
-    TxnResponse,
-)
-from etcd._namespace import Namespace, _NamespaceClient
-from etcd._prefixing import (
+from etcd._core.namespace import (
     prefix_compare,
     prefix_op,
     prefix_range,
@@ -26,7 +17,16 @@ from etcd._prefixing import (
     strip_response,
     strip_watch_response,
 )
-from etcd._watch import Event, EventType, WatchResponse
+from etcd._core.responses import (
+    DeleteRangeResponse,
+    KeyValue,
+    PutResponse,
+    RangeResponse,
+    ResponseHeader,
+    TxnResponse,
+)
+from etcd._core.watch import Event, EventType, WatchResponse
+from etcd._sync.namespace import Namespace, _NamespaceClient
 
 P = b"/ns/"
 HEADER = ResponseHeader(1, 2, 3, 4)

@@ -6,8 +6,8 @@ import hashlib
 import pytest
 
 import etcd
-from etcd._classic import Member
-from etcd._cluster_models import (
+from etcd._core.classic import Member
+from etcd._core.cluster import (
     check_member_id,
     check_peer_urls,
     decode_member_add,
@@ -15,8 +15,8 @@ from etcd._cluster_models import (
     endpoints_from_members,
     leader_endpoint,
 )
-from etcd._config import Endpoint
-from etcd._maintenance_models import (
+from etcd._core.config import Endpoint
+from etcd._core.maintenance import (
     Alarm,
     SnapshotVerifier,
     alarm_type,

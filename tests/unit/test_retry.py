@@ -54,7 +54,7 @@ def test_backoff_grows_is_capped_and_jittered():
 
 
 def test_another_member_is_ready_unless_every_other_failed_recently():
-    from etcd._retry import another_member_ready
+    from etcd._core.retry import another_member_ready
 
     targets = ["a", "b", "c"]
     assert another_member_ready(targets, "a", {}, now=100.0)
@@ -65,7 +65,7 @@ def test_another_member_is_ready_unless_every_other_failed_recently():
 
 
 def test_the_next_endpoint_skips_members_that_failed_recently():
-    from etcd._retry import next_endpoint
+    from etcd._core.retry import next_endpoint
 
     targets = ["a", "b", "c"]
     assert next_endpoint(targets, 0, {}, now=100.0) == 1

@@ -8,10 +8,10 @@ import pytest
 
 import etcd
 from etcd import Compare, Op, Txn
-from etcd._kv import CompareResult, CompareTarget, DeleteRangeOp, KeyArg, PutOp
-from etcd._models import KeyValue, RangeResponse, ResponseHeader, TxnResponse
-from etcd._stm import STM, run_stm
-from etcd._stm_state import Isolation, STMState
+from etcd._core.kv import CompareResult, CompareTarget, DeleteRangeOp, KeyArg, PutOp
+from etcd._core.responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
+from etcd._core.stm import Isolation, STMState
+from etcd._sync.stm import STM, run_stm
 
 
 def _header(revision: int) -> ResponseHeader:

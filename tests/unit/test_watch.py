@@ -3,7 +3,7 @@
 import pytest
 
 import etcd
-from etcd._watch import OutcomeKind, WatchCursor, WatchSpec
+from etcd._core.watch import OutcomeKind, WatchCursor, WatchSpec
 from etcd._wire import messages as pb
 
 
@@ -156,7 +156,7 @@ def test_a_progress_notification_before_creation_is_not_trusted():
 
 
 def test_stream_liveness():
-    from etcd._watch import StreamLiveness
+    from etcd._core.watch import StreamLiveness
 
     live = StreamLiveness(interval=10, grace=5, now=0)
     assert live.check(9) is None

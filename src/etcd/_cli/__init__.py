@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import IO, Final
 
-from .._exceptions import EtcdException
+from .._core.exceptions import EtcdException
 from . import (
     _commands_auth,
     _commands_cluster,

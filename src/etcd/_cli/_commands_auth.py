@@ -6,10 +6,10 @@ import argparse
 from collections.abc import Callable
 from typing import TypeVar
 
-from .. import _exceptions as exc
-from .._auth_models import PermissionType, Role
-from .._kv import prefix_end
-from .._models import decode_header
+from .._core import exceptions as exc
+from .._core.auth import PermissionType, Role
+from .._core.kv import prefix_end
+from .._core.responses import decode_header
 from .._wire import messages as pb
 from .._wire import methods
 from ._context import Context

@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .. import _exceptions as exc
-from .._cluster_models import MemberAddResponse
-from .._maintenance_models import decode_alarms
-from .._models import decode_header
-from .._sync_io import map_concurrently
+from .._core import exceptions as exc
+from .._core.cluster import MemberAddResponse
+from .._core.maintenance import decode_alarms
+from .._core.responses import decode_header
+from .._sync.io import map_concurrently
 from .._wire import messages as pb
 from .._wire import methods
 from . import _snapshot

@@ -7,17 +7,17 @@ import contextlib
 import dataclasses
 from typing import TYPE_CHECKING, NoReturn
 
-from .. import _exceptions as exc
-from .._kv import SortOrder, SortTarget, prefix_end
-from .._models import KeyValue, ResponseHeader
-from .._watch import EventType
+from .._core import exceptions as exc
+from .._core.kv import SortOrder, SortTarget, prefix_end
+from .._core.responses import KeyValue, ResponseHeader
+from .._core.watch import EventType
 from ._context import Context, Interrupted, interruptible
 from ._errors import CLIError, from_etcd, usage
 from ._output import Observed
 from ._parser import Command, CommandLine, file_encode, go_int
 
 if TYPE_CHECKING:
-    from .._concurrency import Session
+    from .._sync.concurrency import Session
 
 
 def run_lock(context: Context, options: argparse.Namespace) -> int:

@@ -8,10 +8,10 @@ import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
 
-from .. import _exceptions as exc
-from .._kv import ALL_KEYS, KeyArg
-from .._watch import WatchResponse
-from .._watcher import Watch
+from .._core import exceptions as exc
+from .._core.kv import ALL_KEYS, KeyArg
+from .._core.watch import WatchResponse
+from .._sync.watch_stream import Watch
 from ._context import Context, Interrupted, interruptible
 from ._errors import CLIError, ExitCode, error_message, from_etcd, usage
 from ._gofmt import parse_int, quote

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .. import _exceptions as exc
+from .._core import exceptions as exc
 from ._context import Context, Interrupted, interruptible, wait
 from ._errors import CLIError, ExitCode, error_message, from_etcd, usage
 from ._gofmt import parse_int

@@ -18,7 +18,7 @@ def run_version(context: Context, options: argparse.Namespace) -> int:
 
 
 def run_demo(context: Context, options: argparse.Namespace) -> int:
-    from .._demo import main as demo
+    from ._demo import main as demo
 
     return demo()
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
 from typing import IO, Any
 
-from .._client import Client
+from .._sync.client import Client
 from ._errors import CLIError, ExitCode, usage
 from ._output import Printer, Unsupported, printer
 from ._parser import GlobalOptions

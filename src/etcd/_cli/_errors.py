@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from typing import TypeVar
 
-from .._exceptions import (
+from .._core.exceptions import (
     EtcdAuthFailed,
     EtcdException,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from .._kv import DeleteRangeOp, Op, PutOp, RangeOp, SortOrder, SortTarget
+from .._core.kv import DeleteRangeOp, Op, PutOp, RangeOp, SortOrder, SortTarget
 from ._errors import CLIError, ExitCode, usage
 from ._gofmt import parse_int
 from ._parser import CommandLine, go_int

@@ -29,24 +29,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from .._auth_models import AuthStatus, Permission, PermissionType, Role, User
-from .._classic import Member
-from .._cluster_models import (
+from .._core.auth import AuthStatus, Permission, PermissionType, Role, User
+from .._core.classic import Member
+from .._core.cluster import (
     MemberAddResponse,
     MemberListResponse,
     MemberPromoteResponse,
     MemberRemoveResponse,
     MemberUpdateResponse,
 )
-from .._kv import prefix_end
-from .._lease import (
+from .._core.kv import prefix_end
+from .._core.lease import (
     LeaseGrantResponse,
     LeaseKeepAliveResponse,
     LeaseLeasesResponse,
     LeaseTimeToLiveResponse,
 )
-from .._maintenance_models import ALARM_TYPES, Alarm, HashKVResponse, StatusResponse
-from .._models import (
+from .._core.maintenance import ALARM_TYPES, Alarm, HashKVResponse, StatusResponse
+from .._core.responses import (
     DeleteRangeResponse,
     KeyValue,
     OpResponse,
@@ -55,7 +55,7 @@ from .._models import (
     ResponseHeader,
     TxnResponse,
 )
-from .._watch import Event, EventType
+from .._core.watch import Event, EventType
 from . import _table
 from ._gofmt import hex_escaped, humanize_bytes, json_string, quote
 

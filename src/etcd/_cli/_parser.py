@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from .._config import parse_duration
-from .._exceptions import EtcdValueError
+from .._core.config import parse_duration
+from .._core.exceptions import EtcdValueError
 from ._errors import CLIError, ExitCode
 from ._gofmt import parse_bool, quote
 

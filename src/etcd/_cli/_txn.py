@@ -23,8 +23,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Final
 
-from .._exceptions import EtcdException
-from .._kv import Compare, Op, Txn
+from .._core.exceptions import EtcdException
+from .._core.kv import Compare, Op, Txn
 from ._errors import CLIError, ExitCode
 from ._gofmt import QuoteError, parse_int, quote, unquote_prefix
 from ._kvargs import delete_op, kv_parser, put_op, range_op

@@ -1,0 +1,161 @@
+"""Sends coalesced calls (see :mod:`etcd._coalescing` for the rules): the caller that finds
+its lane idle sends, the others wait to be woken with their answer or to lead the next
+batch. Nothing runs in the background: the callers take turns."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from .._core import exceptions as exc
+from .._core.coalescing import (
+    Lane,
+    Pending,
+    Queue,
+    State,
+    batch_request,
+    distribute,
+    earliest_deadline,
+    lane_of,
+    refused,
+    timed_out,
+)
+from .._core.kv import Op
+from .._wire import methods
+from .io import Flag, Lock, is_running, run_shielded, spawn
+from .transport import AsyncTransport
+
+log = logging.getLogger(__name__)
+
+
+class AsyncCoalescer:
+    def __init__(self, transport: AsyncTransport, *, max_ops: int, max_bytes: int) -> None:
+        self._transport = transport
+        self._lock = Lock()
+        self._queues = {lane: Queue(lane, max_ops=max_ops, max_bytes=max_bytes) for lane in Lane}
+        # Batches whose leader was cancelled, sent in the background; held here because the
+        # event loop keeps only a weak reference to a task.
+        self._orphans: set[Any] = set()
+
+    #: The lane an operation goes in, or ``None`` when it is always sent alone (here so
+    #: that the client need not import the coalescing module when it does not coalesce).
+    lane_of = staticmethod(lane_of)
+
+    async def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
+        """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
+        queue = self._queues[lane]
+        with self._lock:
+            room = queue.take_room()
+        if room:
+            # The lane had room: sent as itself, like any call, and cancelling it concerns
+            # no one else; the lane passes on when it returns, whatever happened.
+            try:
+                return await self._send_one(op, request, timeout)
+            finally:
+                self._pass_on(queue)
+        woken = Flag()
+        pending = Pending(op, request, self._transport.deadline(timeout), woken)
+        with self._lock:
+            leading = queue.arrive(pending)
+        if not leading:
+            await self._wait_for_turn(queue, pending, woken)
+        if pending.state is State.LEADING:
+            await run_shielded(self._lead, queue, pending.batch)
+        if pending.state is State.ALONE:
+            return await self._send_alone(pending)
+        return pending.outcome()
+
+    async def _wait_for_turn(self, queue: Queue, pending: Pending, woken: Flag) -> None:
+        remaining = None if pending.deadline is None else pending.deadline - time.monotonic()
+        try:
+            in_time = await woken.wait(remaining)
+        except BaseException:
+            # Cancelled (or interrupted): leave the queue, or hand a batch this call was
+            # about to lead to someone who will send it.
+            with self._lock:
+                queue.leave(pending)
+                leading = pending.state is State.LEADING
+            if leading:
+                worker = spawn(self._lead, queue, pending.batch, name="etcd-coalesced-batch")
+                with self._lock:
+                    self._orphans = {w for w in self._orphans if is_running(w)} | {worker}
+            raise
+        if in_time:
+            return
+        with self._lock:
+            if queue.leave(pending):
+                raise timed_out(pending, str(self._transport.current_endpoint), sent=False)
+            if pending.state is not State.SENT:
+                return  # woken just now: to lead, or with the answer
+        raise timed_out(pending, str(self._transport.current_endpoint), sent=True)
+
+    async def _lead(self, queue: Queue, batch: list[Pending]) -> None:
+        """Send ``batch``, settle every call in it, then pass the lane on."""
+        try:
+            await self._send(batch)
+        except BaseException as error:
+            # Never leave a caller waiting, whatever happened.
+            failure = exc.EtcdException(f"a coalesced call failed unexpectedly: {error!r}")
+            failure.__cause__ = error
+            for pending in batch:
+                if pending.state is not State.DONE:
+                    pending.finish(error=failure)
+            if not isinstance(error, Exception):
+                raise
+            log.exception("a coalesced batch failed unexpectedly")
+        finally:
+            for pending in batch:
+                pending.signal.set()
+            self._pass_on(queue)
+
+    def _pass_on(self, queue: Queue) -> None:
+        """A request of ``queue``'s lane returned: wake the leader of the next batch, and
+        fail the waiting calls whose deadline passed."""
+        with self._lock:
+            leader, expired = queue.hand_off(time.monotonic())
+        if expired:
+            endpoint = str(self._transport.current_endpoint)
+            for pending in expired:
+                pending.finish(error=timed_out(pending, endpoint, sent=False))
+                pending.signal.set()
+        if leader is not None:
+            leader.signal.set()
+
+    async def _send(self, batch: list[Pending]) -> None:
+        deadline = earliest_deadline(batch)
+        timeout = None if deadline is None else deadline - time.monotonic()
+        if len(batch) == 1:
+            # Alone in its lane: sent as itself, and the lane stays busy meanwhile so that
+            # the calls arriving now gather for the next batch.
+            pending = batch[0]
+            try:
+                pending.finish(result=await self._send_alone(pending))
+            except exc.EtcdException as error:
+                pending.finish(error=error)
+            return
+        mutation = batch[0].op.is_mutation
+        try:
+            response = await self._transport.unary(
+                methods.KV_TXN, batch_request(batch), timeout=timeout, mutation=mutation
+            )
+        except exc.EtcdException as error:
+            log.debug("a batch of %d was refused (%s): sending each alone", len(batch), error)
+            refused(batch, error)
+            return
+        distribute(batch, response)
+
+    async def _send_alone(self, pending: Pending) -> Any:
+        timeout = None
+        if pending.deadline is not None:
+            timeout = pending.deadline - time.monotonic()
+            if timeout <= 0:
+                raise timed_out(pending, str(self._transport.current_endpoint), sent=False)
+        return await self._send_one(pending.op, pending.request, timeout)
+
+    async def _send_one(self, op: Op, request: Any, timeout: float | None) -> Any:
+        """``op`` sent by itself; its typed result."""
+        response = await self._transport.unary(
+            op.method, request, timeout=timeout, mutation=op.is_mutation
+        )
+        return op.decode(response)

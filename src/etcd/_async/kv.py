@@ -1,0 +1,168 @@
+"""The KV calls, written once for every object that can run an :class:`etcd.Op`.
+
+Each method builds an operation and hands it to ``do``: :class:`etcd.Client` sends it,
+:class:`etcd.Namespace` rewrites its keys first. The options are checked when the
+operation is built, before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from .._core import exceptions as exc
+from .._core import validation as check
+from .._core.kv import Compare, KeyArg, LeaseArg, Op, RangeOp, SortOrder, SortTarget, Txn, next_page
+from .._core.responses import DeleteRangeResponse, KeyValue, PutResponse, RangeResponse, TxnResponse
+from .._core.validation import Timeout
+
+
+class AsyncKVCalls:
+    """``range``, ``range_iter``, ``put``, ``delete_range``, ``txn`` and ``transaction``."""
+
+    async def do(self, op: Op, *, timeout: Timeout = check.UNSET) -> Any:
+        """Run one operation built with :class:`etcd.Op` and return its typed result."""
+        raise NotImplementedError
+
+    async def range(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        limit: int = 0,
+        revision: int = 0,
+        sort_order: SortOrder | str = SortOrder.NONE,
+        sort_target: SortTarget | str = SortTarget.KEY,
+        serializable: bool = False,
+        keys_only: bool = False,
+        count_only: bool = False,
+        min_mod_revision: int = 0,
+        max_mod_revision: int = 0,
+        min_create_revision: int = 0,
+        max_create_revision: int = 0,
+        timeout: Timeout = check.UNSET,
+    ) -> RangeResponse:
+        """Read keys (etcd's ``Range``); see :meth:`etcd.Op.range` for the options."""
+        op = Op.range(
+            key,
+            range_end,
+            prefix=prefix,
+            from_key=from_key,
+            limit=limit,
+            revision=revision,
+            sort_order=sort_order,
+            sort_target=sort_target,
+            serializable=serializable,
+            keys_only=keys_only,
+            count_only=count_only,
+            min_mod_revision=min_mod_revision,
+            max_mod_revision=max_mod_revision,
+            min_create_revision=min_create_revision,
+            max_create_revision=max_create_revision,
+        )
+        result: RangeResponse = await self.do(op, timeout=timeout)
+        return result
+
+    async def range_iter(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        page_size: int = 1000,
+        revision: int = 0,
+        serializable: bool = False,
+        keys_only: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> AsyncIterator[KeyValue]:
+        """Walk a range of any size page by page, in key order.
+
+        Each page is one request of at most ``page_size`` keys with its own deadline; every
+        page reads the store at the revision of the first one, so the walk is a consistent
+        snapshot even while others write (it fails with :class:`etcd.EtcdCompacted` if that
+        revision is compacted meanwhile).
+        """
+        op: RangeOp | None = Op.range(
+            key,
+            range_end,
+            prefix=prefix,
+            from_key=from_key,
+            limit=check.integer(page_size, "page_size", minimum=1),
+            revision=revision,
+            serializable=serializable,
+            keys_only=keys_only,
+        )
+        while op is not None:
+            page: RangeResponse = await self.do(op, timeout=timeout)
+            for kv in page.kvs:
+                yield kv
+            op = next_page(op, page)
+
+    async def put(
+        self,
+        key: str | bytes,
+        value: str | bytes | None = None,
+        *,
+        lease: LeaseArg = 0,
+        prev_kv: bool = False,
+        ignore_value: bool = False,
+        ignore_lease: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> PutResponse:
+        """Write a key (etcd's ``Put``); see :meth:`etcd.Op.put` for the options."""
+        op = Op.put(
+            key,
+            value,
+            lease=lease,
+            prev_kv=prev_kv,
+            ignore_value=ignore_value,
+            ignore_lease=ignore_lease,
+        )
+        result: PutResponse = await self.do(op, timeout=timeout)
+        return result
+
+    async def delete_range(
+        self,
+        key: KeyArg,
+        range_end: str | bytes | None = None,
+        *,
+        prefix: bool = False,
+        from_key: bool = False,
+        prev_kv: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> DeleteRangeResponse:
+        """Delete keys (etcd's ``DeleteRange``); see :meth:`etcd.Op.delete_range`."""
+        op = Op.delete_range(key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv)
+        result: DeleteRangeResponse = await self.do(op, timeout=timeout)
+        return result
+
+    async def txn(
+        self,
+        compare: Txn | Iterable[Compare] = (),
+        success: Iterable[Op] = (),
+        failure: Iterable[Op] = (),
+        *,
+        timeout: Timeout = check.UNSET,
+    ) -> TxnResponse:
+        """Run a transaction (etcd's ``Txn``): if every comparison in ``compare`` holds, run
+        ``success``, else ``failure``, atomically.
+
+        Pass either the three lists or one :class:`etcd.Txn` built with
+        ``If/Then/Else``.
+        """
+        if isinstance(compare, Txn):
+            if success or failure:
+                raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
+            txn = compare
+        else:
+            txn = Op.txn(compare, success, failure)
+        result: TxnResponse = await self.do(txn, timeout=timeout)
+        return result
+
+    def transaction(self) -> Txn:
+        """A transaction builder bound to this client: ``.If(...).Then(...).Else(...)``,
+        then ``.commit()``."""
+        return Txn(_executor=self)

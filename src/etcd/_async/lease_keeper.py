@@ -1,0 +1,347 @@
+"""The asyncio keep-alive shell: one LeaseKeepAlive stream per client, for every lease.
+
+One background task owns the stream and reads its answers; the stream's request side
+is a generator that sleeps until some lease is due (per :class:`~etcd._lease.KeepAliveSchedule`)
+and then yields its refresh. When the stream breaks it is reopened on the next member and
+every lease is refreshed at once. A lease whose refresh has not been confirmed for a whole
+TTL, or that the server says is gone, is reported lost to its owner: never silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from .._core import exceptions as exc
+from .._core.error_mapping import NotConnected, StreamStalled, status_of
+from .._core.lease import (
+    KeepAliveSchedule,
+    LeaseKeepAliveResponse,
+    LeaseTimeToLiveResponse,
+)
+from .._wire import messages as pb
+from .._wire import methods
+from .io import Condition, Flag, Worker, is_current, join, messages, spawn
+from .transport import AsyncTransport
+
+if TYPE_CHECKING:
+    from .client import AsyncClient
+
+log = logging.getLogger(__name__)
+
+# How often the request generator wakes up at the latest, to notice closing and expiry.
+_TICK = 1.0
+
+
+class AsyncLease:
+    """A lease owned by this client, optionally kept alive in the background.
+
+    Pass it wherever a lease is expected (``client.put(key, value, lease=lease)``). Once
+    it is lost (expired, or revoked elsewhere), using it raises
+    :class:`etcd.EtcdLeaseExpired`; :meth:`wait_lost` and the ``on_lost`` callback tell
+    the owner as soon as the keep-alive notices. As a context manager it is revoked at the
+    end of the block.
+    """
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        lease_id: int,
+        ttl: int,
+        *,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+    ) -> None:
+        self.id = lease_id
+        self.ttl = ttl
+        self._client = client
+        self._on_lost = on_lost
+        self._lost = Flag()
+        self._error: exc.EtcdLeaseExpired | None = None
+        self._revoked = False
+        self._kept_alive = False
+
+    # --- state --------------------------------------------------------------------------------
+
+    @property
+    def lost(self) -> bool:
+        """Whether the lease is known to be gone."""
+        return self._lost.is_set()
+
+    @property
+    def kept_alive(self) -> bool:
+        """Whether the background keep-alive refreshes this lease."""
+        return self._kept_alive
+
+    async def wait_lost(self, timeout: float | None = None) -> bool:
+        """Block until the lease is lost (``True``) or ``timeout`` passes (``False``)."""
+        return await self._lost.wait(timeout)
+
+    def check(self) -> None:
+        """Raise :class:`etcd.EtcdLeaseExpired` if the lease is known to be lost."""
+        if self._error is not None:
+            raise self._error
+
+    def _raise_if_lost(self) -> None:
+        self.check()
+
+    # --- calls --------------------------------------------------------------------------------
+
+    async def time_to_live(self, *, keys: bool = False) -> LeaseTimeToLiveResponse:
+        """The remaining TTL (and, with ``keys=True``, the keys attached)."""
+        return await self._client.lease_time_to_live(self.id, keys=keys)
+
+    async def keep_alive_once(self) -> LeaseKeepAliveResponse:
+        """Refresh the lease now, once."""
+        self.check()
+        return await self._client.lease_keep_alive_once(self.id)
+
+    def keep_alive(self) -> None:
+        """Refresh the lease in the background from now on (until revoked or lost)."""
+        self.check()
+        if not self._kept_alive:
+            self._kept_alive = True
+            self._client._keepaliver.add(self)
+
+    def stop_keep_alive(self) -> None:
+        """Stop refreshing the lease; it expires after its TTL unless refreshed otherwise."""
+        if self._kept_alive:
+            self._kept_alive = False
+            self._client._keepaliver.remove(self)
+
+    async def revoke(self) -> None:
+        """Revoke the lease now: every key attached to it is deleted. Safe to call twice."""
+        self.stop_keep_alive()
+        if self._revoked:
+            return
+        self._revoked = True
+        with contextlib.suppress(exc.EtcdLeaseNotFound):
+            await self._client.lease_revoke(self.id)
+        # Later use fails here, before reaching the server.
+        self._error = exc.EtcdLeaseExpired(f"lease {self.id:x} was revoked by its owner")
+        self._lost.set()
+
+    async def __aenter__(self) -> AsyncLease:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.lost:
+            self.stop_keep_alive()
+        else:
+            await self.revoke()
+
+    def __repr__(self) -> str:
+        state = "lost" if self.lost else "kept alive" if self._kept_alive else "granted"
+        return f"<Lease id={self.id:x} ttl={self.ttl} {state}>"
+
+    # --- called by the keep-alive task --------------------------------------------------------
+
+    def _mark_lost(self, reason: str) -> None:
+        if self._lost.is_set():
+            return
+        self._kept_alive = False
+        self._error = exc.EtcdLeaseExpired(f"lease {self.id:x} is lost: {reason}")
+        self._lost.set()
+        log.warning("lease %x lost: %s", self.id, reason)
+        if self._on_lost is not None:
+            callback, error = self._on_lost, self._error
+            # On a task of its own: a slow or failing callback must not stall keep-alives.
+            spawn(_call_safely, callback, error, name="etcd-lease-lost")
+
+
+async def _call_safely(callback: Callable[[exc.EtcdLeaseExpired], object], error: Any) -> None:
+    try:
+        callback(error)
+    except Exception:
+        log.exception("on_lost callback %r raised", callback)
+
+
+class AsyncKeepAliver:
+    """Owns the client's LeaseKeepAlive stream and the task that serves it."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+        self._condition = Condition()
+        self._leases: dict[int, tuple[AsyncLease, KeepAliveSchedule]] = {}
+        self._worker: Worker | None = None
+        self._call: Any = None
+        self._generation = 0
+        self._closed = False
+        self._stalled = False
+        self._idle_cancel = False
+
+    def add(self, lease: AsyncLease) -> None:
+        with self._condition:
+            if self._closed:
+                raise exc.EtcdClientClosed("the client is closed")
+            now = time.monotonic()
+            schedule = KeepAliveSchedule(lease.id, lease.ttl, now)
+            # Refresh at once: the lease may have aged since it was granted (or last kept).
+            schedule.resend_now(now)
+            self._leases[lease.id] = (lease, schedule)
+            if self._worker is None:
+                self._worker = spawn(self._run, name="etcd-lease-keepalive")
+            self._condition.notify_all()
+
+    def remove(self, lease: AsyncLease) -> None:
+        with self._condition:
+            self._leases.pop(lease.id, None)
+            if not self._leases and self._call is not None:
+                self._idle_cancel = True
+                self._call.cancel()
+            self._condition.notify_all()
+
+    async def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._leases.clear()
+            call, worker = self._call, self._worker
+            self._condition.notify_all()
+        if call is not None:
+            call.cancel()
+        if worker is not None and not is_current(worker):
+            await join(worker, 5)
+
+    # --- the stream task ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._serve()
+        except BaseException:  # pragma: no cover - a bug must still be heard
+            log.exception("the lease keep-alive task failed")
+            with self._condition:
+                leases = [lease for lease, _ in self._leases.values()]
+                self._leases.clear()
+            for lease in leases:
+                lease._mark_lost("the keep-alive task failed")
+        finally:
+            with self._condition:
+                self._worker = None
+                self._call = None
+                restart = bool(self._leases) and not self._closed
+                if restart:
+                    self._worker = spawn(self._run, name="etcd-lease-keepalive")
+
+    async def _serve(self) -> None:
+        transport = self._transport
+        failures = 0
+        while True:
+            with self._condition:
+                if self._closed or not self._leases:
+                    return
+                self._generation += 1
+                generation = self._generation
+                self._stalled = False
+                now = time.monotonic()
+                for _, schedule in self._leases.values():
+                    schedule.resend_now(now)
+            endpoint = transport.current_endpoint
+            call = None
+            try:
+                call, endpoint = await transport.open_stream(
+                    methods.LEASE_KEEP_ALIVE, self._requests(generation), timeout=None
+                )
+                with self._condition:
+                    self._call = call
+                    if self._closed or not self._leases:
+                        call.cancel()
+                async for message in messages(call):
+                    failures = 0
+                    self._on_response(message)
+                failures += 1
+                log.info("keep-alive stream on %s ended by the server; reopening", endpoint)
+            except (grpc.RpcError, NotConnected) as error:
+                with self._condition:
+                    if self._closed or not self._leases:
+                        return
+                    idle_cancel, self._idle_cancel = self._idle_cancel, False
+                if idle_cancel:
+                    # We closed the stream when the last lease left; one arrived since.
+                    continue
+                failures += 1
+                stalled = StreamStalled("the member stopped answering keep-alives")
+                code, details = status_of(stalled if self._stalled else error)
+                mapped = transport.map_error(error, methods.LEASE_KEEP_ALIVE, endpoint)
+                if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):
+                    # The stream is reopened with a fresh token.
+                    transport.set_token(None)
+                transport.note_failure(endpoint, code, details, pinned=False)
+                level = logging.INFO if failures <= 3 else logging.WARNING
+                log.log(level, "keep-alive stream on %s failed (%s); reopening", endpoint, code)
+            except exc.EtcdException as error:
+                if isinstance(error, (exc.EtcdClientClosed, exc.EtcdForkedClient)):
+                    return
+                failures += 1
+                log.info("could not open the keep-alive stream: %s", error)
+            finally:
+                with self._condition:
+                    self._generation += 1
+                    self._call = None
+                    self._condition.notify_all()
+                if call is not None:
+                    call.cancel()
+            self._expire_overdue()
+            with self._condition:
+                await self._condition.wait(transport.retry_policy.delay(failures))
+
+    async def _requests(self, generation: int) -> AsyncIterator[Any]:
+        """The request side of the stream: each lease's refresh, when it is due."""
+        while True:
+            with self._condition:
+                if self._closed or generation != self._generation:
+                    return
+                now = time.monotonic()
+                due = []
+                wake = now + _TICK
+                grace = self._transport.config.keepalive_timeout
+                if any(s.unanswered(now, grace) for _, s in self._leases.values()):
+                    # The member stopped answering: cut the stream, reopen it elsewhere.
+                    self._stalled = True
+                    if self._call is not None:
+                        self._call.cancel()
+                    return
+                for lease, schedule in list(self._leases.values()):
+                    if schedule.expired(now):
+                        self._leases.pop(lease.id, None)
+                        lease._mark_lost(f"no refresh confirmed for {schedule.ttl} s")
+                    elif schedule.due(now):
+                        schedule.sent(now)
+                        due.append(lease.id)
+                    else:
+                        wake = min(wake, schedule.wake_at())
+                if not due:
+                    await self._condition.wait(max(0.0, wake - now))
+                    continue
+            for lease_id in due:
+                yield pb.LeaseKeepAliveRequest(ID=lease_id)
+
+    def _on_response(self, message: Any) -> None:
+        with self._condition:
+            entry = self._leases.get(message.ID)
+            if entry is None:
+                return
+            lease, schedule = entry
+            if schedule.confirmed(message.TTL, time.monotonic()):
+                self._condition.notify_all()
+                return
+            self._leases.pop(message.ID, None)
+        lease._mark_lost("the server says it no longer exists (expired or revoked)")
+
+    def _expire_overdue(self) -> None:
+        now = time.monotonic()
+        with self._condition:
+            overdue = [lease for lease, schedule in self._leases.values() if schedule.expired(now)]
+            for lease in overdue:
+                self._leases.pop(lease.id, None)
+        for lease in overdue:
+            lease._mark_lost("no refresh confirmed within its TTL while reconnecting")

@@ -1,0 +1,463 @@
+"""The asyncio I/O shell: gRPC channels, deadlines, retries, authentication.
+
+This is the only place where the asyncio client touches the network; it is also the
+strict point of cut-off for errors: a ``grpc.RpcError`` never passes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+import grpc
+
+from .._core import exceptions as exc
+from .._core.config import ClientConfig, Endpoint, endpoint_or_none
+from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
+from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
+from .._wire import messages as pb
+from .._wire import methods
+from .._wire.methods import Method
+from .io import Lock, messages, open_channel, sleep
+
+log = logging.getLogger(__name__)
+
+#: How long to wait for gRPC's reason when a connection could not be made in time, and
+#: how far past the call's deadline that may go.
+_EXPLAIN_TIMEOUT = 0.2
+_EXPLAIN_MINIMUM = 0.05
+
+_AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
+
+
+class AsyncTransport:
+    """Channels to the configured endpoints, and the calls made over them."""
+
+    def __init__(self, config: ClientConfig, retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY):
+        self.config = config
+        self.retry_policy = retry_policy
+        self._endpoints: tuple[Endpoint, ...] = config.endpoints
+        self._current = 0
+        self._channels: dict[str, Any] = {}
+        # Targets known to have a working connection; others are probed before use.
+        self._connected: set[str] = set()
+        self._failed_at: dict[str, float] = {}
+        self._discovered = False
+        self._callables: dict[tuple[str, str], Any] = {}
+        self._lock = Lock()
+        self._pid = os.getpid()
+        self._closed = False
+        self._token: str | None = None
+        self._base_metadata: tuple[tuple[str, str], ...] = (
+            (("hasleader", "true"),) if config.require_leader else ()
+        )
+        self._metadata: tuple[tuple[str, str], ...] = self._base_metadata
+        if config.token:
+            # A token issued elsewhere: used as is, never refreshed (there is no password).
+            self.set_token(config.token)
+
+    # --- endpoints and channels -----------------------------------------------------------
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return self._endpoints
+
+    @property
+    def current_endpoint(self) -> Endpoint:
+        return self._endpoints[self._current % len(self._endpoints)]
+
+    async def set_endpoints(self, endpoints: tuple[Endpoint, ...]) -> None:
+        """Replace the endpoint list (channels to members that left are closed)."""
+        if not endpoints:
+            raise exc.EtcdValueError("at least one endpoint is needed")
+        current = self.current_endpoint
+        with self._lock:
+            self._endpoints = endpoints
+            targets = [e.target for e in endpoints]
+            self._current = targets.index(current.target) if current.target in targets else 0
+            dropped = [self._forget_channel(t) for t in self._channels if t not in targets]
+        for channel in dropped:
+            await channel.close()
+
+    def _advance(self, failed: Endpoint) -> None:
+        """Move on from a failed endpoint (unless another thread already did), preferring
+        members that have not failed recently."""
+        now = time.monotonic()
+        self._failed_at[failed.target] = now
+        if len(self._endpoints) > 1 and self.current_endpoint.target == failed.target:
+            targets = [endpoint.target for endpoint in self._endpoints]
+            self._current = next_endpoint(
+                targets, self._current % len(targets), self._failed_at, now
+            )
+            log.info("switching from %s to %s", failed, self.current_endpoint)
+
+    def _another_member_ready(self, endpoint: Endpoint) -> bool:
+        targets = [other.target for other in self._endpoints]
+        return another_member_ready(targets, endpoint.target, self._failed_at, time.monotonic())
+
+    def _channel(self, endpoint: Endpoint) -> Any:
+        channel = self._channels.get(endpoint.target)
+        if channel is not None:
+            return channel
+        with self._lock:
+            channel = self._channels.get(endpoint.target)
+            if channel is None:
+                self.check_usable()
+                channel = self._open_channel(endpoint)
+                self._channels[endpoint.target] = channel
+        return channel
+
+    def _open_channel(self, endpoint: Endpoint) -> Any:
+        tls = self.config.tls
+        credentials = None
+        if tls is not None:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=tls.root_certificates,
+                private_key=tls.private_key,
+                certificate_chain=tls.certificate_chain,
+            )
+        return open_channel(endpoint.target, self.config.channel_options(), credentials)
+
+    async def _ensure_connected(
+        self, endpoint: Endpoint, remaining: float | None, *, pinned: bool
+    ) -> None:
+        """Wait for the connection to ``endpoint``, at most ``connect_timeout`` seconds.
+
+        A member that is down, paused or cut off would otherwise keep a call waiting until
+        its whole deadline is gone, with other members available. When another member has
+        not failed lately, a connection that fails outright (refused, or still backing off
+        after a failure) is not waited for at all: the call moves on at once.
+        """
+        if endpoint.target in self._connected:
+            return
+        wait = self.config.connect_timeout
+        if remaining is not None:
+            wait = min(wait, remaining)
+        waits = pinned or not self._another_member_ready(endpoint)
+        # A cheap request that may wait for the connection: any answer, even a refusal,
+        # proves the member is reachable. (gRPC's ready-future would do too, but its polling
+        # thread fails noisily when the channel is closed under it.) Without waiting for
+        # readiness, it still waits for a connection attempt under way, and fails with the
+        # attempt's reason when that attempt fails.
+        probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
+        try:
+            await probe(pb.StatusRequest(), timeout=wait, wait_for_ready=waits)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                if waits:
+                    # A failed connection answers the question at once; only a member that
+                    # is still connecting makes it wait, and then mostly within the deadline.
+                    left = _EXPLAIN_TIMEOUT if remaining is None else remaining - wait
+                    await self._explain_connection_failure(
+                        endpoint, min(_EXPLAIN_TIMEOUT, max(left, _EXPLAIN_MINIMUM))
+                    )
+                raise NotConnected(f"no connection within {wait:.2f} s") from None
+            if error.code() == grpc.StatusCode.UNAVAILABLE:
+                # The request itself never left: say so, so that it may be retried.
+                raise NotConnected(error.details() or "unavailable") from None
+        self._connected.add(endpoint.target)
+
+    async def _explain_connection_failure(self, endpoint: Endpoint, timeout: float) -> None:
+        """Raise gRPC's own reason when the connection failed outright (refused, TLS).
+
+        A cheap request that cannot wait for the connection fails at once with the reason
+        of the last failed attempt, such as a certificate the client does not trust; a
+        member that is merely slow (or paused) makes it time out instead, and the caller
+        reports that.
+        """
+        probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
+        try:
+            await probe(pb.StatusRequest(), timeout=timeout, wait_for_ready=False)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.UNAVAILABLE:
+                raise
+
+    def _forget_channel(self, target: str) -> Any:
+        """Stop using the channel to ``target``, and return it (the caller closes it)."""
+        self._connected.discard(target)
+        for key in [k for k in self._callables if k[0] == target]:
+            del self._callables[key]
+        return self._channels.pop(target)
+
+    def _callable(self, endpoint: Endpoint, method: Method) -> Any:
+        key = (endpoint.target, method.path)
+        bound = self._callables.get(key)
+        if bound is None:
+            channel = self._channel(endpoint)
+            factory = getattr(channel, method.kind)
+            bound = factory(
+                method.path,
+                request_serializer=method.request.SerializeToString,
+                response_deserializer=method.response.FromString,
+            )
+            self._callables[key] = bound
+        return bound
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def check_usable(self) -> None:
+        if self._closed:
+            raise exc.EtcdClientClosed("the client is closed")
+        if os.getpid() != self._pid:
+            raise exc.EtcdForkedClient(
+                f"this client was created in process {self._pid} and cannot be used in "
+                f"process {os.getpid()} after fork(): create a new client in the child"
+            )
+
+    async def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if os.getpid() != self._pid:
+                # The parent owns these connections; closing them here could hang.
+                self._channels.clear()
+                self._callables.clear()
+                return
+            channels = [self._forget_channel(target) for target in list(self._channels)]
+        for channel in channels:
+            await channel.close()
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def deadline(self, timeout: float | None) -> float | None:
+        return None if timeout is None else time.monotonic() + timeout
+
+    async def unary(
+        self,
+        method: Method,
+        request: Any,
+        *,
+        timeout: float | None,
+        mutation: bool,
+        endpoint: Endpoint | None = None,
+    ) -> Any:
+        """Send one request and return its response message, retrying what is safe.
+
+        ``endpoint`` pins the call to one member (no failover), for per-member calls.
+        """
+        self.check_usable()
+        deadline = self.deadline(timeout)
+        attempt = 0
+        reauthenticated = False
+        while True:
+            attempt += 1
+            target = endpoint or self.current_endpoint
+            if attempt == 1 and (timeout is None or timeout > 0):
+                remaining = timeout  # the deadline was set just now
+            else:
+                remaining = self._remaining(deadline, method, target, timeout, mutation, attempt)
+            logging_in = bool(self.config.username) and self._token is None
+            current = methods.AUTH_AUTHENTICATE if logging_in else method
+            try:
+                if logging_in or target.target not in self._connected:
+                    await self._prepare_endpoint(target, remaining, pinned=endpoint is not None)
+                current = method
+                call = self._callable(target, method)
+                response = await call(request, timeout=remaining, metadata=self._metadata)
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(
+                    error, current, target, mutation=mutation and current is method
+                )
+                if self._should_reauthenticate(mapped, reauthenticated):
+                    # Expired or foreign token: nothing was applied; get a new one and resend.
+                    reauthenticated = True
+                    continue
+                self.note_failure(target, code, details, pinned=endpoint is not None)
+                if not self.retry_policy.should_retry(
+                    code, details, mutation=mutation, attempt=attempt
+                ):
+                    raise mapped from error
+                if not await self.back_off(attempt, deadline):
+                    raise mapped from error
+                log.debug("%s on %s failed (%s), retrying", operation_name(method), target, code)
+                continue
+            if endpoint is None and self._needs_discovery:
+                await self._discover(deadline)
+            return response
+
+    async def open_stream(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> tuple[Any, Endpoint]:
+        """Start a streaming call on the current member (connected and authenticated).
+
+        Returns the call (iterate it for responses; cancel it when done) and the member it
+        went to. Errors while iterating are ``grpc.RpcError``: turn them into library errors
+        with :meth:`map_error`, and report them with :meth:`note_failure`. Streams always
+        ask for a member with a leader, so a cut-off member fails instead of going silent.
+        """
+        self.check_usable()
+        target = self.current_endpoint
+        await self._prepare_endpoint(target, timeout, pinned=False)
+        metadata = self._metadata
+        if not self.config.require_leader:
+            metadata = (*metadata, ("hasleader", "true"))
+        call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
+        return call, target
+
+    async def first_response(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> tuple[Any, Endpoint]:
+        """Open a stream with one request and return its first answer (then close it).
+
+        For streaming RPCs used as single calls, such as one lease refresh; retried on
+        another member when the request could not be sent.
+        """
+        deadline = self.deadline(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            target = self.current_endpoint
+            remaining = self._remaining(deadline, method, target, timeout, False, attempt)
+            call = None
+            try:
+                call, target = await self.open_stream(method, iter([request]), timeout=remaining)
+                async for response in messages(call):
+                    return response, target
+                raise exc.EtcdUnavailable(
+                    f"{operation_name(method)} on {target} ended without an answer",
+                    operation=operation_name(method),
+                    endpoint=str(target),
+                )
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(error, method, target)
+                self.note_failure(target, code, details, pinned=False)
+                if not self.retry_policy.should_retry(
+                    code, details, mutation=False, attempt=attempt
+                ) or not await self.back_off(attempt, deadline):
+                    raise mapped from error
+            finally:
+                if call is not None:
+                    call.cancel()
+
+    def map_error(
+        self,
+        error: grpc.RpcError | NotConnected,
+        method: Method,
+        endpoint: Endpoint,
+        *,
+        mutation: bool = False,
+    ) -> exc.EtcdException:
+        code, details = status_of(error)
+        return map_rpc_error(
+            code,
+            details,
+            operation=operation_name(method),
+            endpoint=str(endpoint),
+            mutation=mutation,
+        )
+
+    def note_failure(self, endpoint: Endpoint, code: str, details: str, *, pinned: bool) -> None:
+        """Forget a broken connection, and move on from a member that cannot serve."""
+        if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+            self._connected.discard(endpoint.target)
+        if not pinned and self.retry_policy.should_switch_endpoint(code, details):
+            self._advance(endpoint)
+
+    def should_retry_stream(self, error: grpc.RpcError | NotConnected, attempt: int) -> bool:
+        """Whether a failed stream (a read) may be opened again."""
+        code, details = status_of(error)
+        return self.retry_policy.should_retry(code, details, mutation=False, attempt=attempt)
+
+    def _remaining(
+        self,
+        deadline: float | None,
+        method: Method,
+        target: Endpoint,
+        timeout: float | None,
+        mutation: bool,
+        attempt: int,
+    ) -> float | None:
+        if deadline is None:
+            return None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise exc.EtcdTimeout(
+                f"{operation_name(method)} on {target} timed out after {timeout} s",
+                operation=operation_name(method),
+                endpoint=str(target),
+                code="DEADLINE_EXCEEDED",
+                outcome_unknown=mutation and attempt > 1,
+            )
+        return remaining
+
+    async def back_off(self, attempt: int, deadline: float | None) -> bool:
+        """Sleep before the next attempt; ``False`` when that would pass the deadline."""
+        pause = self.retry_policy.delay(attempt)
+        if deadline is not None and time.monotonic() + pause >= deadline:
+            return False
+        await sleep(pause)
+        return True
+
+    async def _prepare_endpoint(
+        self, target: Endpoint, remaining: float | None, *, pinned: bool
+    ) -> None:
+        """Connect to ``target``, and log in if the client has a user and no token yet.
+
+        ``pinned``: the call may go nowhere else, so it waits for this member.
+        """
+        await self._ensure_connected(target, remaining, pinned=pinned)
+        if self.config.username and self._token is None:
+            await self._authenticate(target, remaining)
+
+    def _should_reauthenticate(self, mapped: exc.EtcdException, already: bool) -> bool:
+        if isinstance(mapped, _AUTH_ERRORS) and self.config.username and not already:
+            self._token = None
+            return True
+        return False
+
+    # --- cluster discovery ----------------------------------------------------------------
+
+    @property
+    def _needs_discovery(self) -> bool:
+        return self.config.allow_reconnect and not self._discovered
+
+    async def _discover(self, deadline: float | None) -> None:
+        """Add every member's client URLs to the endpoints (``allow_reconnect=True``).
+
+        Done once, after the first call that succeeds, so that losing the only configured
+        member later still leaves the client somewhere to go. Failing to list the members
+        is not an error of the user's call: it is retried after the next success.
+        """
+        self._discovered = True
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.5)
+        try:
+            call = self._callable(self.current_endpoint, methods.CLUSTER_MEMBER_LIST)
+            listed = await call(pb.MemberListRequest(), timeout=remaining, metadata=self._metadata)
+        except grpc.RpcError as error:
+            self._discovered = False
+            log.debug("could not list the cluster's members: %s", error.details())
+            return
+        found = [
+            endpoint
+            for member in listed.members
+            for url in member.clientURLs
+            for endpoint in [endpoint_or_none(url)]
+            if endpoint is not None
+        ]
+        known = {e.target for e in self._endpoints}
+        added = tuple(e for e in found if e.target not in known)
+        if added:
+            log.info("discovered cluster members at %s", ", ".join(map(str, added)))
+            await self.set_endpoints(self._endpoints + added)
+
+    # --- authentication -------------------------------------------------------------------
+
+    async def _authenticate(self, endpoint: Endpoint, remaining: float | None) -> None:
+        """Exchange the user name and password for a token (kept out of every log)."""
+        call = self._callable(endpoint, methods.AUTH_AUTHENTICATE)
+        response = await call(
+            pb.AuthenticateRequest(name=self.config.username, password=self.config.password),
+            timeout=remaining,
+            metadata=self._base_metadata,
+        )
+        self.set_token(response.token)
+        log.debug("authenticated as %r on %s", self.config.username, endpoint)
+
+    def set_token(self, token: str | None) -> None:
+        self._token = token
+        self._metadata = self._base_metadata + ((("token", token),) if token else ())

@@ -1,0 +1,511 @@
+"""The asyncio watch shell: one Watch stream per client, shared by every watch.
+
+A single background task owns the stream. It sends the create requests, hands every
+response to the :class:`~etcd._watch.WatchCursor` of its watch, and queues what the cursor
+says to deliver. When the stream breaks (member killed, leader lost, connection dropped,
+token expired), it opens a new one on the next healthy member and re-creates every watch
+from its cursor's revision: the consumer sees neither a gap nor a repeat.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any
+
+import grpc
+
+from .._core import exceptions as exc
+from .._core.error_mapping import NotConnected, StreamStalled, status_of
+from .._core.watch import (
+    Event,
+    OutcomeKind,
+    StreamLiveness,
+    WatchCursor,
+    WatchResponse,
+    WatchSpec,
+    cancel_request,
+    progress_request,
+)
+from .._wire import methods
+from .io import (
+    Empty,
+    Flag,
+    Lock,
+    Queue,
+    Worker,
+    is_active,
+    is_current,
+    join,
+    messages,
+    sleep,
+    spawn,
+)
+from .transport import AsyncTransport
+
+log = logging.getLogger(__name__)
+
+_END = object()
+_STOP = object()
+# How often a blocked consumer wakes up to notice a deadline or a closed client.
+_POLL = 0.25
+# Failures that another stream will not cure: every watch fails with them.
+_FINAL_ERRORS = (
+    exc.EtcdAuthFailed,
+    exc.EtcdPermissionDenied,
+    exc.EtcdValueError,
+    exc.EtcdTypeError,
+    exc.EtcdClientClosed,
+    exc.EtcdForkedClient,
+    exc.EtcdAuthNotEnabled,
+)
+# The server's watch id for a response meant for every watch of the stream.
+_BROADCAST_ID = -1
+
+
+class AsyncWatch:
+    """A running watch. Iterate it for :class:`etcd.Event` objects, or call
+    :meth:`responses` for whole server responses (one or more complete revisions each).
+
+    Use it as a context manager, or call :meth:`cancel`, to stop it. Iteration ends after a
+    cancel, and raises if the watch failed: :class:`etcd.EtcdCompacted` when its resume
+    point was compacted away, :class:`etcd.EtcdWatchCancelled` (or a more precise error,
+    such as :class:`etcd.EtcdPermissionDenied`) when the server ended it.
+    """
+
+    def __init__(
+        self,
+        watcher: AsyncWatcher,
+        watch_id: int,
+        spec: WatchSpec,
+        callback: Callable[[WatchResponse], object] | None,
+        on_error: Callable[[exc.EtcdException], object] | None,
+    ) -> None:
+        self.id = watch_id
+        self.spec = spec
+        self._watcher = watcher
+        self._cursor = WatchCursor(spec)
+        self._items: Queue[Any] = Queue()
+        self._pending: collections.deque[Event] = collections.deque()
+        self._finished: BaseException | object | None = None
+        self._created = Flag()
+        self._error: exc.EtcdException | None = None
+        self._relogged = False
+        self._callbacks = (callback, on_error) if callback is not None else None
+        self._callback_worker: Worker | None = None
+
+    # --- consumption ------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncWatch:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._pending:
+            self._pending.extend((await self.next_response()).events)
+        return self._pending.popleft()
+
+    async def responses(self, *, progress: bool = False) -> AsyncIterator[WatchResponse]:
+        """Each server response in turn; with ``progress=True``, progress notifications too."""
+        while True:
+            try:
+                response = await self.next_response()
+            except StopAsyncIteration:
+                return
+            if response.events or progress:
+                yield response
+
+    async def next_response(self, timeout: float | None = None) -> WatchResponse:
+        """The next response (a progress notification included), waiting at most ``timeout``.
+
+        Raises:
+            StopAsyncIteration: the watch was cancelled.
+            etcd.EtcdWatchTimedOut: nothing came within ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._finished is not None:
+                self._raise_finished()
+            try:
+                item = self._items.get_nowait()
+            except Empty:
+                wait = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
+                if wait <= 0:
+                    raise exc.EtcdWatchTimedOut(
+                        f"no change of {self.spec.describe()} within {timeout} s",
+                        operation="Watch.Watch",
+                    ) from None
+                try:
+                    item = await self._items.get(timeout=wait)
+                except Empty:
+                    continue
+            if isinstance(item, WatchResponse):
+                return item
+            self._finished = item
+            self._raise_finished()
+
+    async def next_event(self, timeout: float | None = None) -> Event:
+        """The next event, waiting at most ``timeout`` seconds in all.
+
+        Raises:
+            etcd.EtcdWatchTimedOut: no event came within ``timeout`` seconds.
+        """
+        if self._pending:
+            return self._pending.popleft()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            response = await self.next_response(remaining)
+            if response.events:
+                self._pending.extend(response.events[1:])
+                return response.events[0]
+
+    def _raise_finished(self) -> None:
+        if isinstance(self._finished, BaseException):
+            raise self._finished
+        raise StopAsyncIteration
+
+    # --- control ----------------------------------------------------------------------------
+
+    @property
+    def next_revision(self) -> int:
+        """The revision this watch resumes from; every change before it was delivered."""
+        return self._cursor.next_revision
+
+    async def wait_created(self, timeout: float | None = None) -> bool:
+        """Wait until the server confirmed the watch; ``False`` on timeout.
+
+        Raises the watch's error if the server refused it (a permission, a compacted start
+        revision).
+        """
+        created = await self._created.wait(timeout)
+        if self._error is not None:
+            raise self._error
+        return created
+
+    def cancel(self) -> None:
+        """Stop the watch; iteration ends once the events already received are consumed."""
+        self._watcher.cancel(self)
+
+    async def __aenter__(self) -> AsyncWatch:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+    def __repr__(self) -> str:
+        state = "done" if self._finished is not None else "active"
+        return f"<Watch {self.spec.describe()} next_revision={self.next_revision} {state}>"
+
+    # --- called by the watcher ----------------------------------------------------------------
+
+    def _deliver(self, response: WatchResponse) -> None:
+        self._items.put(response)
+
+    def _end(self, error: BaseException | None = None) -> None:
+        if isinstance(error, exc.EtcdException):
+            self._error = error
+        self._items.put(_END if error is None else error)
+        self._created.set()
+
+    async def _run_callbacks(
+        self,
+        callback: Callable[[WatchResponse], object],
+        on_error: Callable[[exc.EtcdException], object] | None,
+    ) -> None:
+        while True:
+            try:
+                response = await self.next_response()
+            except StopAsyncIteration:
+                return
+            except exc.EtcdException as error:
+                if on_error is None:
+                    log.error("watch on %s ended: %s", self.spec.describe(), error)
+                else:
+                    _call_safely(on_error, error, self)
+                return
+            if response.events:
+                _call_safely(callback, response, self)
+
+
+def _call_safely(function: Callable[[Any], object], argument: Any, watch: AsyncWatch) -> None:
+    try:
+        function(argument)
+    except Exception:
+        # A failing callback must not stop the watch, nor pass unnoticed.
+        log.exception("watch callback %r on %s raised", function, watch.spec.describe())
+
+
+class AsyncWatcher:
+    """Owns the client's Watch stream and the task that reads it."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+        self._lock = Lock()
+        self._watches: dict[int, AsyncWatch] = {}
+        self._ids = itertools.count(1)
+        self._requests: Queue[Any] | None = None
+        self._call: Any = None
+        self._worker: Worker | None = None
+        self._wake = Flag()
+        self._closed = False
+        self.streams_opened = 0
+        """How many times the watch stream was opened (more than once means resumes)."""
+
+    def watch(
+        self,
+        spec: WatchSpec,
+        callback: Callable[[WatchResponse], object] | None = None,
+        on_error: Callable[[exc.EtcdException], object] | None = None,
+    ) -> AsyncWatch:
+        with self._lock:
+            if self._closed:
+                raise exc.EtcdClientClosed("the client is closed")
+            watch = AsyncWatch(self, next(self._ids), spec, callback, on_error)
+            self._watches[watch.id] = watch
+            if self._worker is None:
+                self._worker = spawn(self._run, name="etcd-watch-stream")
+            elif self._requests is not None:
+                self._requests.put(watch._cursor.create_request(watch.id))
+        if watch._callbacks is not None:
+            watch._callback_worker = spawn(
+                watch._run_callbacks, *watch._callbacks, name=f"etcd-watch-{watch.id}-callbacks"
+            )
+        return watch
+
+    def cancel(self, watch: AsyncWatch) -> None:
+        with self._lock:
+            if self._watches.pop(watch.id, None) is None:
+                return
+            if self._requests is not None:
+                self._requests.put(cancel_request(watch.id))
+            if not self._watches and self._call is not None:
+                # Nothing left to watch: let the stream (and its thread) go.
+                self._call.cancel()
+        watch._end()
+
+    def request_progress(self) -> None:
+        """Ask the server for a progress notification on every watch of the stream."""
+        with self._lock:
+            if self._requests is not None:
+                self._requests.put(progress_request())
+
+    async def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            watches = list(self._watches.values())
+            self._watches.clear()
+            call, worker = self._call, self._worker
+            if self._requests is not None:
+                self._requests.put(_STOP)
+        self._wake.set()
+        if call is not None:
+            call.cancel()
+        for watch in watches:
+            watch._end(exc.EtcdClientClosed("the client was closed while watching"))
+        if worker is not None and not is_current(worker):
+            await join(worker, 5)
+
+    # --- the stream task ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._serve()
+        except BaseException as error:  # pragma: no cover - a bug must still be heard
+            log.exception("the watch stream task failed")
+            failure = exc.EtcdException(f"the watch stream failed unexpectedly: {error!r}")
+            self._fail_all(failure)
+        finally:
+            with self._lock:
+                self._worker = None
+                self._call = None
+                self._requests = None
+                restart = bool(self._watches) and not self._closed
+            if restart:
+                # A watch arrived while the task was leaving: serve it.
+                with self._lock:
+                    if self._worker is None:
+                        self._worker = spawn(self._run, name="etcd-watch-stream")
+
+    async def _serve(self) -> None:
+        failures = 0
+        transport = self._transport
+        while True:
+            requests: Queue[Any] = Queue()
+            with self._lock:
+                if self._closed or not self._watches:
+                    return
+                for watch in self._watches.values():
+                    requests.put(watch._cursor.create_request(watch.id))
+                self._requests = requests
+            endpoint = transport.current_endpoint
+            call = None
+            stalled: Flag | None = None
+            try:
+                call, endpoint = await transport.open_stream(
+                    methods.WATCH_WATCH, _drain(requests), timeout=None
+                )
+                self.streams_opened += 1
+                with self._lock:
+                    self._call = call
+                    if self._closed or not self._watches:
+                        call.cancel()
+                liveness = StreamLiveness(
+                    transport.config.keepalive_time,
+                    transport.config.keepalive_timeout,
+                    time.monotonic(),
+                )
+                stalled = Flag()
+                spawn(
+                    self._watch_liveness,
+                    call,
+                    requests,
+                    liveness,
+                    stalled,
+                    name="etcd-watch-liveness",
+                )
+                async for message in messages(call):
+                    failures = 0
+                    liveness.heard(time.monotonic())
+                    self._dispatch(message, str(endpoint))
+                raise _StreamEnded()
+            except _Resume as resume:
+                failures += 1
+                if resume.member_at_fault:
+                    transport.note_failure(endpoint, "UNAVAILABLE", resume.reason, pinned=False)
+                log.info("watch stream on %s: %s; reopening", endpoint, resume.reason)
+            except _StreamEnded:
+                failures += 1
+                log.info("watch stream on %s ended by the server; reopening", endpoint)
+            except (grpc.RpcError, NotConnected) as error:
+                with self._lock:
+                    if self._closed or not self._watches:
+                        return
+                failures += 1
+                code, details = status_of(error)
+                if stalled is not None and stalled.is_set():
+                    error = StreamStalled("the member stopped answering")
+                    code, details = status_of(error)
+                mapped = transport.map_error(error, methods.WATCH_WATCH, endpoint)
+                if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):
+                    transport.set_token(None)
+                if isinstance(mapped, _FINAL_ERRORS):
+                    self._fail_all(mapped)
+                    return
+                transport.note_failure(endpoint, code, details, pinned=False)
+                level = logging.INFO if failures <= 3 else logging.WARNING
+                log.log(level, "watch stream interrupted (%s); resuming elsewhere", mapped)
+            except exc.EtcdException as error:
+                # Raised before the stream opened: logging in, a closed or forked client.
+                if isinstance(error, _FINAL_ERRORS) or self._closed:
+                    self._fail_all(error)
+                    return
+                failures += 1
+                log.info("could not open the watch stream: %s", error)
+            finally:
+                requests.put(_STOP)
+                if call is not None:
+                    call.cancel()
+                with self._lock:
+                    self._call = None
+                    self._requests = None
+            await self._wake.wait(transport.retry_policy.delay(failures))
+
+    async def _watch_liveness(
+        self,
+        call: Any,
+        requests: Queue[Any],
+        liveness: StreamLiveness,
+        stalled: Flag,
+    ) -> None:
+        """Probe an idle stream, and cut it when its member stopped answering."""
+        while is_active(call) and not self._closed:
+            await sleep(min(1.0, liveness.interval / 4))
+            verdict = liveness.check(time.monotonic())
+            if verdict == "probe":
+                requests.put(progress_request())
+            elif verdict == "dead":
+                log.warning("watch stream: no answer for %.0f s; reopening", liveness.grace)
+                stalled.set()
+                call.cancel()
+                return
+
+    def _dispatch(self, message: Any, endpoint: str) -> None:
+        with self._lock:
+            if message.watch_id == _BROADCAST_ID:
+                targets = list(self._watches.values())
+            else:
+                watch = self._watches.get(message.watch_id)
+                targets = [watch] if watch is not None else []
+        for watch in targets:
+            outcome = watch._cursor.on_response(message, endpoint=endpoint)
+            if watch._cursor.created and not watch._created.is_set():
+                watch._relogged = False
+                watch._created.set()
+            if outcome.kind is OutcomeKind.DELIVER:
+                assert outcome.response is not None
+                watch._deliver(outcome.response)
+            elif outcome.kind is OutcomeKind.CREATED:
+                watch._relogged = False
+                watch._created.set()
+            elif outcome.kind is OutcomeKind.FAILED:
+                assert outcome.error is not None
+                if self._may_be_a_stale_token(watch, outcome.error):
+                    # A watch created on a stream whose token expired is refused as
+                    # "permission denied": log in again once before believing it.
+                    watch._relogged = True
+                    self._transport.set_token(None)
+                    raise _Resume("permission denied; logging in again in case the token expired")
+                with self._lock:
+                    self._watches.pop(watch.id, None)
+                    if not self._watches and self._call is not None:
+                        self._call.cancel()
+                watch._end(outcome.error)
+            elif outcome.kind is OutcomeKind.RESUME:
+                assert outcome.error is not None
+                if isinstance(outcome.error, exc.EtcdAuthError):
+                    self._transport.set_token(None)
+                    raise _Resume(str(outcome.error))
+                raise _Resume(str(outcome.error), member_at_fault=True)
+
+    def _may_be_a_stale_token(self, watch: AsyncWatch, error: exc.EtcdException) -> bool:
+        return (
+            isinstance(error, exc.EtcdPermissionDenied)
+            and bool(self._transport.config.username)
+            and not watch._relogged
+        )
+
+    def _fail_all(self, error: BaseException) -> None:
+        with self._lock:
+            watches = list(self._watches.values())
+            self._watches.clear()
+        for watch in watches:
+            watch._end(error)
+
+
+class _Resume(Exception):
+    def __init__(self, reason: str, *, member_at_fault: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.member_at_fault = member_at_fault
+
+
+class _StreamEnded(Exception):
+    pass
+
+
+async def _drain(requests: Queue[Any]) -> AsyncIterator[Any]:
+    """The request side of the stream: whatever is queued, until told to stop."""
+    while True:
+        item = await requests.get()
+        if item is _STOP:
+            return
+        yield item

@@ -1,0 +1,139 @@
+"""What the sync and asyncio clients share: configuration and request preparation, no I/O."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from . import classic, config
+from . import validation as check
+from .config import ClientConfig, Endpoint
+from .kv import Op, PutOp, RangeOp, Txn
+from .retry import DEFAULT_RETRY_POLICY, RetryPolicy
+
+_Self = TypeVar("_Self", bound="BaseClient")
+
+
+class BaseClient:
+    """Configuration and the I/O-free half of every call."""
+
+    _config: ClientConfig
+    _retry_policy: RetryPolicy
+
+    def __init__(
+        self,
+        host: str | tuple[tuple[str, int], ...] = config.DEFAULT_HOST,
+        port: int = config.DEFAULT_PORT,
+        *,
+        endpoints: Sequence[str] | str | None = None,
+        protocol: str = "http",
+        cert: str | tuple[str, str] | None = None,
+        ca_cert: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float | None = config.DEFAULT_TIMEOUT,
+        read_timeout: float | check._Unset | None = check.UNSET,
+        connect_timeout: float = config.DEFAULT_CONNECT_TIMEOUT,
+        allow_redirect: bool = True,
+        allow_reconnect: bool = False,
+        max_request_bytes: int = check.DEFAULT_MAX_REQUEST_BYTES,
+        max_receive_bytes: int = config.DEFAULT_MAX_RECEIVE_BYTES,
+        max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        token: str | None = None,
+        tls_server_name: str | None = None,
+        insecure: bool = False,
+        auto_sync_interval: float | None = None,
+        coalesce: bool = False,
+    ) -> None:
+        if not isinstance(read_timeout, check._Unset):
+            # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
+            timeout = None if classic.means_no_timeout(read_timeout) else read_timeout
+        self._config = config.build_config(
+            host=host,
+            port=port,
+            protocol=protocol,
+            endpoints=endpoints,
+            cert=cert,
+            ca_cert=ca_cert,
+            username=username,
+            password=password,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            allow_redirect=allow_redirect,
+            allow_reconnect=allow_reconnect,
+            max_request_bytes=max_request_bytes,
+            max_receive_bytes=max_receive_bytes,
+            max_txn_ops=max_txn_ops,
+            token=token,
+            server_name=tls_server_name,
+            insecure=insecure,
+            coalesce=coalesce,
+        )
+        if not isinstance(retry_policy, RetryPolicy):
+            raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")
+        self._retry_policy = retry_policy
+        self._auto_sync_interval = check.timeout(auto_sync_interval, "auto_sync_interval")
+        self._start()
+
+    def _start(self) -> None:
+        """Set up the I/O side (without connecting yet)."""
+
+    @classmethod
+    def from_env(
+        cls: type[_Self], environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> _Self:
+        """A client configured from etcdctl's environment variables.
+
+        Reads ``ETCDCTL_ENDPOINTS``, ``ETCDCTL_CACERT``, ``ETCDCTL_CERT``, ``ETCDCTL_KEY``,
+        ``ETCDCTL_USER`` (``name`` or ``name:password``), ``ETCDCTL_PASSWORD``,
+        ``ETCDCTL_DIAL_TIMEOUT`` and ``ETCDCTL_COMMAND_TIMEOUT``; keyword arguments win.
+        """
+        options = config.env_options(os.environ if environ is None else environ)
+        options.update(overrides)
+        return cls(**options)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The configuration this client was built with (read-only)."""
+        return self._config
+
+    def _call_timeout(self, timeout: float | check._Unset | None) -> float | None:
+        if isinstance(timeout, check._Unset):
+            return self._config.timeout
+        return check.timeout(timeout)
+
+    def _prepare(self, op: Op) -> Any:
+        """The request for ``op``, refused here if the server would refuse it."""
+        if type(op) is RangeOp:
+            return op.to_request()  # the most common call, and nothing to check
+        if not isinstance(op, Op):
+            raise check.EtcdTypeError(
+                f"expected an operation built with etcd.Op, not {type(op).__name__}"
+            )
+        limit = self._config.max_request_bytes
+        if isinstance(op, PutOp):
+            # Cheap precheck on the hot path; the exact size only matters near the limit.
+            if len(op.value) + len(op.key) > limit - 64:
+                request = op.to_request()
+                check.check_request_size(request.ByteSize(), limit, "put request")
+                return request
+            return op.to_request()
+        if isinstance(op, Txn):
+            op.check_limits(self._config.max_txn_ops)
+            request = op.to_request()
+            check.check_request_size(request.ByteSize(), limit, "transaction")
+            return request
+        return op.to_request()
+
+    def _describe(self) -> str:
+        urls = ",".join(e.url for e in self._endpoints_for_repr())
+        user = f" user={self._config.username!r}" if self._config.username else ""
+        return f"<{type(self).__name__} endpoints={urls}{user}>"
+
+    def _endpoints_for_repr(self) -> tuple[Endpoint, ...]:
+        return self._config.endpoints
+
+    def __repr__(self) -> str:
+        return self._describe()

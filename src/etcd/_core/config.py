@@ -1,0 +1,490 @@
+"""Client configuration: endpoints, TLS material, limits, channel options (pure, no network).
+
+Everything a client needs to know before it connects is decided here, once, so that the
+sync and asyncio clients share it and the hot path only reads precomputed values.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .._version import __version__
+from . import validation as check
+from .exceptions import EtcdTypeError, EtcdValueError
+
+#: etcd's registered client port (the seed's 4001 was the legacy, pre-2015 port).
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT: Final = 2379
+DEFAULT_HOST: Final = "127.0.0.1"
+#: Per-call deadline when none is given, in seconds (as etcdctl's --command-timeout).
+DEFAULT_TIMEOUT: Final = 5.0
+#: How long to wait for a connection before trying another endpoint.
+DEFAULT_CONNECT_TIMEOUT: Final = 2.0
+#: Receive limit: as Go's client, effectively unbounded (gRPC's own default is 4 MiB).
+DEFAULT_MAX_RECEIVE_BYTES: Final = 2**31 - 1
+#: The gRPC server inside etcd accepts the request limit plus this much framing.
+_SEND_LIMIT_MARGIN: Final = 512 * 1024
+#: HTTP/2 keepalive: etcd refuses pings more often than every 5 s by default.
+DEFAULT_KEEPALIVE_TIME: Final = 10.0
+DEFAULT_KEEPALIVE_TIMEOUT: Final = 5.0
+
+USER_AGENT: Final = f"etcd-client-python/{__version__}"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One member's client address."""
+
+    host: str
+    port: int
+    secure: bool = False
+    #: The address as gRPC wants it (computed once: every call looks it up).
+    target: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        object.__setattr__(self, "target", f"{host}:{self.port}")
+
+    @property
+    def url(self) -> str:
+        """The address as etcd prints it (``http://127.0.0.1:2379``)."""
+        return f"{'https' if self.secure else 'http'}://{self.target}"
+
+    def __str__(self) -> str:
+        return self.target
+
+
+_URL = re.compile(r"^(?:(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://)?(?P<rest>[^/?#]*)/?$")
+
+
+def parse_endpoint(text: str, *, default_secure: bool = False) -> Endpoint:
+    """``host:port``, ``http://host:port``, ``https://host:port``, ``[::1]:2379``, or a bare
+    host (port 2379)."""
+    if not isinstance(text, str):
+        raise EtcdTypeError(f"endpoint must be a str, not {type(text).__name__}")
+    match = _URL.match(text.strip())
+    if not match or not match.group("rest"):
+        raise EtcdValueError(f"endpoint {text!r} is not of the form [http[s]://]host[:port]")
+    scheme = (match.group("scheme") or "").lower()
+    if scheme not in ("", "http", "https", "unix", "unixs"):
+        raise EtcdValueError(f"endpoint {text!r}: unknown scheme {scheme!r}")
+    if scheme.startswith("unix"):
+        raise EtcdValueError(f"endpoint {text!r}: unix sockets are not supported")
+    secure = scheme == "https" if scheme else default_secure
+    rest = match.group("rest")
+    host, port = _split_host_port(rest, text)
+    return Endpoint(host, port, secure)
+
+
+def _split_host_port(rest: str, original: str) -> tuple[str, int]:
+    if rest.startswith("["):
+        close = rest.find("]")
+        if close < 0:
+            raise EtcdValueError(f"endpoint {original!r}: unclosed '['")
+        host, tail = rest[1:close], rest[close + 1 :]
+        port_text = tail[1:] if tail.startswith(":") else ""
+        if tail and not tail.startswith(":"):
+            raise EtcdValueError(f"endpoint {original!r}: unexpected {tail!r} after the host")
+    elif rest.count(":") > 1:
+        # "::1:2379" is both a valid address and an address plus a port: refuse to guess.
+        raise EtcdValueError(
+            f"endpoint {original!r}: write IPv6 addresses in brackets, e.g. [::1]:2379"
+        )
+    else:
+        host, _, port_text = rest.partition(":")
+    if not host:
+        raise EtcdValueError(f"endpoint {original!r} has no host")
+    if not port_text:
+        return host, DEFAULT_PORT
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise EtcdValueError(f"endpoint {original!r}: port must be 1-65535")
+    return host, int(port_text)
+
+
+def resolve_endpoints(
+    host: object,
+    port: object,
+    protocol: str,
+    endpoints: Sequence[str] | str | None,
+) -> tuple[Endpoint, ...]:
+    """The endpoints named by the constructor's arguments.
+
+    ``endpoints`` wins; otherwise ``host``/``port`` as python-etcd took them: one host, or a
+    tuple of ``(host, port)`` pairs.
+    """
+    if protocol not in ("http", "https"):
+        raise EtcdValueError(f"protocol must be 'http' or 'https', got {protocol!r}")
+    secure = protocol == "https"
+    if endpoints is not None:
+        items = [endpoints] if isinstance(endpoints, str) else list(endpoints)
+        if not items:
+            raise EtcdValueError("endpoints must name at least one member")
+        parsed = tuple(parse_endpoint(item, default_secure=secure) for item in items)
+    elif isinstance(host, tuple) and host and all(isinstance(h, tuple) for h in host):
+        parsed = tuple(Endpoint(_host_text(h[0]), _port(h[1]), secure) for h in host if len(h) == 2)
+        if len(parsed) != len(host):
+            raise EtcdValueError("host as a tuple must hold (host, port) pairs")
+    else:
+        parsed = (Endpoint(_host_text(host), _port(port), secure),)
+    kinds = {e.secure for e in parsed}
+    if len(kinds) > 1:
+        raise EtcdValueError("endpoints mix http and https; use one scheme for all")
+    return unique(parsed)
+
+
+def _host_text(host: object) -> str:
+    if not isinstance(host, str) or not host:
+        raise EtcdTypeError(f"host must be a non-empty str, not {host!r}")
+    return host.strip("[]")
+
+
+def _port(port: object) -> int:
+    return check.integer(port, "port", minimum=1, maximum=65535)
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n.*?-----END (?P=label)-----\r?\n?", re.DOTALL
+)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class TLSMaterial:
+    """What gRPC needs for TLS, read from the files once."""
+
+    root_certificates: bytes | None = None
+    private_key: bytes | None = None
+    certificate_chain: bytes | None = None
+    server_name: str | None = None
+    custom_ca: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"TLSMaterial(custom_ca={self.custom_ca}, "
+            f"client_cert={self.certificate_chain is not None})"
+        )
+
+
+def _read(path: object, what: str) -> bytes:
+    if not isinstance(path, (str, os.PathLike)):
+        raise EtcdTypeError(f"{what} must be a file path, not {type(path).__name__}")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as err:
+        raise EtcdValueError(
+            f"cannot read {what} file {os.fspath(path)!r}: {err.strerror}"
+        ) from err
+
+
+def split_combined_pem(data: bytes, path: str) -> tuple[bytes, bytes]:
+    """(certificate chain, private key) from one PEM file holding both."""
+    certs: list[bytes] = []
+    keys: list[bytes] = []
+    for block in _PEM_BLOCK.finditer(data):
+        label = block.group("label")
+        text = block.group(0).rstrip(b"\r\n") + b"\n"
+        if label == b"CERTIFICATE":
+            certs.append(text)
+        elif label.endswith(b"PRIVATE KEY"):
+            keys.append(text)
+    if not certs or len(keys) != 1:
+        raise EtcdValueError(
+            f"cert file {path!r} must hold a certificate and exactly one private key when "
+            f"given alone (found {len(certs)} certificate(s), {len(keys)} key(s)); or pass "
+            "cert=(certificate_file, key_file)"
+        )
+    return b"".join(certs), keys[0]
+
+
+@functools.cache
+def system_roots() -> bytes | None:
+    """The operating system's trusted CA bundle (``SSL_CERT_FILE`` wins), read once.
+
+    ``None`` (gRPC's own bundled roots) when the system has no bundle file, or when
+    ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` names the roots gRPC is to use.
+    """
+    if os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"):
+        return None
+    import ssl  # only TLS clients without a CA file pay for it
+
+    cafile = ssl.get_default_verify_paths().cafile
+    if cafile is None:
+        return None
+    try:
+        with open(cafile, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def load_tls(
+    *,
+    cert: object = None,
+    ca_cert: object = None,
+    server_name: str | None = None,
+) -> TLSMaterial:
+    """Read the client certificate (a ``(cert, key)`` pair or one combined PEM file) and the
+    CA bundle; ``None`` for the CA means the system's trusted roots."""
+    roots = _read(ca_cert, "ca_cert") if ca_cert is not None else system_roots()
+    chain: bytes | None = None
+    key: bytes | None = None
+    if isinstance(cert, tuple):
+        if len(cert) != 2:
+            raise EtcdValueError("cert as a tuple must be (certificate_file, key_file)")
+        chain = _read(cert[0], "cert")
+        key = _read(cert[1], "cert key")
+    elif cert is not None:
+        chain, key = split_combined_pem(_read(cert, "cert"), str(cert))
+    return TLSMaterial(roots, key, chain, server_name, custom_ca=ca_cert is not None)
+
+
+# --- durations as etcdctl writes them -------------------------------------------------------------
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS: Final = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def parse_duration(text: str, what: str) -> float:
+    """A Go duration (``"5s"``, ``"500ms"``, ``"1m30s"``) or plain seconds, in seconds."""
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pos, seconds = 0, 0.0
+        for part in _DURATION_PART.finditer(value):
+            if part.start() != pos:
+                break
+            seconds += float(part.group(1)) * _UNIT_SECONDS[part.group(2)]
+            pos = part.end()
+        if pos != len(value) or not value:
+            raise EtcdValueError(
+                f"{what}: {text!r} is not a duration like '5s' or '500ms'"
+            ) from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise EtcdValueError(f"{what}: {text!r} must be a positive duration")
+    return seconds
+
+
+def env_options(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Client keyword arguments from the ``ETCDCTL_*`` variables etcdctl users already set."""
+    options: dict[str, Any] = {}
+    if environ.get("ETCDCTL_ENDPOINTS"):
+        options["endpoints"] = [e for e in environ["ETCDCTL_ENDPOINTS"].split(",") if e.strip()]
+    if environ.get("ETCDCTL_CACERT"):
+        options["ca_cert"] = environ["ETCDCTL_CACERT"]
+    cert, key = environ.get("ETCDCTL_CERT"), environ.get("ETCDCTL_KEY")
+    if bool(cert) != bool(key):
+        raise EtcdValueError("ETCDCTL_CERT and ETCDCTL_KEY must be set together")
+    if cert and key:
+        options["cert"] = (cert, key)
+    user = environ.get("ETCDCTL_USER")
+    if user:
+        name, sep, password = user.partition(":")
+        options["username"] = name
+        if sep:
+            options["password"] = password
+    if environ.get("ETCDCTL_PASSWORD"):
+        if not user:
+            raise EtcdValueError("ETCDCTL_PASSWORD is set without ETCDCTL_USER")
+        options["password"] = environ["ETCDCTL_PASSWORD"]
+    if environ.get("ETCDCTL_DIAL_TIMEOUT"):
+        options["connect_timeout"] = parse_duration(
+            environ["ETCDCTL_DIAL_TIMEOUT"], "ETCDCTL_DIAL_TIMEOUT"
+        )
+    if environ.get("ETCDCTL_COMMAND_TIMEOUT"):
+        options["timeout"] = parse_duration(
+            environ["ETCDCTL_COMMAND_TIMEOUT"], "ETCDCTL_COMMAND_TIMEOUT"
+        )
+    if any(e.lower().startswith("https://") for e in options.get("endpoints", ())):
+        options["protocol"] = "https"
+    return options
+
+
+# --- the whole configuration ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Everything a client decided at construction."""
+
+    endpoints: tuple[Endpoint, ...]
+    timeout: float | None = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    require_leader: bool = False
+    allow_reconnect: bool = False
+    tls: TLSMaterial | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    max_request_bytes: int = check.DEFAULT_MAX_REQUEST_BYTES
+    max_receive_bytes: int = DEFAULT_MAX_RECEIVE_BYTES
+    max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS
+    keepalive_time: float = DEFAULT_KEEPALIVE_TIME
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    coalesce: bool = False
+
+    @property
+    def secure(self) -> bool:
+        return self.endpoints[0].secure
+
+    def channel_options(self) -> list[tuple[str, Any]]:
+        """gRPC channel arguments, each set on purpose."""
+        options: list[tuple[str, Any]] = [
+            # Large prefix reads must work: gRPC's 4 MiB receive default is far too low.
+            ("grpc.max_receive_message_length", self.max_receive_bytes),
+            ("grpc.max_send_message_length", self.max_request_bytes + _SEND_LIMIT_MARGIN),
+            # Find dead members: ping every keepalive_time while calls or streams are open,
+            # never on an idle connection (etcd answers that with GOAWAY too_many_pings).
+            ("grpc.keepalive_time_ms", int(self.keepalive_time * 1000)),
+            ("grpc.keepalive_timeout_ms", int(self.keepalive_timeout * 1000)),
+            ("grpc.keepalive_permit_without_calls", 0),
+            ("grpc.http2.max_pings_without_data", 0),
+            # An idle watch sends no data; without this, gRPC spaces such pings 5 min apart
+            # and a frozen member would hold the watch that long.
+            ("grpc.http2.min_time_between_pings_ms", int(self.keepalive_time * 1000)),
+            # Come back quickly once a member returns (gRPC's default backoff grows to 120 s).
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.min_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 2000),
+            # Each client owns its connections: nothing shared across clients or processes.
+            ("grpc.use_local_subchannel_pool", 1),
+            ("grpc.primary_user_agent", USER_AGENT),
+        ]
+        if self.tls is not None and self.tls.server_name:
+            options.append(("grpc.ssl_target_name_override", self.tls.server_name))
+        return options
+
+
+def build_config(
+    *,
+    host: object,
+    port: object,
+    protocol: str,
+    endpoints: Sequence[str] | str | None,
+    cert: object,
+    ca_cert: object,
+    username: str | None,
+    password: str | None,
+    timeout: object,
+    connect_timeout: object,
+    allow_redirect: object,
+    allow_reconnect: object,
+    max_request_bytes: object,
+    max_receive_bytes: object,
+    max_txn_ops: object,
+    server_name: str | None = None,
+    token: str | None = None,
+    insecure: object = False,
+    coalesce: object = False,
+) -> ClientConfig:
+    """Check the constructor's arguments and decide the configuration."""
+    resolved = resolve_endpoints(host, port, protocol, endpoints)
+    secure = resolved[0].secure
+    if token is not None and (not isinstance(token, str) or not token):
+        raise EtcdTypeError("token must be a non-empty str")
+    if token is not None and username is not None:
+        raise EtcdValueError("give either a token or a username and password, not both")
+    if server_name is not None and not secure:
+        raise EtcdValueError("tls_server_name is for TLS: pass protocol='https'")
+    check_credentials_transport(
+        resolved, bool(username or token), check.boolean(insecure, "insecure")
+    )
+    if (cert is not None or ca_cert is not None) and not secure:
+        raise EtcdValueError(
+            "cert/ca_cert are for TLS: pass protocol='https' or https:// endpoints"
+        )
+    if username is not None and not isinstance(username, str):
+        raise EtcdTypeError("username must be a str")
+    if password is not None and not isinstance(password, str):
+        raise EtcdTypeError("password must be a str")
+    if password is not None and not username:
+        raise EtcdValueError("password given without username")
+    if username and password is None:
+        raise EtcdValueError("username given without password")
+    connect = check.timeout(connect_timeout, "connect_timeout")
+    return ClientConfig(
+        endpoints=resolved,
+        timeout=check.timeout(timeout),
+        connect_timeout=connect if connect is not None else DEFAULT_CONNECT_TIMEOUT,
+        require_leader=not check.boolean(allow_redirect, "allow_redirect"),
+        allow_reconnect=check.boolean(allow_reconnect, "allow_reconnect"),
+        tls=load_tls(cert=cert, ca_cert=ca_cert, server_name=server_name) if secure else None,
+        username=username,
+        password=password,
+        token=token,
+        max_request_bytes=check.integer(max_request_bytes, "max_request_bytes", minimum=1),
+        max_receive_bytes=check.integer(
+            max_receive_bytes, "max_receive_bytes", minimum=1, maximum=2**31 - 1
+        ),
+        max_txn_ops=check.integer(max_txn_ops, "max_txn_ops", minimum=1),
+        coalesce=check.boolean(coalesce, "coalesce"),
+    )
+
+
+_LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    import ipaddress  # rarely needed; kept off the import of the package
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_credentials_transport(
+    endpoints: Sequence[Endpoint], has_credentials: bool, insecure: bool
+) -> None:
+    """Refuse to send credentials in clear text across a network unless told to, loudly.
+
+    Plain HTTP to this machine is fine; a password or token sent to another host without
+    TLS can be read by anyone on the path.
+    """
+    if not has_credentials:
+        return
+    exposed = [e for e in endpoints if not e.secure and not is_loopback(e.host)]
+    if not exposed:
+        return
+    if not insecure:
+        raise EtcdValueError(
+            f"credentials would travel unencrypted to {exposed[0]}: use https endpoints "
+            "(protocol='https'), or pass insecure=True to accept that risk"
+        )
+    log.warning(
+        "insecure=True: credentials are sent unencrypted to %s",
+        ", ".join(str(e) for e in exposed),
+    )
+
+
+def unique(items: Iterable[Endpoint]) -> tuple[Endpoint, ...]:
+    """Endpoints in order, without repeats."""
+    return tuple({item.target: item for item in items}.values())
+
+
+def endpoint_or_none(url: str) -> Endpoint | None:
+    try:
+        return parse_endpoint(url)
+    except (EtcdTypeError, EtcdValueError):
+        log.debug("ignoring the unusable client URL %r of a member", url)
+        return None
