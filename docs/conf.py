@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +20,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.doctest",
+    "sphinx.ext.intersphinx",
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
@@ -26,8 +29,41 @@ autodoc_typehints = "description"
 autodoc_default_options = {"show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
-# The build runs offline (no inventories to fetch), so references to the standard library
-# cannot resolve; everything of our own must.
+
+
+def _python_inventory() -> str | None:
+    """The local copy of Python's object inventory, or None where there is none.
+
+    The build runs without network access, so the inventory cannot be fetched from
+    docs.python.org. Debian's ``python3-doc`` package installs Python's documentation,
+    inventory included, under /usr/share/doc (.ci/run installs it);
+    ``ETCD_DOCS_PYTHON_INVENTORY`` names a copy elsewhere.
+    """
+    override = os.environ.get("ETCD_DOCS_PYTHON_INVENTORY")
+    candidates = [Path(override)] if override else []
+    candidates.append(Path("/usr/share/doc/python3-doc/html/objects.inv"))
+
+    def version(path: Path) -> tuple[int, ...]:
+        digits = re.findall(r"\d+", path.parts[-3])
+        return tuple(int(d) for d in digits)
+
+    candidates += sorted(
+        Path("/usr/share/doc").glob("python3*/html/objects.inv"), key=version, reverse=True
+    )
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+_python_objects = _python_inventory()
+# Links go to the published documentation; only the inventory is read locally.
+intersphinx_mapping = (
+    {"python": ("https://docs.python.org/3", _python_objects)} if _python_objects else {}
+)
+intersphinx_timeout = 5
+
+# Every reference must resolve, except these.
 nitpick_ignore_regex = [
     # A type alias (Union of the four response types) that autodoc cannot document.
     (r"py:class", r"OpResponse"),
@@ -39,8 +75,15 @@ nitpick_ignore_regex = [
     # Type aliases of signatures whose models are imported only when the call is made
     # (autodoc then reads the annotations as text).
     (r"py:class", r"Timeout|ProgressCallback|KeyArg|LeaseArg"),
-    (r"py:.*", r"(os|subprocess|pathlib|collections\.abc|typing|types|enum|random|socket)\..*"),
 ]
-html_theme = "alabaster"
+if not _python_objects:
+    # Without Python's inventory the standard library's names cannot resolve; they are
+    # then left as plain text.
+    nitpick_ignore_regex += [
+        (r"py:.*", r"(os|subprocess|pathlib|collections\.abc|typing|types|enum|random|socket)\..*"),
+    ]
+
+html_theme = "furo"
+html_title = f"etcd-client {release}"
 html_static_path: list[str] = []
 exclude_patterns = ["_build"]
