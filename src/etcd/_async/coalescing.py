@@ -21,6 +21,7 @@ from .._core.coalescing import (
     refused,
     timed_out,
 )
+from .._core.deadline import deadline_after, time_left
 from .._core.kv import Op
 from .._wire import methods
 from .io import Flag, Lock, is_running, run_shielded, spawn
@@ -55,7 +56,7 @@ class AsyncCoalescer:
             finally:
                 self._pass_on(queue)
         woken = Flag()
-        pending = Pending(op, request, self._transport.deadline(timeout), woken)
+        pending = Pending(op, request, deadline_after(timeout), woken)
         with self._lock:
             leading = queue.arrive(pending)
         if not leading:
@@ -67,7 +68,7 @@ class AsyncCoalescer:
         return pending.outcome()
 
     async def _wait_for_turn(self, queue: Queue, pending: Pending, woken: Flag) -> None:
-        remaining = None if pending.deadline is None else pending.deadline - time.monotonic()
+        remaining = time_left(pending.deadline)
         try:
             in_time = await woken.wait(remaining)
         except BaseException:
@@ -124,7 +125,7 @@ class AsyncCoalescer:
 
     async def _send(self, batch: list[Pending]) -> None:
         deadline = earliest_deadline(batch)
-        timeout = None if deadline is None else deadline - time.monotonic()
+        timeout = time_left(deadline)
         if len(batch) == 1:
             # Alone in its lane: sent as itself, and the lane stays busy meanwhile so that
             # the calls arriving now gather for the next batch.
@@ -146,11 +147,9 @@ class AsyncCoalescer:
         distribute(batch, response)
 
     async def _send_alone(self, pending: Pending) -> Any:
-        timeout = None
-        if pending.deadline is not None:
-            timeout = pending.deadline - time.monotonic()
-            if timeout <= 0:
-                raise timed_out(pending, str(self._transport.current_endpoint), sent=False)
+        timeout = time_left(pending.deadline)
+        if timeout == 0:
+            raise timed_out(pending, str(self._transport.current_endpoint), sent=False)
         return await self._send_one(pending.op, pending.request, timeout)
 
     async def _send_one(self, op: Op, request: Any, timeout: float | None) -> Any:

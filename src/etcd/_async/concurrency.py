@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from .._core import concurrency as recipes
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.concurrency import LeaderKey
+from .._core.deadline import deadline_after, deadline_passed, time_left
 from .._core.kv import Compare
 from .._core.responses import KeyValue, ResponseHeader, decode_header, decode_kv
 from .._core.watch import EventType
@@ -30,14 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_SESSION_TTL = 60
-
-
-def _remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-def _timed_out(deadline: float | None) -> bool:
-    return deadline is not None and time.monotonic() >= deadline
 
 
 class AsyncSession:
@@ -150,12 +142,12 @@ class _Contending:
                     session = await self._get_session()
                     if session.lost:
                         session.lease.check()
-                    remaining = _remaining(deadline)
+                    remaining = time_left(deadline)
                     wait = 1.0 if remaining is None else min(remaining, 1.0)
                     try:
                         response = await watch.next_response(wait)
                     except exc.EtcdWatchTimedOut:
-                        if _timed_out(deadline):
+                        if deadline_passed(deadline):
                             return False
                         continue
                     if response.events:
@@ -200,7 +192,7 @@ class AsyncLock(_Contending):
         Raises :class:`etcd.EtcdLeaseExpired` if the session's lease is lost meanwhile.
         """
         timeout = check.timeout(timeout, "timeout")
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         contender = await self._enqueue(b"")
         if contender.is_first:
             return True
@@ -275,7 +267,7 @@ class AsyncElection(_Contending):
         """Become leader with ``value``; ``False`` if ``timeout`` seconds pass first."""
         data = check.to_bytes(value, "value")
         timeout = check.timeout(timeout, "timeout")
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         contender = await self._enqueue(data)
         if contender.value != data:
             await self.proclaim(data)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -16,6 +15,7 @@ import grpc
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.config import Endpoint, parse_endpoint
+from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, status_of
 from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
@@ -315,7 +315,7 @@ class AsyncMaintenanceMixin:
 
         transport = self._transport
         method = methods.MAINTENANCE_SNAPSHOT
-        deadline = transport.deadline(timeout)
+        deadline = deadline_after(timeout)
         attempt = 0
         while True:
             attempt += 1
@@ -326,7 +326,7 @@ class AsyncMaintenanceMixin:
             endpoint = transport.current_endpoint
             try:
                 call, endpoint = await transport.open_stream(
-                    method, pb.SnapshotRequest(), timeout=_remaining(deadline)
+                    method, pb.SnapshotRequest(), timeout=time_left(deadline)
                 )
                 async for response in messages(call):
                     if header is None and response.HasField("header"):
@@ -362,7 +362,3 @@ class AsyncMaintenanceMixin:
                 endpoint=str(endpoint),
                 version=version,
             )
-
-
-def _remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else max(deadline - time.monotonic(), 0.001)

@@ -15,6 +15,7 @@ import grpc
 
 from .._core import exceptions as exc
 from .._core.config import ClientConfig, Endpoint, endpoint_or_none
+from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._wire import messages as pb
@@ -222,9 +223,6 @@ class AsyncTransport:
 
     # --- calls ----------------------------------------------------------------------------
 
-    def deadline(self, timeout: float | None) -> float | None:
-        return None if timeout is None else time.monotonic() + timeout
-
     async def unary(
         self,
         method: Method,
@@ -239,7 +237,7 @@ class AsyncTransport:
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
         """
         self.check_usable()
-        deadline = self.deadline(timeout)
+        deadline = deadline_after(timeout)
         attempt = 0
         reauthenticated = False
         while True:
@@ -306,7 +304,7 @@ class AsyncTransport:
         For streaming RPCs used as single calls, such as one lease refresh; retried on
         another member when the request could not be sent.
         """
-        deadline = self.deadline(timeout)
+        deadline = deadline_after(timeout)
         attempt = 0
         while True:
             attempt += 1
@@ -372,10 +370,8 @@ class AsyncTransport:
         mutation: bool,
         attempt: int,
     ) -> float | None:
-        if deadline is None:
-            return None
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        remaining = time_left(deadline)
+        if remaining == 0:
             raise exc.EtcdTimeout(
                 f"{operation_name(method)} on {target} timed out after {timeout} s",
                 operation=operation_name(method),
@@ -388,7 +384,8 @@ class AsyncTransport:
     async def back_off(self, attempt: int, deadline: float | None) -> bool:
         """Sleep before the next attempt; ``False`` when that would pass the deadline."""
         pause = self.retry_policy.delay(attempt)
-        if deadline is not None and time.monotonic() + pause >= deadline:
+        remaining = time_left(deadline)
+        if remaining is not None and pause >= remaining:
             return False
         await sleep(pause)
         return True
@@ -424,7 +421,9 @@ class AsyncTransport:
         is not an error of the user's call: it is retried after the next success.
         """
         self._discovered = True
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.5)
+        remaining = time_left(deadline)
+        if remaining is not None:
+            remaining = max(remaining, 0.5)
         try:
             call = self._callable(self.current_endpoint, methods.CLUSTER_MEMBER_LIST)
             listed = await call(pb.MemberListRequest(), timeout=remaining, metadata=self._metadata)

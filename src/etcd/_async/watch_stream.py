@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 
 from .._core import exceptions as exc
+from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, StreamStalled, status_of
 from .._core.watch import (
     Event,
@@ -125,15 +126,16 @@ class AsyncWatch:
             StopAsyncIteration: the watch was cancelled.
             etcd.EtcdWatchTimedOut: nothing came within ``timeout`` seconds.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         while True:
             if self._finished is not None:
                 self._raise_finished()
             try:
                 item = self._items.get_nowait()
             except Empty:
-                wait = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
-                if wait <= 0:
+                remaining = time_left(deadline)
+                wait = _POLL if remaining is None else min(_POLL, remaining)
+                if wait == 0:
                     raise exc.EtcdWatchTimedOut(
                         f"no change of {self.spec.describe()} within {timeout} s",
                         operation="Watch.Watch",
@@ -155,10 +157,9 @@ class AsyncWatch:
         """
         if self._pending:
             return self._pending.popleft()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            response = await self.next_response(remaining)
+            response = await self.next_response(time_left(deadline))
             if response.events:
                 self._pending.extend(response.events[1:])
                 return response.events[0]

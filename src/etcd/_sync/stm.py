@@ -13,11 +13,11 @@ does the I/O.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from .._core import validation as check
+from .._core.deadline import deadline_after, deadline_passed
 from .._core.exceptions import (
     EtcdCompareFailed,
     EtcdTimeout,
@@ -167,7 +167,7 @@ def run_stm(
     seconds = check.timeout(timeout)
     retries = None if max_retries is None else check.integer(max_retries, "max_retries", minimum=0)
     limit = max_txn_ops_of(client)
-    deadline = None if seconds is None else time.monotonic() + seconds
+    deadline = deadline_after(seconds)
     state = STMState(level)
     attempts = 0
     while True:
@@ -195,7 +195,7 @@ def run_stm(
                 f"retries ({attempts} attempts): other writers keep changing its keys",
                 operation="KV.Txn",
             )
-        if deadline is not None and time.monotonic() >= deadline:
+        if deadline_passed(deadline):
             raise EtcdTimeout(
                 f"the STM transaction ({level.name}) did not commit within {seconds} s "
                 f"({attempts} attempts, each conflicting with another writer)",

@@ -17,6 +17,7 @@ import grpc
 
 from .._core import exceptions as exc
 from .._core.config import ClientConfig, Endpoint, endpoint_or_none
+from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._wire import messages as pb
@@ -224,9 +225,6 @@ class Transport:
 
     # --- calls ----------------------------------------------------------------------------
 
-    def deadline(self, timeout: float | None) -> float | None:
-        return None if timeout is None else time.monotonic() + timeout
-
     def unary(
         self,
         method: Method,
@@ -241,7 +239,7 @@ class Transport:
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
         """
         self.check_usable()
-        deadline = self.deadline(timeout)
+        deadline = deadline_after(timeout)
         attempt = 0
         reauthenticated = False
         while True:
@@ -308,7 +306,7 @@ class Transport:
         For streaming RPCs used as single calls, such as one lease refresh; retried on
         another member when the request could not be sent.
         """
-        deadline = self.deadline(timeout)
+        deadline = deadline_after(timeout)
         attempt = 0
         while True:
             attempt += 1
@@ -374,10 +372,8 @@ class Transport:
         mutation: bool,
         attempt: int,
     ) -> float | None:
-        if deadline is None:
-            return None
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        remaining = time_left(deadline)
+        if remaining == 0:
             raise exc.EtcdTimeout(
                 f"{operation_name(method)} on {target} timed out after {timeout} s",
                 operation=operation_name(method),
@@ -390,7 +386,8 @@ class Transport:
     def back_off(self, attempt: int, deadline: float | None) -> bool:
         """Sleep before the next attempt; ``False`` when that would pass the deadline."""
         pause = self.retry_policy.delay(attempt)
-        if deadline is not None and time.monotonic() + pause >= deadline:
+        remaining = time_left(deadline)
+        if remaining is not None and pause >= remaining:
             return False
         sleep(pause)
         return True
@@ -424,7 +421,9 @@ class Transport:
         is not an error of the user's call: it is retried after the next success.
         """
         self._discovered = True
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.5)
+        remaining = time_left(deadline)
+        if remaining is not None:
+            remaining = max(remaining, 0.5)
         try:
             call = self._callable(self.current_endpoint, methods.CLUSTER_MEMBER_LIST)
             listed = call(pb.MemberListRequest(), timeout=remaining, metadata=self._metadata)
