@@ -16,10 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import grpc
-
 from .._core import exceptions as exc
-from .._core.error_mapping import NotConnected, StreamStalled, status_of
+from .._core.config import Endpoint
 from .._core.lease import (
     KeepAliveSchedule,
     LeaseKeepAliveResponse,
@@ -27,7 +25,8 @@ from .._core.lease import (
 )
 from .._wire import messages as pb
 from .._wire import methods
-from .io import Condition, Flag, Worker, is_current, join, messages, spawn
+from .io import Condition, Flag, spawn
+from .stream import AsyncStreamSupervisor
 from .transport import AsyncTransport
 
 if TYPE_CHECKING:
@@ -167,18 +166,27 @@ async def _call_safely(callback: Callable[[exc.EtcdLeaseExpired], object], error
 
 
 class AsyncKeepAliver:
-    """Owns the client's LeaseKeepAlive stream and the task that serves it."""
+    """Owns the client's LeaseKeepAlive stream: the leases it keeps alive, when each is
+    due, and what each answer means (the stream itself is kept open by an
+    :class:`AsyncStreamSupervisor`)."""
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
         self._condition = Condition()
         self._leases: dict[int, tuple[AsyncLease, KeepAliveSchedule]] = {}
-        self._worker: Worker | None = None
-        self._call: Any = None
+        # Which stream the request side serves: a new stream ends the old one's.
         self._generation = 0
         self._closed = False
-        self._stalled = False
-        self._idle_cancel = False
+        self._stream = AsyncStreamSupervisor(
+            transport,
+            self,
+            self._condition,
+            method=methods.LEASE_KEEP_ALIVE,
+            final_errors=(),
+            name="keep-alive stream",
+            worker_name="etcd-lease-keepalive",
+            log=log,
+        )
 
     def add(self, lease: AsyncLease) -> None:
         with self._condition:
@@ -189,110 +197,63 @@ class AsyncKeepAliver:
             # Refresh at once: the lease may have aged since it was granted (or last kept).
             schedule.resend_now(now)
             self._leases[lease.id] = (lease, schedule)
-            if self._worker is None:
-                self._worker = spawn(self._run, name="etcd-lease-keepalive")
+            self._stream.start()
             self._condition.notify_all()
 
     def remove(self, lease: AsyncLease) -> None:
         with self._condition:
             self._leases.pop(lease.id, None)
-            if not self._leases and self._call is not None:
-                self._idle_cancel = True
-                self._call.cancel()
+            if not self._leases:
+                self._stream.cut_idle()
             self._condition.notify_all()
 
     async def close(self) -> None:
         with self._condition:
             self._closed = True
             self._leases.clear()
-            call, worker = self._call, self._worker
+        await self._stream.close()
+
+    # --- served to the stream supervisor ------------------------------------------------------
+
+    def has_work(self) -> bool:
+        return not self._closed and bool(self._leases)
+
+    def requests_for_new_stream(self) -> AsyncIterator[Any]:
+        self._generation += 1
+        now = time.monotonic()
+        for _, schedule in self._leases.values():
+            schedule.resend_now(now)
+        return self._requests(self._generation)
+
+    def stream_opened(self, call: Any) -> None:
+        """Nothing to start: the request side refreshes every lease at once."""
+
+    def on_message(self, message: Any, endpoint: Endpoint) -> None:
+        with self._condition:
+            entry = self._leases.get(message.ID)
+            if entry is None:
+                return
+            lease, schedule = entry
+            if schedule.confirmed(message.TTL, time.monotonic()):
+                self._condition.notify_all()
+                return
+            self._leases.pop(message.ID, None)
+        lease._mark_lost("the server says it no longer exists (expired or revoked)")
+
+    def stream_closed(self) -> None:
+        with self._condition:
+            self._generation += 1
             self._condition.notify_all()
-        if call is not None:
-            call.cancel()
-        if worker is not None and not is_current(worker):
-            await join(worker, 5)
+        self._expire_overdue()
 
-    # --- the stream task ----------------------------------------------------------------------
+    def fail_all(self, error: exc.EtcdException) -> None:
+        with self._condition:
+            leases = [lease for lease, _ in self._leases.values()]
+            self._leases.clear()
+        for lease in leases:
+            lease._mark_lost(str(error))
 
-    async def _run(self) -> None:
-        try:
-            await self._serve()
-        except BaseException:  # pragma: no cover - a bug must still be heard
-            log.exception("the lease keep-alive task failed")
-            with self._condition:
-                leases = [lease for lease, _ in self._leases.values()]
-                self._leases.clear()
-            for lease in leases:
-                lease._mark_lost("the keep-alive task failed")
-        finally:
-            with self._condition:
-                self._worker = None
-                self._call = None
-                restart = bool(self._leases) and not self._closed
-                if restart:
-                    self._worker = spawn(self._run, name="etcd-lease-keepalive")
-
-    async def _serve(self) -> None:
-        transport = self._transport
-        failures = 0
-        while True:
-            with self._condition:
-                if self._closed or not self._leases:
-                    return
-                self._generation += 1
-                generation = self._generation
-                self._stalled = False
-                now = time.monotonic()
-                for _, schedule in self._leases.values():
-                    schedule.resend_now(now)
-            endpoint = transport.current_endpoint
-            call = None
-            try:
-                call, endpoint = await transport.open_stream(
-                    methods.LEASE_KEEP_ALIVE, self._requests(generation), timeout=None
-                )
-                with self._condition:
-                    self._call = call
-                    if self._closed or not self._leases:
-                        call.cancel()
-                async for message in messages(call):
-                    failures = 0
-                    self._on_response(message)
-                failures += 1
-                log.info("keep-alive stream on %s ended by the server; reopening", endpoint)
-            except (grpc.RpcError, NotConnected) as error:
-                with self._condition:
-                    if self._closed or not self._leases:
-                        return
-                    idle_cancel, self._idle_cancel = self._idle_cancel, False
-                if idle_cancel:
-                    # We closed the stream when the last lease left; one arrived since.
-                    continue
-                failures += 1
-                stalled = StreamStalled("the member stopped answering keep-alives")
-                code, details = status_of(stalled if self._stalled else error)
-                mapped = transport.map_error(error, methods.LEASE_KEEP_ALIVE, endpoint)
-                if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):
-                    # The stream is reopened with a fresh token.
-                    transport.set_token(None)
-                transport.note_failure(endpoint, code, details, pinned=False)
-                level = logging.INFO if failures <= 3 else logging.WARNING
-                log.log(level, "keep-alive stream on %s failed (%s); reopening", endpoint, code)
-            except exc.EtcdException as error:
-                if isinstance(error, (exc.EtcdClientClosed, exc.EtcdForkedClient)):
-                    return
-                failures += 1
-                log.info("could not open the keep-alive stream: %s", error)
-            finally:
-                with self._condition:
-                    self._generation += 1
-                    self._call = None
-                    self._condition.notify_all()
-                if call is not None:
-                    call.cancel()
-            self._expire_overdue()
-            with self._condition:
-                await self._condition.wait(transport.retry_policy.delay(failures))
+    # --- the request side ---------------------------------------------------------------------
 
     async def _requests(self, generation: int) -> AsyncIterator[Any]:
         """The request side of the stream: each lease's refresh, when it is due."""
@@ -305,10 +266,7 @@ class AsyncKeepAliver:
                 wake = now + _TICK
                 grace = self._transport.config.keepalive_timeout
                 if any(s.unanswered(now, grace) for _, s in self._leases.values()):
-                    # The member stopped answering: cut the stream, reopen it elsewhere.
-                    self._stalled = True
-                    if self._call is not None:
-                        self._call.cancel()
+                    self._stream.cut_stalled("the member stopped answering keep-alives")
                     return
                 for lease, schedule in list(self._leases.values()):
                     if schedule.expired(now):
@@ -324,18 +282,6 @@ class AsyncKeepAliver:
                     continue
             for lease_id in due:
                 yield pb.LeaseKeepAliveRequest(ID=lease_id)
-
-    def _on_response(self, message: Any) -> None:
-        with self._condition:
-            entry = self._leases.get(message.ID)
-            if entry is None:
-                return
-            lease, schedule = entry
-            if schedule.confirmed(message.TTL, time.monotonic()):
-                self._condition.notify_all()
-                return
-            self._leases.pop(message.ID, None)
-        lease._mark_lost("the server says it no longer exists (expired or revoked)")
 
     def _expire_overdue(self) -> None:
         now = time.monotonic()

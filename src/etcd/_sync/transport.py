@@ -20,6 +20,7 @@ from .._core.config import ClientConfig, Endpoint, endpoint_or_none
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
+from .._core.stream import token_may_be_stale
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 #: how far past the call's deadline that may go.
 _EXPLAIN_TIMEOUT = 0.2
 _EXPLAIN_MINIMUM = 0.05
-
-_AUTH_ERRORS = (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)
 
 
 class Transport:
@@ -402,7 +401,7 @@ class Transport:
             self._authenticate(target, remaining)
 
     def _should_reauthenticate(self, mapped: exc.EtcdException, already: bool) -> bool:
-        if isinstance(mapped, _AUTH_ERRORS) and self.config.username and not already:
+        if token_may_be_stale(mapped) and self.config.username and not already:
             self._token = None
             return True
         return False

@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-import grpc
-
 from .._core import exceptions as exc
+from .._core.config import Endpoint
 from .._core.deadline import deadline_after, time_left
-from .._core.error_mapping import NotConnected, StreamStalled, status_of
+from .._core.stream import token_may_be_stale
 from .._core.watch import (
     Event,
+    Outcome,
     OutcomeKind,
     StreamLiveness,
     WatchCursor,
@@ -35,19 +35,8 @@ from .._core.watch import (
     progress_request,
 )
 from .._wire import methods
-from .io import (
-    Empty,
-    Flag,
-    Lock,
-    Queue,
-    Worker,
-    is_active,
-    is_current,
-    join,
-    messages,
-    sleep,
-    spawn,
-)
+from .io import Condition, Empty, Flag, Queue, Worker, is_active, sleep, spawn
+from .stream import Reopen, StreamSupervisor
 from .transport import Transport
 
 log = logging.getLogger(__name__)
@@ -56,14 +45,13 @@ _END = object()
 _STOP = object()
 # How often a blocked consumer wakes up to notice a deadline or a closed client.
 _POLL = 0.25
-# Failures that another stream will not cure: every watch fails with them.
+# Failures that another stream will not cure (besides a closed or forked client): every
+# watch fails with them.
 _FINAL_ERRORS = (
     exc.EtcdAuthFailed,
     exc.EtcdPermissionDenied,
     exc.EtcdValueError,
     exc.EtcdTypeError,
-    exc.EtcdClientClosed,
-    exc.EtcdForkedClient,
     exc.EtcdAuthNotEnabled,
 )
 # The server's watch id for a response meant for every watch of the stream.
@@ -248,18 +236,27 @@ def _call_safely(function: Callable[[Any], object], argument: Any, watch: Watch)
 
 
 class Watcher:
-    """Owns the client's Watch stream and the thread that reads it."""
+    """Owns the client's Watch stream: the watches it serves, and what each message means
+    to them (the stream itself is kept open by an :class:`StreamSupervisor`)."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self._lock = Lock()
+        self._condition = Condition()
         self._watches: dict[int, Watch] = {}
         self._ids = itertools.count(1)
         self._requests: Queue[Any] | None = None
-        self._call: Any = None
-        self._worker: Worker | None = None
-        self._wake = Flag()
+        self._liveness = self._fresh_liveness()
         self._closed = False
+        self._stream = StreamSupervisor(
+            transport,
+            self,
+            self._condition,
+            method=methods.WATCH_WATCH,
+            final_errors=_FINAL_ERRORS,
+            name="watch stream",
+            worker_name="etcd-watch-stream",
+            log=log,
+        )
         self.streams_opened = 0
         """How many times the watch stream was opened (more than once means resumes)."""
 
@@ -269,14 +266,13 @@ class Watcher:
         callback: Callable[[WatchResponse], object] | None = None,
         on_error: Callable[[exc.EtcdException], object] | None = None,
     ) -> Watch:
-        with self._lock:
+        with self._condition:
             if self._closed:
                 raise exc.EtcdClientClosed("the client is closed")
             watch = Watch(self, next(self._ids), spec, callback, on_error)
             self._watches[watch.id] = watch
-            if self._worker is None:
-                self._worker = spawn(self._run, name="etcd-watch-stream")
-            elif self._requests is not None:
+            self._stream.start()
+            if self._requests is not None:
                 self._requests.put(watch._cursor.create_request(watch.id))
         if watch._callbacks is not None:
             watch._callback_worker = spawn(
@@ -285,199 +281,103 @@ class Watcher:
         return watch
 
     def cancel(self, watch: Watch) -> None:
-        with self._lock:
+        with self._condition:
             if self._watches.pop(watch.id, None) is None:
                 return
             if self._requests is not None:
                 self._requests.put(cancel_request(watch.id))
-            if not self._watches and self._call is not None:
-                # Nothing left to watch: let the stream (and its thread) go.
-                self._call.cancel()
+            if not self._watches:
+                self._stream.cut_idle()
         watch._end()
 
     def request_progress(self) -> None:
         """Ask the server for a progress notification on every watch of the stream."""
-        with self._lock:
+        with self._condition:
             if self._requests is not None:
                 self._requests.put(progress_request())
 
     def close(self) -> None:
-        with self._lock:
+        with self._condition:
             self._closed = True
             watches = list(self._watches.values())
             self._watches.clear()
-            call, worker = self._call, self._worker
-            if self._requests is not None:
-                self._requests.put(_STOP)
-        self._wake.set()
-        if call is not None:
-            call.cancel()
         for watch in watches:
             watch._end(exc.EtcdClientClosed("the client was closed while watching"))
-        if worker is not None and not is_current(worker):
-            join(worker, 5)
+        self._stream.close()
 
-    # --- the stream thread ----------------------------------------------------------------------
+    # --- served to the stream supervisor ------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            self._serve()
-        except BaseException as error:  # pragma: no cover - a bug must still be heard
-            log.exception("the watch stream thread failed")
-            failure = exc.EtcdException(f"the watch stream failed unexpectedly: {error!r}")
-            self._fail_all(failure)
-        finally:
-            with self._lock:
-                self._worker = None
-                self._call = None
-                self._requests = None
-                restart = bool(self._watches) and not self._closed
-            if restart:
-                # A watch arrived while the thread was leaving: serve it.
-                with self._lock:
-                    if self._worker is None:
-                        self._worker = spawn(self._run, name="etcd-watch-stream")
+    def has_work(self) -> bool:
+        return not self._closed and bool(self._watches)
 
-    def _serve(self) -> None:
-        failures = 0
-        transport = self._transport
-        while True:
-            requests: Queue[Any] = Queue()
-            with self._lock:
-                if self._closed or not self._watches:
-                    return
-                for watch in self._watches.values():
-                    requests.put(watch._cursor.create_request(watch.id))
-                self._requests = requests
-            endpoint = transport.current_endpoint
-            call = None
-            stalled: Flag | None = None
-            try:
-                call, endpoint = transport.open_stream(
-                    methods.WATCH_WATCH, _drain(requests), timeout=None
-                )
-                self.streams_opened += 1
-                with self._lock:
-                    self._call = call
-                    if self._closed or not self._watches:
-                        call.cancel()
-                liveness = StreamLiveness(
-                    transport.config.keepalive_time,
-                    transport.config.keepalive_timeout,
-                    time.monotonic(),
-                )
-                stalled = Flag()
-                spawn(
-                    self._watch_liveness,
-                    call,
-                    requests,
-                    liveness,
-                    stalled,
-                    name="etcd-watch-liveness",
-                )
-                for message in messages(call):
-                    failures = 0
-                    liveness.heard(time.monotonic())
-                    self._dispatch(message, str(endpoint))
-                raise _StreamEnded()
-            except _Resume as resume:
-                failures += 1
-                if resume.member_at_fault:
-                    transport.note_failure(endpoint, "UNAVAILABLE", resume.reason, pinned=False)
-                log.info("watch stream on %s: %s; reopening", endpoint, resume.reason)
-            except _StreamEnded:
-                failures += 1
-                log.info("watch stream on %s ended by the server; reopening", endpoint)
-            except (grpc.RpcError, NotConnected) as error:
-                with self._lock:
-                    if self._closed or not self._watches:
-                        return
-                failures += 1
-                code, details = status_of(error)
-                if stalled is not None and stalled.is_set():
-                    error = StreamStalled("the member stopped answering")
-                    code, details = status_of(error)
-                mapped = transport.map_error(error, methods.WATCH_WATCH, endpoint)
-                if isinstance(mapped, (exc.EtcdInvalidAuthToken, exc.EtcdAuthRevisionOld)):
-                    transport.set_token(None)
-                if isinstance(mapped, _FINAL_ERRORS):
-                    self._fail_all(mapped)
-                    return
-                transport.note_failure(endpoint, code, details, pinned=False)
-                level = logging.INFO if failures <= 3 else logging.WARNING
-                log.log(level, "watch stream interrupted (%s); resuming elsewhere", mapped)
-            except exc.EtcdException as error:
-                # Raised before the stream opened: logging in, a closed or forked client.
-                if isinstance(error, _FINAL_ERRORS) or self._closed:
-                    self._fail_all(error)
-                    return
-                failures += 1
-                log.info("could not open the watch stream: %s", error)
-            finally:
-                requests.put(_STOP)
-                if call is not None:
-                    call.cancel()
-                with self._lock:
-                    self._call = None
-                    self._requests = None
-            self._wake.wait(transport.retry_policy.delay(failures))
+    def requests_for_new_stream(self) -> Iterator[Any]:
+        # Every watch is created again from its cursor: no event is lost or repeated.
+        requests: Queue[Any] = Queue()
+        for watch in self._watches.values():
+            requests.put(watch._cursor.create_request(watch.id))
+        self._requests = requests
+        return _drain(requests)
 
-    def _watch_liveness(
-        self,
-        call: Any,
-        requests: Queue[Any],
-        liveness: StreamLiveness,
-        stalled: Flag,
-    ) -> None:
-        """Probe an idle stream, and cut it when its member stopped answering."""
-        while is_active(call) and not self._closed:
-            sleep(min(1.0, liveness.interval / 4))
-            verdict = liveness.check(time.monotonic())
-            if verdict == "probe":
-                requests.put(progress_request())
-            elif verdict == "dead":
-                log.warning("watch stream: no answer for %.0f s; reopening", liveness.grace)
-                stalled.set()
-                call.cancel()
-                return
+    def stream_opened(self, call: Any) -> None:
+        self.streams_opened += 1
+        self._liveness = self._fresh_liveness()
+        spawn(self._watch_liveness, call, self._liveness, name="etcd-watch-liveness")
 
-    def _dispatch(self, message: Any, endpoint: str) -> None:
-        with self._lock:
+    def on_message(self, message: Any, endpoint: Endpoint) -> None:
+        self._liveness.heard(time.monotonic())
+        with self._condition:
             if message.watch_id == _BROADCAST_ID:
                 targets = list(self._watches.values())
             else:
                 watch = self._watches.get(message.watch_id)
                 targets = [watch] if watch is not None else []
         for watch in targets:
-            outcome = watch._cursor.on_response(message, endpoint=endpoint)
-            if watch._cursor.created and not watch._created.is_set():
-                watch._relogged = False
-                watch._created.set()
-            if outcome.kind is OutcomeKind.DELIVER:
-                assert outcome.response is not None
-                watch._deliver(outcome.response)
-            elif outcome.kind is OutcomeKind.CREATED:
-                watch._relogged = False
-                watch._created.set()
-            elif outcome.kind is OutcomeKind.FAILED:
-                assert outcome.error is not None
-                if self._may_be_a_stale_token(watch, outcome.error):
-                    # A watch created on a stream whose token expired is refused as
-                    # "permission denied": log in again once before believing it.
-                    watch._relogged = True
-                    self._transport.set_token(None)
-                    raise _Resume("permission denied; logging in again in case the token expired")
-                with self._lock:
-                    self._watches.pop(watch.id, None)
-                    if not self._watches and self._call is not None:
-                        self._call.cancel()
-                watch._end(outcome.error)
-            elif outcome.kind is OutcomeKind.RESUME:
-                assert outcome.error is not None
-                if isinstance(outcome.error, exc.EtcdAuthError):
-                    self._transport.set_token(None)
-                    raise _Resume(str(outcome.error))
-                raise _Resume(str(outcome.error), member_at_fault=True)
+            self._apply(watch, watch._cursor.on_response(message, endpoint=str(endpoint)))
+
+    def stream_closed(self) -> None:
+        with self._condition:
+            if self._requests is not None:
+                self._requests.put(_STOP)
+                self._requests = None
+
+    def fail_all(self, error: exc.EtcdException) -> None:
+        with self._condition:
+            watches = list(self._watches.values())
+            self._watches.clear()
+        for watch in watches:
+            watch._end(error)
+
+    # --- the stream's messages and liveness ---------------------------------------------------
+
+    def _apply(self, watch: Watch, outcome: Outcome) -> None:
+        """Act on what ``watch``'s cursor made of a message."""
+        if watch._cursor.created and not watch._created.is_set():
+            watch._relogged = False
+            watch._created.set()
+        if outcome.kind is OutcomeKind.DELIVER:
+            assert outcome.response is not None
+            watch._deliver(outcome.response)
+        elif outcome.kind is OutcomeKind.CREATED:
+            watch._relogged = False
+            watch._created.set()
+        elif outcome.kind is OutcomeKind.FAILED:
+            assert outcome.error is not None
+            if self._may_be_a_stale_token(watch, outcome.error):
+                # A watch created on a stream whose token expired is refused as
+                # "permission denied": log in again once before believing it.
+                watch._relogged = True
+                raise Reopen(
+                    "permission denied; logging in again in case the token expired",
+                    stale_token=True,
+                )
+            with self._condition:
+                self._watches.pop(watch.id, None)
+                if not self._watches:
+                    self._stream.cut_idle()
+            watch._end(outcome.error)
+        elif outcome.kind is OutcomeKind.RESUME:
+            assert outcome.error is not None
+            raise Reopen(str(outcome.error), stale_token=token_may_be_stale(outcome.error))
 
     def _may_be_a_stale_token(self, watch: Watch, error: exc.EtcdException) -> bool:
         return (
@@ -486,23 +386,23 @@ class Watcher:
             and not watch._relogged
         )
 
-    def _fail_all(self, error: BaseException) -> None:
-        with self._lock:
-            watches = list(self._watches.values())
-            self._watches.clear()
-        for watch in watches:
-            watch._end(error)
+    def _fresh_liveness(self) -> StreamLiveness:
+        config = self._transport.config
+        return StreamLiveness(config.keepalive_time, config.keepalive_timeout, time.monotonic())
 
-
-class _Resume(Exception):
-    def __init__(self, reason: str, *, member_at_fault: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.member_at_fault = member_at_fault
-
-
-class _StreamEnded(Exception):
-    pass
+    def _watch_liveness(self, call: Any, liveness: StreamLiveness) -> None:
+        """Probe an idle stream, and cut it when its member stopped answering."""
+        while is_active(call) and not self._closed:
+            sleep(min(1.0, liveness.interval / 4))
+            verdict = liveness.check(time.monotonic())
+            if verdict == "probe":
+                self.request_progress()
+            elif verdict == "dead":
+                log.warning("watch stream: no answer for %.0f s; reopening", liveness.grace)
+                with self._condition:
+                    if is_active(call):
+                        self._stream.cut_stalled("the member stopped answering")
+                return
 
 
 def _drain(requests: Queue[Any]) -> Iterator[Any]:
