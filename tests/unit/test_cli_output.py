@@ -26,8 +26,8 @@ from etcd import (
     StatusResponse,
     TxnResponse,
 )
-from etcd._cli import _gofmt, _table
-from etcd._cli._output import (
+from etcd._cli import _gofmt
+from etcd._cli.printers import (
     Alarms,
     Health,
     NamedStatus,
@@ -37,6 +37,7 @@ from etcd._cli._output import (
     WatchBatch,
     printer,
 )
+from etcd._cli.printers.table import render, wrap_cell
 from etcd._core.responses import DeleteRangeResponse
 
 HEADER = ResponseHeader(17988348542167724747, 10552928183121906622, 3, 2)
@@ -154,7 +155,7 @@ def test_display_width_counts_wide_characters_twice():
 
 
 def test_table_layout_is_etcdctls():
-    text = _table.render(
+    text = render(
         ["ID", "STATUS", "NAME"], [["927388454f308bbe", "started", "default"], ["1", "x", ""]]
     )
     assert text == (
@@ -170,8 +171,8 @@ def test_table_layout_is_etcdctls():
 def test_long_cells_wrap_at_spaces_into_even_lines():
     # etcdctl's ERRORS column for a NOSPACE alarm.
     cell = "memberID:17457945785857666952 alarm:NOSPACE "
-    assert _table.wrap_cell(cell, 30) == ["memberID:17457945785857666952", "alarm:NOSPACE "]
-    text = _table.render(["ERRORS"], [[cell]])
+    assert wrap_cell(cell, 30) == ["memberID:17457945785857666952", "alarm:NOSPACE "]
+    text = render(["ERRORS"], [[cell]])
     assert text.splitlines()[1:5] == [
         "|             ERRORS             |",
         "+--------------------------------+",
@@ -179,13 +180,13 @@ def test_long_cells_wrap_at_spaces_into_even_lines():
         "|                 alarm:NOSPACE  |",
     ]
     # Minimum raggedness, not greedy filling: the lines come out even.
-    assert _table.wrap_cell("aaa bb cc ddddd", 6) == ["aaa", "bb cc", "ddddd"]
+    assert wrap_cell("aaa bb cc ddddd", 6) == ["aaa", "bb cc", "ddddd"]
     # A word longer than the limit is never split.
-    assert _table.wrap_cell("x" * 40, 30) == ["x" * 40]
+    assert wrap_cell("x" * 40, 30) == ["x" * 40]
 
 
 def test_a_table_without_rows_has_its_header():
-    assert _table.render(["HASH"], []) == "+------+\n| HASH |\n+------+\n+------+\n"
+    assert render(["HASH"], []) == "+------+\n| HASH |\n+------+\n+------+\n"
 
 
 # --- the printers -----------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from .._wire import messages as pb
 from .._wire import methods
 from ._context import Context
 from ._errors import call_etcd, from_etcd, usage
-from ._output import Names
 from ._parser import Command, CommandLine, file_encode, positionals
+from .printers import Names
 
 _T = TypeVar("_T")
 

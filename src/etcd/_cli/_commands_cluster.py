@@ -20,8 +20,8 @@ from . import _snapshot
 from ._context import Context
 from ._errors import CLIError, ExitCode, call_etcd, error_message, from_etcd, usage
 from ._gofmt import duration, parse_int, quote
-from ._output import Alarms, Health, NamedHash, NamedStatus
 from ._parser import Command, CommandLine, go_int, positionals
+from .printers import Alarms, Health, NamedHash, NamedStatus
 
 _T = TypeVar("_T")
 

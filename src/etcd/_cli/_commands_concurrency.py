@@ -13,8 +13,8 @@ from .._core.responses import KeyValue, ResponseHeader
 from .._core.watch import EventType
 from ._context import Context, Interrupted, interruptible
 from ._errors import CLIError, from_etcd, usage
-from ._output import Observed
 from ._parser import Command, CommandLine, file_encode, go_int
+from .printers import Observed
 
 if TYPE_CHECKING:
     from .._sync.concurrency import Session

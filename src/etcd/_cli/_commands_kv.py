@@ -23,9 +23,9 @@ from ._kvargs import (
     put_op,
     range_op,
 )
-from ._output import Printer, WatchBatch
 from ._parser import Command, CommandLine, file_encode, go_int
 from ._txn import argify, read_txn
+from .printers import Printer, WatchBatch
 
 
 def _positional(options: argparse.Namespace) -> list[bytes]:

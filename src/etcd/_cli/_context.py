@@ -13,8 +13,8 @@ from typing import IO, Any
 
 from .._sync.client import Client
 from ._errors import CLIError, ExitCode, usage
-from ._output import Printer, Unsupported, printer
-from ._parser import GlobalOptions
+from ._global_options import GlobalOptions
+from .printers import Printer, Unsupported, printer
 
 
 class Interrupted(BaseException):

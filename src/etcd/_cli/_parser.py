@@ -16,15 +16,14 @@ import argparse
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import Any, Final, NoReturn
 
 from .._core.config import parse_duration
 from .._core.exceptions import EtcdValueError
+from ._context import Context
 from ._errors import CLIError, ExitCode
+from ._global_options import GlobalOptions
 from ._gofmt import parse_bool, quote
-
-if TYPE_CHECKING:
-    from ._context import Context
 
 # --- global flags ---------------------------------------------------------------------------
 
@@ -152,31 +151,6 @@ _GLOBAL_VALUE_FLAGS: Final = frozenset(
     [f"--{flag.name}" for flag in GLOBAL_FLAGS if flag.kind != "bool"]
     + [flag.short for flag in GLOBAL_FLAGS if flag.short and flag.kind != "bool"]
 )
-
-
-@dataclass(slots=True)
-class GlobalOptions:
-    """The global flags after the environment fallback."""
-
-    endpoints: list[str]
-    dial_timeout: float
-    command_timeout: float
-    keepalive_time: float
-    keepalive_timeout: float
-    cacert: str
-    cert: str
-    key: str
-    insecure_transport: bool
-    insecure_skip_tls_verify: bool
-    user: str
-    password: str
-    write_out: str
-    hex: bool
-    debug: bool
-    discovery_srv: str
-    discovery_srv_name: str
-    insecure_discovery: bool
-    endpoints_from_flag: bool = False
 
 
 def _convert(flag: GlobalFlag, text: str, source: str) -> Any:
@@ -345,7 +319,7 @@ def add_global_options(parser: CommandLine) -> None:
 
 # --- commands -------------------------------------------------------------------------------
 
-Handler = Callable[["Context", argparse.Namespace], int]
+Handler = Callable[[Context, argparse.Namespace], int]
 
 
 @dataclass(frozen=True)

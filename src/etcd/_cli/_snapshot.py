@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from ._output import SnapshotStatus
+from .printers import SnapshotStatus
 
 _MAGIC: Final = 0xED0CDAED
 _VERSION: Final = 2

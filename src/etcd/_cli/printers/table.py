@@ -1,9 +1,11 @@
-"""etcdctl's ``-w table`` layout, byte for byte (pure, no I/O).
+"""``-w table``: boxes, byte for byte as etcdctl draws them (pure, no I/O).
+
+Only the tabular answers have a table: members, endpoints and snapshot status.
 
 etcdctl draws its tables with github.com/olekukonko/tablewriter's defaults: a border of
 ``+``, ``-`` and ``|``, one space of padding, headers centred, cells aligned right, and
 cells wider than 30 columns wrapped at spaces so that the lines are as even as possible
-(minimum raggedness). This module lays out tables the same way.
+(minimum raggedness). :func:`render` lays out tables the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from ._gofmt import display_width
+from ..._core.cluster import MemberListResponse
+from .._gofmt import display_width
+from .base import (
+    Health,
+    NamedHash,
+    NamedStatus,
+    Printer,
+    SnapshotStatus,
+    hash_rows,
+    health_rows,
+    member_rows,
+    snapshot_row,
+    status_rows,
+)
 
 #: Cells wider than this are wrapped at spaces.
 MAX_CELL_WIDTH: Final = 30
@@ -123,3 +138,42 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     for cells in body:
         out += draw(cells, False)
     return out + border
+
+
+# --- the printer ----------------------------------------------------------------------------
+
+_MEMBER_HEADER: Final = ["ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"]
+_HEALTH_HEADER: Final = ["ENDPOINT", "HEALTH", "TOOK", "ERROR"]
+_STATUS_HEADER: Final = [
+    "ENDPOINT",
+    "ID",
+    "VERSION",
+    "DB SIZE",
+    "IS LEADER",
+    "IS LEARNER",
+    "RAFT TERM",
+    "RAFT INDEX",
+    "RAFT APPLIED INDEX",
+    "ERRORS",
+]
+_HASH_HEADER: Final = ["ENDPOINT", "HASH"]
+_SNAPSHOT_HEADER: Final = ["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE"]
+
+
+class TablePrinter(Printer):
+    name = "table"
+
+    def member_list(self, response: MemberListResponse) -> bytes:
+        return render(_MEMBER_HEADER, member_rows(response.members)).encode()
+
+    def endpoint_health(self, healths: Sequence[Health]) -> bytes:
+        return render(_HEALTH_HEADER, health_rows(healths)).encode()
+
+    def endpoint_status(self, statuses: Sequence[NamedStatus]) -> bytes:
+        return render(_STATUS_HEADER, status_rows(statuses)).encode()
+
+    def endpoint_hashkv(self, hashes: Sequence[NamedHash]) -> bytes:
+        return render(_HASH_HEADER, hash_rows(hashes)).encode()
+
+    def snapshot_status(self, status: SnapshotStatus) -> bytes:
+        return render(_SNAPSHOT_HEADER, [snapshot_row(status)]).encode()
