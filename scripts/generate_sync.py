@@ -83,8 +83,14 @@ def rewrite_text(text: str) -> str:
     return text
 
 
+# A comment block opened by "# asyncio:" speaks of the asyncio side only: the sync twin
+# leaves it out.
+ASYNCIO_ONLY_COMMENT = re.compile(r"^([ \t]*)# asyncio:.*\n(?:\1#.*\n)*", re.MULTILINE)
+
+
 def unasync(source: str) -> str:
     """The sync twin of one asyncio module's text (before formatting)."""
+    source = ASYNCIO_ONLY_COMMENT.sub("", source)
     source = re.sub(r"AsyncGenerator\[([^\[\]]+), None\]", r"Generator[\1, None, None]", source)
     # What a coroutine function returns, a plain function returns directly.
     source = re.sub(r"\bAwaitable\[([\w.]+)\]", r"\1", source)

@@ -19,140 +19,115 @@ import types as _types
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from ._core.exceptions import (
-    EtcdAlreadyExist,
-    EtcdAuthError,
-    EtcdAuthFailed,
-    EtcdAuthNotEnabled,
-    EtcdAuthRevisionOld,
-    EtcdCancelled,
-    EtcdClientClosed,
-    EtcdClusterIdChanged,
-    EtcdCompacted,
-    EtcdCompareFailed,
-    EtcdConnectionFailed,
-    EtcdDirNotEmpty,
-    EtcdDuplicateKey,
-    EtcdElectionNoLeader,
-    EtcdEventIndexCleared,
-    EtcdException,
-    EtcdForkedClient,
-    EtcdFutureRevision,
-    EtcdInsufficientPermissions,
-    EtcdInvalidArgument,
-    EtcdInvalidAuthToken,
-    EtcdKeyError,
-    EtcdKeyNotFound,
-    EtcdLeaderChanged,
-    EtcdLeaderElectionInProgress,
-    EtcdLeaseExpired,
-    EtcdLeaseNotFound,
-    EtcdLockExpired,
-    EtcdNoLeader,
-    EtcdNoSpace,
-    EtcdNotDir,
-    EtcdNotElectionLeader,
-    EtcdNotFile,
-    EtcdNotFound,
-    EtcdNotLeader,
-    EtcdNotSupported,
-    EtcdPermissionDenied,
-    EtcdPreconditionFailed,
-    EtcdRequestTimedOut,
-    EtcdRequestTooLarge,
-    EtcdResponseTooLarge,
-    EtcdRevisionError,
-    EtcdRootReadOnly,
-    EtcdServerError,
-    EtcdSnapshotCorrupted,
-    EtcdTimeout,
-    EtcdTooManyOps,
-    EtcdTooManyRequests,
-    EtcdTypeError,
-    EtcdUnavailable,
-    EtcdValueError,
-    EtcdWatchCancelled,
-    EtcdWatcherCleared,
-    EtcdWatchTimedOut,
-)
-from ._version import __version__
+from ._core import exceptions as _exceptions
+from ._core.exceptions import *  # noqa: F403 (the module's __all__: every exception)
+from ._version import __version__ as __version__
 
 if _TYPE_CHECKING:
-    from ._async.client import AsyncClient
+    # What each lazily loaded name is, for type checkers (``as``: re-exported).
+    from ._async.client import AsyncClient as AsyncClient
     from ._async.concurrency import (
-        AsyncElection,
-        AsyncElectionService,
-        AsyncLock,
-        AsyncLockService,
-        AsyncSession,
+        AsyncElection as AsyncElection,
+        AsyncElectionService as AsyncElectionService,
+        AsyncLock as AsyncLock,
+        AsyncLockService as AsyncLockService,
+        AsyncSession as AsyncSession,
     )
-    from ._async.lease_keeper import AsyncLease
-    from ._async.namespace import AsyncNamespace, AsyncNamespacedWatch
-    from ._async.stm import AsyncSTM
-    from ._async.watch_stream import AsyncWatch
-    from ._core.auth import AuthStatus, Permission, PermissionType, Role, User
-    from ._core.classic import EtcdResult, Member
+    from ._async.lease_keeper import AsyncLease as AsyncLease
+    from ._async.namespace import (
+        AsyncNamespace as AsyncNamespace,
+        AsyncNamespacedWatch as AsyncNamespacedWatch,
+    )
+    from ._async.stm import AsyncSTM as AsyncSTM
+    from ._async.watch_stream import AsyncWatch as AsyncWatch
+    from ._core.auth import (
+        AuthStatus as AuthStatus,
+        Permission as Permission,
+        PermissionType as PermissionType,
+        Role as Role,
+        User as User,
+    )
+    from ._core.classic import (
+        EtcdResult as EtcdResult,
+        Member as Member,
+    )
     from ._core.cluster import (
-        MemberAddResponse,
-        MemberListResponse,
-        MemberPromoteResponse,
-        MemberRemoveResponse,
-        MemberUpdateResponse,
+        MemberAddResponse as MemberAddResponse,
+        MemberListResponse as MemberListResponse,
+        MemberPromoteResponse as MemberPromoteResponse,
+        MemberRemoveResponse as MemberRemoveResponse,
+        MemberUpdateResponse as MemberUpdateResponse,
     )
-    from ._core.concurrency import LeaderKey
-    from ._core.config import Endpoint
+    from ._core.concurrency import LeaderKey as LeaderKey
+    from ._core.config import Endpoint as Endpoint
     from ._core.kv import (
-        ALL_KEYS,
-        Compare,
-        CompareResult,
-        CompareTarget,
-        CreateRevision,
-        DeleteRangeOp,
-        LeaseValue,
-        ModRevision,
-        Op,
-        PutOp,
-        RangeOp,
-        SortOrder,
-        SortTarget,
-        Txn,
-        Value,
-        Version,
-        prefix_end,
+        ALL_KEYS as ALL_KEYS,
+        Compare as Compare,
+        CompareResult as CompareResult,
+        CompareTarget as CompareTarget,
+        CreateRevision as CreateRevision,
+        DeleteRangeOp as DeleteRangeOp,
+        LeaseValue as LeaseValue,
+        ModRevision as ModRevision,
+        Op as Op,
+        PutOp as PutOp,
+        RangeOp as RangeOp,
+        SortOrder as SortOrder,
+        SortTarget as SortTarget,
+        Txn as Txn,
+        Value as Value,
+        Version as Version,
+        prefix_end as prefix_end,
     )
     from ._core.lease import (
-        LeaseGrantResponse,
-        LeaseKeepAliveResponse,
-        LeaseLeasesResponse,
-        LeaseTimeToLiveResponse,
+        LeaseGrantResponse as LeaseGrantResponse,
+        LeaseKeepAliveResponse as LeaseKeepAliveResponse,
+        LeaseLeasesResponse as LeaseLeasesResponse,
+        LeaseTimeToLiveResponse as LeaseTimeToLiveResponse,
     )
     from ._core.maintenance import (
-        Alarm,
-        DowngradeResponse,
-        EndpointStatus,
-        HashKVResponse,
-        HashResponse,
-        SnapshotInfo,
-        StatusResponse,
+        Alarm as Alarm,
+        DowngradeResponse as DowngradeResponse,
+        EndpointStatus as EndpointStatus,
+        HashKVResponse as HashKVResponse,
+        HashResponse as HashResponse,
+        SnapshotInfo as SnapshotInfo,
+        StatusResponse as StatusResponse,
     )
     from ._core.responses import (
-        CompactResponse,
-        DeleteRangeResponse,
-        KeyValue,
-        PutResponse,
-        RangeResponse,
-        ResponseHeader,
-        TxnResponse,
+        CompactResponse as CompactResponse,
+        DeleteRangeResponse as DeleteRangeResponse,
+        KeyValue as KeyValue,
+        PutResponse as PutResponse,
+        RangeResponse as RangeResponse,
+        ResponseHeader as ResponseHeader,
+        TxnResponse as TxnResponse,
     )
-    from ._core.retry import RetryPolicy
-    from ._core.stm import Isolation
-    from ._core.watch import Event, EventType, WatchResponse
-    from ._sync.client import Client
-    from ._sync.concurrency import Election, ElectionService, Lock, LockService, Session
-    from ._sync.lease_keeper import Lease
-    from ._sync.namespace import Namespace, NamespacedWatch
-    from ._sync.stm import STM, run_stm
-    from ._sync.watch_stream import Watch
+    from ._core.retry import RetryPolicy as RetryPolicy
+    from ._core.stm import Isolation as Isolation
+    from ._core.watch import (
+        Event as Event,
+        EventType as EventType,
+        WatchResponse as WatchResponse,
+    )
+    from ._sync.client import Client as Client
+    from ._sync.concurrency import (
+        Election as Election,
+        ElectionService as ElectionService,
+        Lock as Lock,
+        LockService as LockService,
+        Session as Session,
+    )
+    from ._sync.lease_keeper import Lease as Lease
+    from ._sync.namespace import (
+        Namespace as Namespace,
+        NamespacedWatch as NamespacedWatch,
+    )
+    from ._sync.stm import (
+        STM as STM,
+        run_stm as run_stm,
+    )
+    from ._sync.watch_stream import Watch as Watch
 
 # ``import etcd`` loads only the exceptions: each other public name is imported from its
 # module on first use, so that a program (or a CLI) pays for gRPC, protobuf and asyncio
@@ -237,140 +212,7 @@ _LAZY: dict[str, str] = {
     "Watch": "._sync.watch_stream",
 }
 
-__all__ = [
-    "ALL_KEYS",
-    "STM",
-    "Alarm",
-    "AsyncClient",
-    "AsyncElection",
-    "AsyncElectionService",
-    "AsyncLease",
-    "AsyncLock",
-    "AsyncLockService",
-    "AsyncNamespace",
-    "AsyncNamespacedWatch",
-    "AsyncSTM",
-    "AsyncSession",
-    "AsyncWatch",
-    "AuthStatus",
-    "Client",
-    "CompactResponse",
-    "Compare",
-    "CompareResult",
-    "CompareTarget",
-    "CreateRevision",
-    "DeleteRangeOp",
-    "DeleteRangeResponse",
-    "DowngradeResponse",
-    "Election",
-    "ElectionService",
-    "Endpoint",
-    "EndpointStatus",
-    "EtcdAlreadyExist",
-    "EtcdAuthError",
-    "EtcdAuthFailed",
-    "EtcdAuthNotEnabled",
-    "EtcdAuthRevisionOld",
-    "EtcdCancelled",
-    "EtcdClientClosed",
-    "EtcdClusterIdChanged",
-    "EtcdCompacted",
-    "EtcdCompareFailed",
-    "EtcdConnectionFailed",
-    "EtcdDirNotEmpty",
-    "EtcdDuplicateKey",
-    "EtcdElectionNoLeader",
-    "EtcdEventIndexCleared",
-    "EtcdException",
-    "EtcdForkedClient",
-    "EtcdFutureRevision",
-    "EtcdInsufficientPermissions",
-    "EtcdInvalidArgument",
-    "EtcdInvalidAuthToken",
-    "EtcdKeyError",
-    "EtcdKeyNotFound",
-    "EtcdLeaderChanged",
-    "EtcdLeaderElectionInProgress",
-    "EtcdLeaseExpired",
-    "EtcdLeaseNotFound",
-    "EtcdLockExpired",
-    "EtcdNoLeader",
-    "EtcdNoSpace",
-    "EtcdNotDir",
-    "EtcdNotElectionLeader",
-    "EtcdNotFile",
-    "EtcdNotFound",
-    "EtcdNotLeader",
-    "EtcdNotSupported",
-    "EtcdPermissionDenied",
-    "EtcdPreconditionFailed",
-    "EtcdRequestTimedOut",
-    "EtcdRequestTooLarge",
-    "EtcdResponseTooLarge",
-    "EtcdResult",
-    "EtcdRevisionError",
-    "EtcdRootReadOnly",
-    "EtcdServerError",
-    "EtcdSnapshotCorrupted",
-    "EtcdTimeout",
-    "EtcdTooManyOps",
-    "EtcdTooManyRequests",
-    "EtcdTypeError",
-    "EtcdUnavailable",
-    "EtcdValueError",
-    "EtcdWatchCancelled",
-    "EtcdWatchTimedOut",
-    "EtcdWatcherCleared",
-    "Event",
-    "EventType",
-    "HashKVResponse",
-    "HashResponse",
-    "Isolation",
-    "KeyValue",
-    "LeaderKey",
-    "Lease",
-    "LeaseGrantResponse",
-    "LeaseKeepAliveResponse",
-    "LeaseLeasesResponse",
-    "LeaseTimeToLiveResponse",
-    "LeaseValue",
-    "Lock",
-    "LockService",
-    "Member",
-    "MemberAddResponse",
-    "MemberListResponse",
-    "MemberPromoteResponse",
-    "MemberRemoveResponse",
-    "MemberUpdateResponse",
-    "ModRevision",
-    "Namespace",
-    "NamespacedWatch",
-    "Op",
-    "Permission",
-    "PermissionType",
-    "PutOp",
-    "PutResponse",
-    "RangeOp",
-    "RangeResponse",
-    "ResponseHeader",
-    "RetryPolicy",
-    "Role",
-    "Session",
-    "SnapshotInfo",
-    "SortOrder",
-    "SortTarget",
-    "StatusResponse",
-    "Txn",
-    "TxnResponse",
-    "User",
-    "Value",
-    "Version",
-    "Watch",
-    "WatchResponse",
-    "__version__",
-    "prefix_end",
-    "run_stm",
-]
+__all__ = sorted(["__version__", *_exceptions.__all__, *_LAZY])
 
 
 def _publish(value: _Any) -> None:
@@ -399,11 +241,9 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-for _name in __all__:
-    if _name not in _LAZY:
-        _publish(globals()[_name])
+for _name in _exceptions.__all__:
+    _publish(globals()[_name])
 del _name
-
 
 
 class _MovedModule(_types.ModuleType):

@@ -191,7 +191,7 @@ def test_auto_sync_ends_when_the_client_closes(etcd_cluster):
 def test_a_failing_auto_sync_is_logged_and_retried(caplog):
     dead = f"127.0.0.1:{free_port()}"
     with etcd.Client(endpoints=[dead], timeout=0.3, connect_timeout=0.1) as client:
-        with caplog.at_level(logging.INFO, logger="etcd._sync.cluster"):
+        with caplog.at_level(logging.INFO, logger="etcd.cluster"):
             client.start_auto_sync(0.1)
 
             def failed_twice():

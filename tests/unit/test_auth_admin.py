@@ -30,7 +30,7 @@ from etcd._core.auth import (
 )
 from etcd._core.kv import KeyRange
 from etcd._core.responses import ResponseHeader
-from etcd._sync.auth import AuthMixin
+from etcd._sync.auth import AuthCalls
 from etcd._wire import messages as pb
 from etcd._wire import methods
 
@@ -249,7 +249,7 @@ class RecordingTransport:
         return self.responses[method.name]
 
 
-class FakeClient(AuthMixin):
+class FakeClient(AuthCalls):
     def __init__(self, responses):
         self._transport = RecordingTransport(responses)  # type: ignore[assignment]
 

@@ -60,3 +60,19 @@ def test_every_public_name_resolves_under_its_public_path():
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'Clinet'"):
         etcd.Clinet  # noqa: B018
+
+
+def test_loggers_have_stable_public_names_on_both_sides():
+    # Users configure logging by these names: they must not follow the private modules.
+    code = (
+        "import importlib, logging, pkgutil, etcd\n"
+        "for module in pkgutil.walk_packages(etcd.__path__, 'etcd.'):\n"
+        "    if not module.name.startswith(('etcd.testing', 'etcd.__main__')):\n"
+        "        importlib.import_module(module.name)\n"
+        "print(sorted(n for n in logging.Logger.manager.loggerDict if n.startswith('etcd')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    names = ast.literal_eval(result.stdout)
+    assert "etcd.watch" in names and "etcd.lease" in names and "etcd.cluster" in names
+    assert [name for name in names if "._" in name] == []

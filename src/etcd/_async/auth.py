@@ -11,7 +11,6 @@ can show one.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from .._core import validation as check
@@ -20,17 +19,15 @@ from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
+from .part import AsyncClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from .._core.auth import AuthStatus, PermissionType, Role, User
-    from .transport import AsyncTransport
-
-log = logging.getLogger(__name__)
 
 
-class AsyncAuthMixin:
+class AsyncAuthCalls(AsyncClientPart):
     """etcd's ``Auth`` service: turning authentication on and off, users and roles.
 
     Mixed into :class:`etcd.Client`. Changing users and roles needs the ``root`` role once
@@ -39,11 +36,6 @@ class AsyncAuthMixin:
     """
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _transport: AsyncTransport
-
-        def _call_timeout(self, timeout: float | check._Unset | None) -> float | None: ...
 
     async def _auth_call(
         self, method: Any, request: Any, timeout: Timeout, *, mutation: bool

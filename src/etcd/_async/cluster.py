@@ -17,6 +17,7 @@ from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
 from .io import Flag, Worker, is_current, is_running, join, spawn
+from .part import AsyncClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     )
     from .transport import AsyncTransport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.cluster")
 
 
 async def list_members(
@@ -60,7 +61,7 @@ class _AutoSync:
     alive for this task's sake.
     """
 
-    def __init__(self, client: AsyncClusterMixin, interval: float) -> None:
+    def __init__(self, client: AsyncClusterCalls, interval: float) -> None:
         self._client = weakref.ref(client)
         self.interval = interval
         self.stopped = Flag()
@@ -85,15 +86,10 @@ class _AutoSync:
                 del client
 
 
-class AsyncClusterMixin:
+class AsyncClusterCalls(AsyncClientPart):
     """Membership calls and endpoint syncing, mixed into :class:`etcd.Client`."""
 
-    _transport: AsyncTransport
     _auto_sync: _AutoSync | None = None
-
-    if TYPE_CHECKING:
-
-        def _call_timeout(self, timeout: float | check._Unset | None) -> float | None: ...
 
     async def member_list(
         self, *, linearizable: bool = True, timeout: Timeout = check.UNSET

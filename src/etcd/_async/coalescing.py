@@ -27,7 +27,7 @@ from .._wire import methods
 from .io import Flag, Lock, is_running, run_shielded, spawn
 from .transport import AsyncTransport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.coalescing")
 
 
 class AsyncCoalescer:
@@ -35,8 +35,9 @@ class AsyncCoalescer:
         self._transport = transport
         self._lock = Lock()
         self._queues = {lane: Queue(lane, max_ops=max_ops, max_bytes=max_bytes) for lane in Lane}
-        # Batches whose leader was cancelled, sent in the background; held here because the
-        # event loop keeps only a weak reference to a task.
+        # Batches whose leader was cancelled, still being sent in the background.
+        # asyncio: held here until they end, as the event loop keeps only a weak reference
+        # to a task.
         self._orphans: set[Any] = set()
 
     #: The lane an operation goes in, or ``None`` when it is always sent alone (here so

@@ -6,30 +6,56 @@ The keys and transactions come from :mod:`etcd._recipes`; this module only runs 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._core import concurrency as recipes
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
-from .._core.kv import Compare
-from .._core.responses import KeyValue, ResponseHeader, decode_header, decode_kv
+from .._core.kv import Compare, KeyArg, Op, Txn
+from .._core.responses import (
+    KeyValue,
+    RangeResponse,
+    ResponseHeader,
+    TxnResponse,
+    decode_header,
+    decode_kv,
+)
+from .._core.validation import Timeout
 from .._core.watch import EventType
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
 
 if TYPE_CHECKING:
-    from .client import AsyncClient
     from .lease_keeper import AsyncLease
+    from .transport import AsyncTransport
+    from .watch_stream import AsyncWatch
 
-log = logging.getLogger(__name__)
 
-DEFAULT_SESSION_TTL = 60
+class _AsyncConcurrencyClient(Protocol):
+    """What sessions, locks and elections need of a client (:class:`etcd.AsyncClient` has
+    it): a few KV and watch calls, sessions, and the transport for the server-side
+    services."""
+
+    _transport: AsyncTransport
+
+    async def session(self, ttl: int = ...) -> AsyncSession: ...
+
+    async def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
+
+    async def range(self, key: KeyArg) -> RangeResponse: ...
+
+    async def txn(self, compare: Txn) -> TxnResponse: ...
+
+    def watch_stream(
+        self, key: KeyArg, *, start_revision: int | None = ..., no_put: bool = ...
+    ) -> AsyncWatch: ...
+
+    def watch_prefix(self, prefix: KeyArg, *, start_revision: int | None = ...) -> AsyncWatch: ...
 
 
 class AsyncSession:
@@ -41,7 +67,7 @@ class AsyncSession:
     :meth:`wait_lost` returns.
     """
 
-    def __init__(self, client: AsyncClient, lease: AsyncLease) -> None:
+    def __init__(self, client: _AsyncConcurrencyClient, lease: AsyncLease) -> None:
         self.client = client
         self.lease = lease
 
@@ -84,7 +110,7 @@ class _Contending:
     """What locks and elections share: a session, a queue, waiting for predecessors."""
 
     def __init__(
-        self, client: AsyncClient, name: object, ttl: int, session: AsyncSession | None
+        self, client: _AsyncConcurrencyClient, name: object, ttl: int, session: AsyncSession | None
     ) -> None:
         self._client = client
         self.name = check.to_bytes(name, "name")
@@ -179,8 +205,8 @@ class AsyncLock(_Contending):
 
     ::
 
-        with client.lock("jobs/nightly"):
-            run_nightly()
+        async with client.lock("jobs/nightly"):
+            await run_nightly()
 
     Ownership lasts as long as the session's lease: fence writes made under the lock
     with :meth:`is_owner` so that a holder that lost its lease cannot write.
@@ -228,7 +254,7 @@ class AsyncLock(_Contending):
     def is_owner(self) -> Compare:
         """A Compare that holds only while this lock is still ours, for fencing::
 
-        client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "v")], [])
+        await client.txn([lock.is_owner()], [etcd.Op.put("/guarded", "v")], [])
         """
         if self._contender is None:
             raise exc.EtcdPreconditionFailed(f"lock {self.name!r} is not held")
@@ -258,9 +284,9 @@ class AsyncElection(_Contending):
     ::
 
         election = client.election("service/leader")
-        election.campaign("node-1")      # blocks until this process leads
+        await election.campaign("node-1")      # returns once this process leads
         ...
-        election.resign()
+        await election.resign()
     """
 
     async def campaign(self, value: object, timeout: float | None = None) -> bool:
@@ -351,7 +377,7 @@ class AsyncLockService:
     given expires.
     """
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: _AsyncConcurrencyClient) -> None:
         self._client = client
 
     async def lock(self, name: object, lease: object, *, timeout: float | None = None) -> bytes:
@@ -373,7 +399,7 @@ class AsyncLockService:
 class AsyncElectionService:
     """The server's own ``v3electionpb.Election`` service."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: _AsyncConcurrencyClient) -> None:
         self._client = client
 
     async def _call(

@@ -1,23 +1,38 @@
-"""The KV calls, written once for every object that can run an :class:`etcd.Op`.
+"""Key-value calls: ``range``, ``put``, ``delete_range``, ``txn`` and their kin.
 
-Each method builds an operation and hands it to ``do``: :class:`etcd.Client` sends it,
-:class:`etcd.Namespace` rewrites its keys first. The options are checked when the
-operation is built, before anything is sent.
+:class:`AsyncKVMethods` writes them once for every object that can run an
+:class:`etcd.Op`: each builds an operation and hands it to ``do``, which
+:class:`AsyncKVCalls`, the client's KV part, sends (and :class:`etcd.Namespace` rewrites
+first). The options are checked when the operation is built, before anything is sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.kv import Compare, KeyArg, LeaseArg, Op, RangeOp, SortOrder, SortTarget, Txn, next_page
-from .._core.responses import DeleteRangeResponse, KeyValue, PutResponse, RangeResponse, TxnResponse
+from .._core.responses import (
+    CompactResponse,
+    DeleteRangeResponse,
+    KeyValue,
+    PutResponse,
+    RangeResponse,
+    TxnResponse,
+    decode_compact,
+)
 from .._core.validation import Timeout
+from .._wire import messages as pb
+from .._wire import methods
+from .part import AsyncClientPart
+
+if TYPE_CHECKING:
+    from .coalescing import AsyncCoalescer
 
 
-class AsyncKVCalls:
+class AsyncKVMethods:
     """``range``, ``range_iter``, ``put``, ``delete_range``, ``txn`` and ``transaction``."""
 
     async def do(self, op: Op, *, timeout: Timeout = check.UNSET) -> Any:
@@ -166,3 +181,43 @@ class AsyncKVCalls:
         """A transaction builder bound to this client: ``.If(...).Then(...).Else(...)``,
         then ``.commit()``."""
         return Txn(_executor=self)
+
+
+class AsyncKVCalls(AsyncKVMethods, AsyncClientPart):
+    """The client's KV part: :meth:`do` sends each operation, and :meth:`compact`."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _coalescer: AsyncCoalescer | None
+
+        def _prepare(self, op: Op) -> Any: ...
+
+    async def do(self, op: Op, *, timeout: Timeout = check.UNSET) -> Any:
+        """Run one operation built with :class:`etcd.Op` and return its typed result."""
+        request = self._prepare(op)
+        if self._coalescer is not None:
+            lane = self._coalescer.lane_of(op)
+            if lane is not None:
+                return await self._coalescer.call(lane, op, request, self._call_timeout(timeout))
+        response = await self._transport.unary(
+            op.method, request, timeout=self._call_timeout(timeout), mutation=op.is_mutation
+        )
+        return op.decode(response)
+
+    async def compact(
+        self, revision: int, *, physical: bool = False, timeout: Timeout = check.UNSET
+    ) -> CompactResponse:
+        """Discard the history before ``revision`` (etcd's ``Compact``).
+
+        With ``physical=True`` the call returns only once the space is reclaimed in the
+        backend.
+        """
+        request = pb.CompactionRequest(
+            revision=check.integer(revision, "revision", minimum=1),
+            physical=check.boolean(physical, "physical"),
+        )
+        response = await self._transport.unary(
+            methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
+        )
+        return decode_compact(response)

@@ -14,34 +14,51 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .._core import exceptions as exc
 from .._core.config import Endpoint
+from .._core.kv import LeaseArg
 from .._core.lease import (
     KeepAliveSchedule,
     LeaseKeepAliveResponse,
     LeaseTimeToLiveResponse,
 )
+from .._core.responses import ResponseHeader
+from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
 from .io import Condition, Flag, spawn
 from .stream import AsyncStreamSupervisor
 from .transport import AsyncTransport
 
-if TYPE_CHECKING:
-    from .client import AsyncClient
-
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.lease")
 
 # How often the request generator wakes up at the latest, to notice closing and expiry.
 _TICK = 1.0
 
 
+class _AsyncLeaseOwner(Protocol):
+    """What a lease needs of the client that granted it (:class:`etcd.AsyncClient` has it)."""
+
+    async def lease_time_to_live(
+        self, lease: LeaseArg, *, keys: bool = ..., timeout: Timeout = ...
+    ) -> LeaseTimeToLiveResponse: ...
+
+    async def lease_keep_alive_once(
+        self, lease: LeaseArg, *, timeout: Timeout = ...
+    ) -> LeaseKeepAliveResponse: ...
+
+    async def lease_revoke(self, lease: LeaseArg, *, timeout: Timeout = ...) -> ResponseHeader: ...
+
+    @property
+    def _keepaliver(self) -> AsyncKeepAliver: ...
+
+
 class AsyncLease:
     """A lease owned by this client, optionally kept alive in the background.
 
-    Pass it wherever a lease is expected (``client.put(key, value, lease=lease)``). Once
+    Pass it wherever a lease is expected (``await client.put(key, value, lease=lease)``). Once
     it is lost (expired, or revoked elsewhere), using it raises
     :class:`etcd.EtcdLeaseExpired`; :meth:`wait_lost` and the ``on_lost`` callback tell
     the owner as soon as the keep-alive notices. As a context manager it is revoked at the
@@ -50,7 +67,7 @@ class AsyncLease:
 
     def __init__(
         self,
-        client: AsyncClient,
+        client: _AsyncLeaseOwner,
         lease_id: int,
         ttl: int,
         *,

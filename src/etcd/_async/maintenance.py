@@ -23,6 +23,7 @@ from .._wire import messages as pb
 from .._wire import methods
 from .cluster import list_members
 from .io import map_concurrently, messages
+from .part import AsyncClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
@@ -37,19 +38,12 @@ if TYPE_CHECKING:
         SnapshotInfo,
         StatusResponse,
     )
-    from .transport import AsyncTransport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.maintenance")
 
 
-class AsyncMaintenanceMixin:
+class AsyncMaintenanceCalls(AsyncClientPart):
     """Maintenance calls, mixed into :class:`etcd.Client`."""
-
-    _transport: AsyncTransport
-
-    if TYPE_CHECKING:
-
-        def _call_timeout(self, timeout: float | check._Unset | None) -> float | None: ...
 
     def _endpoint(self, endpoint: str | Endpoint | None) -> Endpoint | None:
         if endpoint is None or isinstance(endpoint, Endpoint):

@@ -38,8 +38,9 @@ from .._core.responses import (
 )
 from .._core.validation import Timeout
 from .._core.watch import Event, WatchResponse, WatchSpec
-from .kv import AsyncKVCalls
+from .kv import AsyncKVMethods
 from .lease_keeper import AsyncLease
+from .watch import AsyncWatchMethods
 from .watch_stream import AsyncWatch
 
 # --- the shell ---------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ class AsyncNamespacedWatch:
         return f"<NamespacedWatch prefix={self.prefix!r} {self.watch!r}>"
 
 
-class AsyncNamespace(AsyncKVCalls):
+class AsyncNamespace(AsyncKVMethods, AsyncWatchMethods["AsyncNamespacedWatch"]):
     """The keys under ``prefix``, as if they were the whole store.
 
     ::
@@ -265,26 +266,6 @@ class AsyncNamespace(AsyncKVCalls):
             on_error=on_error,
         )
         return AsyncNamespacedWatch(watch, self._prefix)
-
-    def watch_prefix(self, prefix: KeyArg, **options: Any) -> AsyncNamespacedWatch:
-        """:meth:`watch_stream` of every key of the namespace starting with ``prefix``."""
-        return self.watch_stream(prefix, prefix=True, **options)
-
-    async def watch_once(
-        self,
-        key: KeyArg,
-        range_end: KeyArg | None = None,
-        *,
-        timeout: float | None = None,
-        **options: Any,
-    ) -> Event:
-        """Wait for the next change of keys of the namespace; see
-        :meth:`etcd.Client.watch_once`."""
-        timeout = check.timeout(timeout, "timeout")
-        if "callback" in options or "on_error" in options:
-            raise exc.EtcdTypeError("watch_once returns the event: it takes no callback")
-        async with self.watch_stream(key, range_end, **options) as watch:
-            return await watch.next_event(timeout)
 
     # --- leases: their IDs are cluster-wide; the keys a lease reports are namespaced ----------
 

@@ -24,7 +24,7 @@ from .._wire import methods
 from .._wire.methods import Method
 from .io import Lock, messages, open_channel, sleep
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.transport")
 
 #: How long to wait for gRPC's reason when a connection could not be made in time, and
 #: how far past the call's deadline that may go.

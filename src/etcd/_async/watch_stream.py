@@ -37,7 +37,7 @@ from .io import Condition, Empty, Flag, Queue, Worker, is_active, sleep, spawn
 from .stream import AsyncStreamSupervisor, Reopen
 from .transport import AsyncTransport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.watch")
 
 _END = object()
 _STOP = object()

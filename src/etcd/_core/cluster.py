@@ -4,7 +4,6 @@ member list (pure, no I/O).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,9 +16,6 @@ from .responses import ResponseHeader, decode_header
 
 if TYPE_CHECKING:
     pass
-
-
-log = logging.getLogger(__name__)
 
 
 # --- results ------------------------------------------------------------------------------

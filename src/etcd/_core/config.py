@@ -20,7 +20,7 @@ from . import validation as check
 from .exceptions import EtcdTypeError, EtcdValueError
 
 #: etcd's registered client port (the seed's 4001 was the legacy, pre-2015 port).
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.config")
 
 DEFAULT_PORT: Final = 2379
 DEFAULT_HOST: Final = "127.0.0.1"

@@ -5,7 +5,6 @@ I/O).
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +16,6 @@ from .responses import ResponseHeader, decode_header
 if TYPE_CHECKING:
     pass
 
-
-log = logging.getLogger(__name__)
 
 #: Default deadline of :meth:`MaintenanceMixin.defragment`: it blocks the member while it
 #: rewrites the whole database file.

@@ -22,8 +22,6 @@ DEFAULT_MAX_TXN_OPS: Final = 128
 #: The largest lease TTL the server grants, in seconds.
 MAX_LEASE_TTL: Final = 9_000_000_000
 
-BytesLike = str | bytes | bytearray | memoryview
-
 
 def _type_name(value: object) -> str:
     return type(value).__name__

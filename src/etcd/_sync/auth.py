@@ -13,7 +13,6 @@ can show one.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from .._core import validation as check
@@ -22,17 +21,15 @@ from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
+from .part import ClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from .._core.auth import AuthStatus, PermissionType, Role, User
-    from .transport import Transport
-
-log = logging.getLogger(__name__)
 
 
-class AuthMixin:
+class AuthCalls(ClientPart):
     """etcd's ``Auth`` service: turning authentication on and off, users and roles.
 
     Mixed into :class:`etcd.Client`. Changing users and roles needs the ``root`` role once
@@ -41,11 +38,6 @@ class AuthMixin:
     """
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _transport: Transport
-
-        def _call_timeout(self, timeout: float | check._Unset | None) -> float | None: ...
 
     def _auth_call(self, method: Any, request: Any, timeout: Timeout, *, mutation: bool) -> Any:
         return self._transport.unary(

@@ -19,6 +19,7 @@ from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
 from .io import Flag, Worker, is_current, is_running, join, spawn
+from .part import ClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     )
     from .transport import Transport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.cluster")
 
 
 def list_members(
@@ -62,7 +63,7 @@ class _AutoSync:
     alive for this thread's sake.
     """
 
-    def __init__(self, client: ClusterMixin, interval: float) -> None:
+    def __init__(self, client: ClusterCalls, interval: float) -> None:
         self._client = weakref.ref(client)
         self.interval = interval
         self.stopped = Flag()
@@ -87,15 +88,10 @@ class _AutoSync:
                 del client
 
 
-class ClusterMixin:
+class ClusterCalls(ClientPart):
     """Membership calls and endpoint syncing, mixed into :class:`etcd.Client`."""
 
-    _transport: Transport
     _auto_sync: _AutoSync | None = None
-
-    if TYPE_CHECKING:
-
-        def _call_timeout(self, timeout: float | check._Unset | None) -> float | None: ...
 
     def member_list(
         self, *, linearizable: bool = True, timeout: Timeout = check.UNSET

@@ -29,7 +29,7 @@ from .._wire import methods
 from .io import Flag, Lock, is_running, run_shielded, spawn
 from .transport import Transport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.coalescing")
 
 
 class Coalescer:
@@ -37,8 +37,7 @@ class Coalescer:
         self._transport = transport
         self._lock = Lock()
         self._queues = {lane: Queue(lane, max_ops=max_ops, max_bytes=max_bytes) for lane in Lane}
-        # Batches whose leader was cancelled, sent in the background; held here because the
-        # event loop keeps only a weak reference to a thread.
+        # Batches whose leader was cancelled, still being sent in the background.
         self._orphans: set[Any] = set()
 
     #: The lane an operation goes in, or ``None`` when it is always sent alone (here so

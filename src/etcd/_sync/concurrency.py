@@ -8,30 +8,56 @@ The keys and transactions come from :mod:`etcd._recipes`; this module only runs 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._core import concurrency as recipes
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
-from .._core.kv import Compare
-from .._core.responses import KeyValue, ResponseHeader, decode_header, decode_kv
+from .._core.kv import Compare, KeyArg, Op, Txn
+from .._core.responses import (
+    KeyValue,
+    RangeResponse,
+    ResponseHeader,
+    TxnResponse,
+    decode_header,
+    decode_kv,
+)
+from .._core.validation import Timeout
 from .._core.watch import EventType
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
 
 if TYPE_CHECKING:
-    from .client import Client
     from .lease_keeper import Lease
+    from .transport import Transport
+    from .watch_stream import Watch
 
-log = logging.getLogger(__name__)
 
-DEFAULT_SESSION_TTL = 60
+class _ConcurrencyClient(Protocol):
+    """What sessions, locks and elections need of a client (:class:`etcd.Client` has
+    it): a few KV and watch calls, sessions, and the transport for the server-side
+    services."""
+
+    _transport: Transport
+
+    def session(self, ttl: int = ...) -> Session: ...
+
+    def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
+
+    def range(self, key: KeyArg) -> RangeResponse: ...
+
+    def txn(self, compare: Txn) -> TxnResponse: ...
+
+    def watch_stream(
+        self, key: KeyArg, *, start_revision: int | None = ..., no_put: bool = ...
+    ) -> Watch: ...
+
+    def watch_prefix(self, prefix: KeyArg, *, start_revision: int | None = ...) -> Watch: ...
 
 
 class Session:
@@ -43,7 +69,7 @@ class Session:
     :meth:`wait_lost` returns.
     """
 
-    def __init__(self, client: Client, lease: Lease) -> None:
+    def __init__(self, client: _ConcurrencyClient, lease: Lease) -> None:
         self.client = client
         self.lease = lease
 
@@ -85,7 +111,9 @@ class Session:
 class _Contending:
     """What locks and elections share: a session, a queue, waiting for predecessors."""
 
-    def __init__(self, client: Client, name: object, ttl: int, session: Session | None) -> None:
+    def __init__(
+        self, client: _ConcurrencyClient, name: object, ttl: int, session: Session | None
+    ) -> None:
         self._client = client
         self.name = check.to_bytes(name, "name")
         self._prefix = recipes.name_prefix(name)
@@ -254,7 +282,7 @@ class Election(_Contending):
     ::
 
         election = client.election("service/leader")
-        election.campaign("node-1")      # blocks until this process leads
+        election.campaign("node-1")      # returns once this process leads
         ...
         election.resign()
     """
@@ -347,7 +375,7 @@ class LockService:
     given expires.
     """
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: _ConcurrencyClient) -> None:
         self._client = client
 
     def lock(self, name: object, lease: object, *, timeout: float | None = None) -> bytes:
@@ -369,7 +397,7 @@ class LockService:
 class ElectionService:
     """The server's own ``v3electionpb.Election`` service."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: _ConcurrencyClient) -> None:
         self._client = client
 
     def _call(self, method: Method, request: Any, timeout: float | None, mutation: bool) -> Any:

@@ -16,28 +16,45 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .._core import exceptions as exc
 from .._core.config import Endpoint
+from .._core.kv import LeaseArg
 from .._core.lease import (
     KeepAliveSchedule,
     LeaseKeepAliveResponse,
     LeaseTimeToLiveResponse,
 )
+from .._core.responses import ResponseHeader
+from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
 from .io import Condition, Flag, spawn
 from .stream import StreamSupervisor
 from .transport import Transport
 
-if TYPE_CHECKING:
-    from .client import Client
-
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.lease")
 
 # How often the request generator wakes up at the latest, to notice closing and expiry.
 _TICK = 1.0
+
+
+class _LeaseOwner(Protocol):
+    """What a lease needs of the client that granted it (:class:`etcd.Client` has it)."""
+
+    def lease_time_to_live(
+        self, lease: LeaseArg, *, keys: bool = ..., timeout: Timeout = ...
+    ) -> LeaseTimeToLiveResponse: ...
+
+    def lease_keep_alive_once(
+        self, lease: LeaseArg, *, timeout: Timeout = ...
+    ) -> LeaseKeepAliveResponse: ...
+
+    def lease_revoke(self, lease: LeaseArg, *, timeout: Timeout = ...) -> ResponseHeader: ...
+
+    @property
+    def _keepaliver(self) -> KeepAliver: ...
 
 
 class Lease:
@@ -52,7 +69,7 @@ class Lease:
 
     def __init__(
         self,
-        client: Client,
+        client: _LeaseOwner,
         lease_id: int,
         ttl: int,
         *,

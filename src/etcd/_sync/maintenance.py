@@ -25,6 +25,7 @@ from .._wire import messages as pb
 from .._wire import methods
 from .cluster import list_members
 from .io import map_concurrently, messages
+from .part import ClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
@@ -39,19 +40,12 @@ if TYPE_CHECKING:
         SnapshotInfo,
         StatusResponse,
     )
-    from .transport import Transport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.maintenance")
 
 
-class MaintenanceMixin:
+class MaintenanceCalls(ClientPart):
     """Maintenance calls, mixed into :class:`etcd.Client`."""
-
-    _transport: Transport
-
-    if TYPE_CHECKING:
-
-        def _call_timeout(self, timeout: float | check._Unset | None) -> float | None: ...
 
     def _endpoint(self, endpoint: str | Endpoint | None) -> Endpoint | None:
         if endpoint is None or isinstance(endpoint, Endpoint):

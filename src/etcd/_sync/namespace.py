@@ -40,8 +40,9 @@ from .._core.responses import (
 )
 from .._core.validation import Timeout
 from .._core.watch import Event, WatchResponse, WatchSpec
-from .kv import KVCalls
+from .kv import KVMethods
 from .lease_keeper import Lease
+from .watch import WatchMethods
 from .watch_stream import Watch
 
 # --- the shell ---------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class NamespacedWatch:
         return f"<NamespacedWatch prefix={self.prefix!r} {self.watch!r}>"
 
 
-class Namespace(KVCalls):
+class Namespace(KVMethods, WatchMethods["NamespacedWatch"]):
     """The keys under ``prefix``, as if they were the whole store.
 
     ::
@@ -265,26 +266,6 @@ class Namespace(KVCalls):
             on_error=on_error,
         )
         return NamespacedWatch(watch, self._prefix)
-
-    def watch_prefix(self, prefix: KeyArg, **options: Any) -> NamespacedWatch:
-        """:meth:`watch_stream` of every key of the namespace starting with ``prefix``."""
-        return self.watch_stream(prefix, prefix=True, **options)
-
-    def watch_once(
-        self,
-        key: KeyArg,
-        range_end: KeyArg | None = None,
-        *,
-        timeout: float | None = None,
-        **options: Any,
-    ) -> Event:
-        """Wait for the next change of keys of the namespace; see
-        :meth:`etcd.Client.watch_once`."""
-        timeout = check.timeout(timeout, "timeout")
-        if "callback" in options or "on_error" in options:
-            raise exc.EtcdTypeError("watch_once returns the event: it takes no callback")
-        with self.watch_stream(key, range_end, **options) as watch:
-            return watch.next_event(timeout)
 
     # --- leases: their IDs are cluster-wide; the keys a lease reports are namespaced ----------
 

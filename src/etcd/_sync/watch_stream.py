@@ -39,7 +39,7 @@ from .io import Condition, Empty, Flag, Queue, Worker, is_active, sleep, spawn
 from .stream import Reopen, StreamSupervisor
 from .transport import Transport
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("etcd.watch")
 
 _END = object()
 _STOP = object()

@@ -1,0 +1,551 @@
+"""The python-etcd layer: ``get``, ``set``, ``write``, ``delete``, ``watch`` and their kin,
+over etcd v3.
+
+Each call checks its arguments and builds its transaction in the pure half,
+:mod:`etcd._core.classic`, then sends it with the v3 calls of the parts this one is
+built on: KV, leases (for TTLs), watches, cluster and maintenance.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .._core import classic
+from .._core import exceptions as exc
+from .._core import validation as check
+from .._core.classic import EtcdResult, Member
+from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.kv import Compare, Op, Txn
+from .._core.responses import RangeResponse, ResponseHeader
+from .._core.validation import Timeout
+from .cluster import AsyncClusterCalls
+from .kv import AsyncKVCalls
+from .lease import AsyncLeaseCalls
+from .maintenance import AsyncMaintenanceCalls
+from .watch import AsyncWatchCalls
+
+if TYPE_CHECKING:
+    from .._core.watch import Event
+
+log = logging.getLogger("etcd.classic")
+
+
+class AsyncClassicCalls(
+    AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls, AsyncClusterCalls, AsyncMaintenanceCalls
+):
+    """The client's python-etcd part (``import etcd; etcd.Client().write(...)``)."""
+
+    # The cluster the python-etcd reads expect; learned from the first one unless set.
+    _expected_cluster_id: int | None = None
+
+    # --- TTLs, as leases -----------------------------------------------------------------
+
+    async def _lease_ttls(self, leases: Iterable[int], timeout: float | None) -> dict[int, int]:
+        """Remaining seconds of each lease that still exists."""
+        ttls: dict[int, int] = {}
+        for lease in sorted(set(leases) - {0}):
+            remaining = await self.lease_time_to_live(lease, timeout=timeout)
+            if remaining.exists:
+                ttls[lease] = remaining.ttl
+        return ttls
+
+    async def _release_unused_lease(self, lease: int, timeout: float | None) -> None:
+        """Revoke a TTL lease that no key uses any more, so leases never pile up.
+
+        Best effort: a lease that cannot be revoked now still expires after its TTL.
+        """
+        if not lease:
+            return
+        try:
+            remaining = await self.lease_time_to_live(lease, keys=True, timeout=timeout)
+            if remaining.exists and not remaining.keys:
+                await self.lease_revoke(lease, timeout=timeout)
+        except exc.EtcdException as error:
+            log.debug("lease %x not released (it expires by itself): %s", lease, error)
+
+    # --- keys and directories -------------------------------------------------------------
+
+    @property
+    def base_uri(self) -> str:
+        """The URL of the member in use (python-etcd's ``base_uri``)."""
+        return self._transport.current_endpoint.url
+
+    @property
+    def host(self) -> str:
+        """The host of the member in use."""
+        return self._transport.current_endpoint.host
+
+    @property
+    def port(self) -> int:
+        """The client port of the member in use."""
+        return self._transport.current_endpoint.port
+
+    @property
+    def protocol(self) -> str:
+        """``"https"`` or ``"http"``: how the member in use is reached."""
+        return "https" if self._transport.current_endpoint.secure else "http"
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The default per-call deadline in seconds (``None``: none), python-etcd's name."""
+        return self._config.timeout
+
+    @property
+    def allow_redirect(self) -> bool:
+        """``False`` when every request requires a member with a leader."""
+        return not self._config.require_leader
+
+    @property
+    def allow_reconnect(self) -> bool:
+        """``True`` when the client also learns the other members' URLs from the cluster."""
+        return self._config.allow_reconnect
+
+    @property
+    def expected_cluster_id(self) -> str | None:
+        """The ID (in hex) of the cluster the python-etcd reads and watches expect.
+
+        Learned from the first answer unless set. An answer from another cluster (one
+        replaced, say restored from a backup, where the indexes read before mean nothing)
+        raises :class:`etcd.EtcdClusterIdChanged` once; its ID is expected from then on.
+        """
+        expected = self._expected_cluster_id
+        return None if expected is None else f"{expected:x}"
+
+    @expected_cluster_id.setter
+    def expected_cluster_id(self, value: str | None) -> None:
+        self._expected_cluster_id = classic.parse_cluster_id(value)
+
+    def _check_cluster_id(self, header: ResponseHeader) -> None:
+        expected = self._expected_cluster_id
+        if header.cluster_id:
+            self._expected_cluster_id = header.cluster_id
+        changed = classic.cluster_id_change(
+            expected, header.cluster_id, endpoint=str(self._transport.current_endpoint)
+        )
+        if changed is not None:
+            raise changed
+
+    def _classic_timeout(self, timeout: Timeout) -> float | None:
+        # python-etcd read a timeout of 0 as "no deadline"; the v3 calls refuse it.
+        if classic.means_no_timeout(timeout):
+            return None
+        return self._call_timeout(timeout)
+
+    async def contains(self, key: str, *, timeout: Timeout = check.UNSET) -> bool:
+        """Whether :meth:`get` would find ``key``: a value, keys below it, or the root.
+
+        The key and the keys below it are read at one revision. On :class:`etcd.Client`,
+        python-etcd's test ``key in client`` asks the same.
+        """
+        name = classic.normalize_key(key)
+        response = await self.txn(
+            classic.contains_txn(name), timeout=self._classic_timeout(timeout)
+        )
+        self._check_cluster_id(response.header)
+        return classic.contains_result(name, response)
+
+    async def get(
+        self, key: str, *, recursive: bool = False, timeout: Timeout = check.UNSET
+    ) -> EtcdResult:
+        """Read a key, or list a directory (python-etcd's ``get``).
+
+        A key with a value gives that value; otherwise the keys below ``key/`` are listed as
+        a directory: its ``children`` are the direct children (sub-directories as entries
+        with ``dir`` true), or every key below with ``recursive=True``. Raises
+        :class:`etcd.EtcdKeyNotFound` when there is neither.
+        """
+        return await self.read(key, recursive=recursive, timeout=timeout)
+
+    async def read(
+        self,
+        key: str,
+        *,
+        recursive: bool = False,
+        sorted: bool = True,
+        quorum: bool = True,
+        wait: bool = False,
+        waitIndex: int | None = None,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """python-etcd's ``read``: :meth:`get`, or with ``wait=True`` :meth:`watch`.
+
+        Listings are always sorted by key (``sorted`` is accepted for compatibility).
+        ``quorum=False`` allows an answer from the contacted member's local state.
+        ``timeout=0`` means no deadline, as in python-etcd.
+        """
+        check.boolean(sorted, "sorted")
+        if check.boolean(wait, "wait"):
+            watch_timeout = None if isinstance(timeout, check._Unset) else timeout
+            return await self.watch(
+                key, index=waitIndex, timeout=watch_timeout, recursive=recursive
+            )
+        name = classic.normalize_key(key)
+        serializable = not check.boolean(quorum, "quorum")
+        deadline = self._classic_timeout(timeout)
+        exact = await self.range(name, serializable=serializable, timeout=deadline)
+        self._check_cluster_id(exact.header)
+        below = None
+        if not exact.kvs or name == "/":
+            prefix = classic.directory_prefix(name)
+            below = await self.range(
+                prefix, prefix=True, serializable=serializable, timeout=deadline
+            )
+            self._check_cluster_id(below.header)
+        kvs = list(exact.kvs) + (list(below.kvs) if below else [])
+        ttls = await self._lease_ttls((kv.lease for kv in kvs), deadline)
+        return classic.read_result(name, exact, below, check.boolean(recursive, "recursive"), ttls)
+
+    async def set(
+        self, key: str, value: object, ttl: int | None = None, **options: Any
+    ) -> EtcdResult:
+        """Write ``value`` (stored as text: ``1`` becomes ``"1"``); ``ttl`` in seconds."""
+        return await self.write(key, value, ttl=ttl, **options)
+
+    async def write(
+        self,
+        key: str,
+        value: object,
+        ttl: int | None = None,
+        dir: bool = False,
+        append: bool = False,
+        *,
+        prevValue: object = None,
+        prevIndex: int | None = None,
+        prevExist: bool | None = None,
+        refresh: bool = False,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """python-etcd's ``write``, atomic: the conditions and the write are one transaction.
+
+        ``prevValue``/``prevIndex`` make it a compare-and-swap (:class:`etcd.EtcdCompareFailed`
+        on mismatch), ``prevExist=False`` a create (:class:`etcd.EtcdAlreadyExist`),
+        ``prevExist=True`` an update (:class:`etcd.EtcdKeyNotFound`). ``append=True``
+        creates a new key below ``key`` whose name sorts in creation order. ``ttl`` attaches
+        a lease of that many seconds; the lease of the value replaced is released. ``/``
+        itself is read-only (:class:`etcd.EtcdRootReadOnly`), as on etcd v2.
+        """
+        name = classic.normalize_key(key)
+        if not append:
+            classic.refuse_root(name)
+        if check.boolean(dir, "dir"):
+            raise exc.EtcdNotSupported(
+                f"cannot create the directory {name}: etcd v3 has no directories. A directory "
+                "exists while keys exist below it; write those keys instead"
+            )
+        if check.boolean(refresh, "refresh"):
+            if value is not None:
+                raise exc.EtcdValueError("refresh=True keeps the value: pass value=None")
+            return await self.refresh(name, ttl, timeout=timeout)
+        data = classic.value_text(value)
+        condition = classic.WriteCondition.build(prevValue, prevIndex, prevExist)
+        deadline = self._classic_timeout(timeout)
+        if ttl is not None:
+            check.lease_ttl(ttl, "ttl")
+        if check.boolean(append, "append") and (condition != classic.WriteCondition()):
+            raise exc.EtcdValueError("append=True cannot be combined with prevValue/Index/Exist")
+        lease = (await self.lease_grant(ttl, timeout=deadline)).id if ttl is not None else 0
+        try:
+            if append:
+                result = await self._append(name, data, lease, ttl, deadline)
+            else:
+                response = await self.txn(
+                    classic.write_txn(name, data, lease, condition), timeout=deadline
+                )
+                result = classic.write_result(name, data, lease, ttl, condition, response)
+        except BaseException:
+            await self._release_unused_lease(lease, deadline)
+            raise
+        previous = result._prev_node
+        if previous is not None and previous.lease and previous.lease != lease:
+            await self._release_unused_lease(previous.lease, deadline)
+        return result
+
+    async def _append(
+        self, directory: str, data: bytes, lease: int, ttl: int | None, timeout: float | None
+    ) -> EtcdResult:
+        condition = classic.WriteCondition(prev_exist=False)
+        deadline = deadline_after(timeout)
+        while True:
+            if deadline_passed(deadline):
+                raise exc.EtcdTimeout(
+                    f"append below {directory} kept losing races for {timeout} s",
+                    operation="KV.Txn",
+                )
+            counted = await self.range(directory, count_only=True, timeout=timeout)
+            revision = counted.header.revision
+            name, txn = classic.append_txn(directory, revision, data, lease)
+            response = await self.txn(txn, timeout=timeout)
+            if response.succeeded:
+                return classic.write_result(name, data, lease, ttl, condition, response)
+            # Another key was created below the directory meanwhile: name after a newer one.
+
+    async def test_and_set(
+        self,
+        key: str,
+        value: object,
+        prev_value: object,
+        ttl: int | None = None,
+        *,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """Set ``key`` to ``value`` only if its value is ``prev_value``, atomically.
+
+        Raises :class:`etcd.EtcdCompareFailed` (a ``ValueError``) on a mismatch and
+        :class:`etcd.EtcdKeyNotFound` if the key does not exist; nothing is written then.
+        """
+        return await self.write(key, value, ttl=ttl, prevValue=prev_value, timeout=timeout)
+
+    async def update(self, obj: EtcdResult, *, timeout: Timeout = check.UNSET) -> EtcdResult:
+        """Write back a result read earlier, if the key was not modified since."""
+        if obj.key is None:
+            raise exc.EtcdValueError("the result to update has no key")
+        return await self.write(
+            obj.key,
+            obj.value,
+            ttl=obj.ttl,
+            prevIndex=obj.modifiedIndex if not obj.dir else None,
+            prevExist=True,
+            timeout=timeout,
+        )
+
+    async def refresh(
+        self, key: str, ttl: int | None, *, timeout: Timeout = check.UNSET
+    ) -> EtcdResult:
+        """Give ``key`` a new TTL of ``ttl`` seconds without changing its value."""
+        name = classic.normalize_key(key)
+        classic.refuse_root(name)
+        deadline = self._classic_timeout(timeout)
+        if ttl is None:
+            raise exc.EtcdValueError("refresh needs a ttl")
+        lease = (await self.lease_grant(ttl, timeout=deadline)).id
+        raw = name.encode("utf-8")
+        txn = (
+            Txn()
+            .If(Compare.create_revision(raw, ">", 0))
+            .Then(Op.range(raw), Op.put(raw, lease=lease, ignore_value=True))
+            .Else(Op.range(raw))
+        )
+        try:
+            response = await self.txn(txn, timeout=deadline)
+            if not response.succeeded:
+                raise exc.EtcdKeyNotFound(f"Key not found : {name}")
+        except BaseException:
+            await self._release_unused_lease(lease, deadline)
+            raise
+        before = response.responses[0]
+        assert isinstance(before, RangeResponse)
+        previous = before.kvs[0]
+        await self._release_unused_lease(previous.lease, deadline)
+        condition = classic.WriteCondition(prev_exist=True)
+        return classic.write_result(name, previous.value, lease, int(ttl), condition, response)
+
+    async def delete(
+        self,
+        key: str,
+        recursive: bool | None = None,
+        dir: bool | None = None,
+        *,
+        prevValue: object = None,
+        prevIndex: int | None = None,
+        timeout: Timeout = check.UNSET,
+    ) -> EtcdResult:
+        """Delete a key; ``recursive=True`` deletes a directory with everything below it.
+
+        Raises :class:`etcd.EtcdKeyNotFound` if there is nothing to delete,
+        :class:`etcd.EtcdNotFile` for a directory without ``recursive``,
+        :class:`etcd.EtcdCompareFailed` when ``prevValue``/``prevIndex`` do not match, and
+        :class:`etcd.EtcdRootReadOnly` for ``/``.
+        """
+        name = classic.normalize_key(key)
+        classic.refuse_root(name)
+        condition = classic.WriteCondition.build(prevValue, prevIndex, None)
+        recursive_ = bool(recursive) and check.boolean(recursive, "recursive")
+        directory = bool(dir) and check.boolean(dir, "dir")
+        deadline = self._classic_timeout(timeout)
+        response = await self.txn(classic.delete_txn(name, recursive_, condition), timeout=deadline)
+        result = classic.delete_result(name, recursive_, directory, condition, response)
+        # The deleted key's lease is left to run out by itself (within its TTL): revoking it
+        # now would make watchers report this deletion as an expiry.
+        return result
+
+    async def pop(self, key: str, **options: Any) -> EtcdResult | None:
+        """Delete a key and return what it held (python-etcd's ``pop``)."""
+        return (await self.delete(key, **options))._prev_node
+
+    async def watch(
+        self,
+        key: str,
+        index: int | None = None,
+        timeout: float | None = None,
+        recursive: bool | None = None,
+    ) -> EtcdResult:
+        """Wait until ``key`` (or, with ``recursive=True``, anything below it) changes.
+
+        Returns the change: ``action`` is ``set``, ``delete`` or ``expire`` (a key removed
+        because its TTL ran out). Without ``index`` it waits for the first change after the
+        call started; with ``index`` it returns the first change at or after that revision,
+        so ``index=result.modifiedIndex + 1`` continues after a change already seen. Raises
+        :class:`etcd.EtcdWatchTimedOut` after ``timeout`` seconds (``None`` or python-etcd's
+        ``0``: wait for ever), and :class:`etcd.EtcdCompacted` if ``index`` is older than the
+        server keeps.
+        """
+        if classic.means_no_timeout(timeout):
+            timeout = None
+        changes = self._changes(key, index=index, recursive=bool(recursive), timeout=timeout)
+        try:
+            return await anext(changes)
+        finally:
+            await changes.aclose()
+
+    def eternal_watch(
+        self, key: str, index: int | None = None, recursive: bool | None = None
+    ) -> AsyncGenerator[EtcdResult, None]:
+        """Every change of ``key`` (or its subtree), in order, for ever.
+
+        One stream serves the whole iteration; it is reopened after a failure from the
+        revision after the last change delivered, so nothing is missed or repeated.
+        """
+        return self._changes(key, index=index, recursive=bool(recursive), timeout=None)
+
+    async def _changes(
+        self, key: str, *, index: int | None, recursive: bool, timeout: float | None
+    ) -> AsyncGenerator[EtcdResult, None]:
+        name = classic.normalize_key(key)
+        check.boolean(recursive, "recursive")
+        timeout = check.timeout(timeout, "timeout")
+        if index is not None:
+            start = check.integer(index, "index", minimum=1)
+        else:
+            # Pin the start now, so a change made while the stream opens is not missed.
+            pinned = await self.range(name, count_only=True)
+            self._check_cluster_id(pinned.header)
+            start = pinned.header.revision + 1
+        if recursive:
+            watch_key, range_end = classic.subtree_range(name)
+        else:
+            watch_key, range_end = name.encode("utf-8"), None
+        deadline = deadline_after(timeout)
+        async with self.watch_stream(
+            watch_key, range_end, start_revision=start, prev_kv=True
+        ) as watch:
+            while True:
+                try:
+                    response = await watch.next_response(time_left(deadline))
+                except exc.EtcdWatchTimedOut:
+                    raise exc.EtcdWatchTimedOut(
+                        f"no change of {name} within {timeout} s",
+                        operation="Watch.Watch",
+                        endpoint=str(self._transport.current_endpoint),
+                    ) from None
+                self._check_cluster_id(response.header)
+                for event in response.events:
+                    if classic.in_subtree(name, event.key, recursive):
+                        # Only a deletion seen as it happens can be told to be an expiry: by
+                        # the time history is replayed, every lease has run out.
+                        live = response.revision == event.revision
+                        expired = live and await self._expired(event)
+                        yield classic.event_result(event, response.revision, expired=expired)
+
+    async def _expired(self, event: Event) -> bool:
+        """Whether a deletion came from the key's lease running out (or being revoked)."""
+        from .._core.watch import EventType
+
+        if event.type != EventType.DELETE or event.prev_kv is None:
+            return False
+        lease = event.prev_kv.lease
+        return bool(lease) and lease not in await self._lease_ttls(
+            [lease], self._call_timeout(check.UNSET)
+        )
+
+    # --- the cluster, as python-etcd showed it ----------------------------------------------
+
+    async def _member_list(self) -> list[Member]:
+        return (await self.member_list()).members
+
+    @property
+    async def machines(self) -> list[str]:
+        """The client URLs of every member of the cluster."""
+        return [url for member in await self._member_list() for url in member.client_urls]
+
+    @property
+    async def members(self) -> dict[str, Member]:
+        """The members, by ID in hex as etcd v2 wrote it."""
+        return {f"{member.id:x}": member for member in await self._member_list()}
+
+    @property
+    async def leader(self) -> Member:
+        """The cluster's leader, as the member in use sees it.
+
+        Raises :class:`etcd.EtcdNoLeader` while the cluster has none (an election, or a
+        member cut off from the majority).
+        """
+        status = await self.status()
+        for member in await self._member_list():
+            if member.id == status.leader:
+                return member
+        raise exc.EtcdNoLeader(
+            f"{self._transport.current_endpoint} knows no leader right now",
+            endpoint=str(self._transport.current_endpoint),
+        )
+
+    @property
+    async def version(self) -> str:
+        """The etcd version of the member in use."""
+        return str((await self.status()).version)
+
+    @property
+    async def stats(self) -> dict[str, Any]:
+        """The member in use, as python-etcd's ``stats`` (from the v3 status call)."""
+        status = await self.status()
+        members = await self._member_list()
+        own = next((m for m in members if m.id == status.header.member_id), None)
+        return {
+            "id": f"{status.header.member_id:x}",
+            "name": own.name if own else "",
+            "state": "StateLeader" if status.leader == status.header.member_id else "StateFollower",
+            "leaderInfo": {"leader": f"{status.leader:x}"},
+            "version": status.version,
+            "dbSize": status.db_size,
+            "raftIndex": status.raft_index,
+            "raftTerm": status.raft_term,
+        }
+
+    @property
+    def leader_stats(self) -> dict[str, Any]:
+        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
+
+        etcd v2's leader statistics (each follower's latency and message counts) have no
+        v3 API; etcd exports them as Prometheus metrics on ``/metrics`` instead.
+        """
+        raise exc.EtcdNotSupported(
+            "leader_stats: etcd v3 has no API for the leader's statistics of its followers; "
+            "read the etcd_network_peer_* metrics on the members' /metrics URL instead"
+        )
+
+    @property
+    def store_stats(self) -> dict[str, Any]:
+        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
+
+        etcd v2 counted the operations of its store; v3 has no API for such counters (its
+        ``/metrics`` URL has the etcd_mvcc_* ones). :attr:`etcd.Client.stats` has the size and
+        indexes.
+        """
+        raise exc.EtcdNotSupported(
+            "store_stats: etcd v3 has no API for store operation counters; client.stats has "
+            "the database size and raft indexes, the members' /metrics URL the etcd_mvcc_* "
+            "counters"
+        )
+
+    @property
+    def cluster_version(self) -> str:
+        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
+
+        The cluster version came from the v2 ``/version`` URL; etcd v3's status call only
+        gives each member's own version, which :attr:`etcd.Client.version` returns.
+        """
+        raise exc.EtcdNotSupported(
+            "cluster_version: etcd v3's API does not report the cluster version; "
+            "client.version gives the version of the member in use"
+        )

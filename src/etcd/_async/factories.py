@@ -1,0 +1,126 @@
+"""The factories of what is built on a client: sessions, locks and elections (and their
+server-side services), software transactions and namespace views.
+
+Each factory imports its module when first called, so that a program that never takes a
+lock does not load the lock code. The objects it makes get the client itself and use it
+only through its public calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
+
+from .._core import exceptions as exc
+from .._core.kv import KeyArg
+from .._core.responses import TxnResponse
+from .._core.stm import DEFAULT_STM_TIMEOUT, Isolation
+from .kv import AsyncKVCalls
+from .lease import AsyncLeaseCalls
+from .watch import AsyncWatchCalls
+
+if TYPE_CHECKING:
+    from .concurrency import (
+        AsyncElection,
+        AsyncElectionService,
+        AsyncLock,
+        AsyncLockService,
+        AsyncSession,
+    )
+    from .lease_keeper import AsyncLease
+    from .namespace import AsyncNamespace
+    from .stm import AsyncSTM
+
+# Go's default for concurrency.NewSession, so that sessions made by either side agree.
+DEFAULT_SESSION_TTL = 60
+
+
+class AsyncFactories(AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls):
+    """The client's part that makes sessions, locks, elections, STM runs and namespaces."""
+
+    __slots__ = ()
+
+    async def session(
+        self,
+        ttl: int = DEFAULT_SESSION_TTL,
+        *,
+        lease: AsyncLease | None = None,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+    ) -> AsyncSession:
+        """A session (a lease kept alive) for locks and elections, as Go's
+        ``concurrency.NewSession``; the default TTL is Go's 60 seconds."""
+        from .concurrency import AsyncSession
+
+        if lease is None:
+            lease = await self.lease(ttl, on_lost=on_lost)
+        elif on_lost is not None:
+            raise exc.EtcdValueError("with lease=, give on_lost to client.lease() instead")
+        return AsyncSession(self, lease)
+
+    def lock(
+        self, name: KeyArg, *, ttl: int = DEFAULT_SESSION_TTL, session: AsyncSession | None = None
+    ) -> AsyncLock:
+        """A lock named ``name``, interoperable with Go's Mutex and ``etcdctl lock``.
+
+        Without ``session``, the lock takes a session of ``ttl`` seconds when acquired and
+        ends it when released.
+        """
+        from .concurrency import AsyncLock
+
+        return AsyncLock(self, name, ttl, session)
+
+    def election(
+        self, name: KeyArg, *, ttl: int = DEFAULT_SESSION_TTL, session: AsyncSession | None = None
+    ) -> AsyncElection:
+        """An election named ``name``, interoperable with Go and ``etcdctl elect``."""
+        from .concurrency import AsyncElection
+
+        return AsyncElection(self, name, ttl, session)
+
+    @property
+    def lock_service(self) -> AsyncLockService:
+        """The server-side lock service (``v3lockpb.Lock``)."""
+        from .concurrency import AsyncLockService
+
+        return AsyncLockService(self)
+
+    @property
+    def election_service(self) -> AsyncElectionService:
+        """The server-side election service (``v3electionpb.Election``)."""
+        from .concurrency import AsyncElectionService
+
+        return AsyncElectionService(self)
+
+    async def stm(
+        self,
+        apply: Callable[[AsyncSTM], Awaitable[object]],
+        *,
+        isolation: Isolation | str = Isolation.SERIALIZABLE_SNAPSHOT,
+        prefetch: Iterable[str | bytes] = (),
+        timeout: float | None = DEFAULT_STM_TIMEOUT,
+        max_retries: int | None = None,
+    ) -> TxnResponse:
+        """Run ``apply(stm)`` as a software transaction, retried until it commits.
+
+        ``apply`` reads and writes through the :class:`etcd.AsyncSTM` handle it is given; its
+        writes are applied in one transaction, only if what it read (and, at
+        ``SERIALIZABLE_SNAPSHOT``, what it writes) was not changed meanwhile. Otherwise it
+        runs again. The isolation levels are Go's; see :doc:`stm`.
+        """
+        from .stm import run_stm
+
+        return await run_stm(
+            self,
+            apply,
+            isolation=isolation,
+            prefetch=prefetch,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def namespace(self, prefix: str | bytes) -> AsyncNamespace:
+        """A view of the keys under ``prefix``: KV, watches and leases, with keys given and
+        returned relative to it. See :doc:`namespace`."""
+        from .namespace import AsyncNamespace
+
+        return AsyncNamespace(self, prefix)
