@@ -3,6 +3,7 @@
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,18 @@ def test_loggers_have_stable_public_names_on_both_sides():
     names = ast.literal_eval(result.stdout)
     assert "etcd.watch" in names and "etcd.lease" in names and "etcd.cluster" in names
     assert [name for name in names if "._" in name] == []
+
+
+def test_the_type_checkers_imports_and_the_lazy_table_agree():
+    # Each lazily loaded public name is written twice in __init__.py: once for type
+    # checkers, once for the import on first use. They must name the same module.
+    tree = ast.parse(Path(etcd.__file__).read_text())
+    for_type_checkers = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "_TYPE_CHECKING":
+            for statement in node.body:
+                assert isinstance(statement, ast.ImportFrom)
+                for alias in statement.names:
+                    assert alias.asname == alias.name, alias.name  # re-exported
+                    for_type_checkers[alias.name] = "." + str(statement.module)
+    assert for_type_checkers == etcd._LAZY

@@ -135,6 +135,30 @@ class AsyncSTM:
         )
 
 
+async def _attempt(
+    client: _AsyncSTMClient,
+    apply: Callable[[AsyncSTM], Awaitable[object]],
+    state: STMState,
+    keys: tuple[bytes, ...],
+    limit: int | None,
+) -> TxnResponse:
+    """Run ``apply`` once from a fresh state, and try to commit what it did."""
+    state.reset()
+    if keys:
+        state.record_prefetch(keys, await client.txn(state.prefetch_txn(keys)))
+    stm = AsyncSTM(client, state)
+    try:
+        await apply(stm)
+    finally:
+        stm._done = True
+    try:
+        return await client.txn(state.commit_txn(limit))
+    except EtcdTooManyOps as error:
+        raise EtcdTooManyOps(
+            f"the STM transaction cannot commit: {error}", operation="KV.Txn"
+        ) from error
+
+
 async def run_stm(
     client: _AsyncSTMClient,
     apply: Callable[[AsyncSTM], Awaitable[object]],
@@ -172,21 +196,7 @@ async def run_stm(
     attempts = 0
     while True:
         attempts += 1
-        state.reset()
-        if keys:
-            state.record_prefetch(keys, await client.txn(state.prefetch_txn(keys)))
-        stm = AsyncSTM(client, state)
-        try:
-            await apply(stm)
-        finally:
-            stm._done = True
-        txn = state.commit_txn(limit)
-        try:
-            response = await client.txn(txn)
-        except EtcdTooManyOps as error:
-            raise EtcdTooManyOps(
-                f"the STM transaction cannot commit: {error}", operation="KV.Txn"
-            ) from error
+        response = await _attempt(client, apply, state, keys, limit)
         if response.succeeded:
             return response
         if retries is not None and attempts > retries:

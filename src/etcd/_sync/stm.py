@@ -135,6 +135,30 @@ class STM:
         )
 
 
+def _attempt(
+    client: _STMClient,
+    apply: Callable[[STM], object],
+    state: STMState,
+    keys: tuple[bytes, ...],
+    limit: int | None,
+) -> TxnResponse:
+    """Run ``apply`` once from a fresh state, and try to commit what it did."""
+    state.reset()
+    if keys:
+        state.record_prefetch(keys, client.txn(state.prefetch_txn(keys)))
+    stm = STM(client, state)
+    try:
+        apply(stm)
+    finally:
+        stm._done = True
+    try:
+        return client.txn(state.commit_txn(limit))
+    except EtcdTooManyOps as error:
+        raise EtcdTooManyOps(
+            f"the STM transaction cannot commit: {error}", operation="KV.Txn"
+        ) from error
+
+
 def run_stm(
     client: _STMClient,
     apply: Callable[[STM], object],
@@ -172,21 +196,7 @@ def run_stm(
     attempts = 0
     while True:
         attempts += 1
-        state.reset()
-        if keys:
-            state.record_prefetch(keys, client.txn(state.prefetch_txn(keys)))
-        stm = STM(client, state)
-        try:
-            apply(stm)
-        finally:
-            stm._done = True
-        txn = state.commit_txn(limit)
-        try:
-            response = client.txn(txn)
-        except EtcdTooManyOps as error:
-            raise EtcdTooManyOps(
-                f"the STM transaction cannot commit: {error}", operation="KV.Txn"
-            ) from error
+        response = _attempt(client, apply, state, keys, limit)
         if response.succeeded:
             return response
         if retries is not None and attempts > retries:
