@@ -9,6 +9,15 @@ runs every workload for every client in a fresh process (``peers.py``), ``--roun
 times, rotating the order of the clients each round so that drift of the machine hits
 them all alike. It prints the medians as a table, with each client's ratio to
 etcd-client, and with ``--write`` puts the table in ``benchmarks/RESULTS.md``.
+
+``--baseline REV`` also measures our client as it was at the git revision ``REV``: that
+revision's ``src/`` is exported to a temporary directory and put first on ``PYTHONPATH`` of
+the clients named e.g. "etcd-client @1c82365", which run the same workloads in the same
+rounds with the same interpreter, grpcio and protobuf. A table then gives, per workload,
+the current and the baseline medians and the median of their same-round ratios.
+
+    python benchmarks/compare.py --baseline 1c82365 --rounds 5 \
+        --clients "etcd-client" "etcd-client @1c82365" "bare grpcio"
 """
 
 from __future__ import annotations
@@ -16,13 +25,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import contextlib
+import io
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +47,8 @@ from etcd.testing import EtcdServer, find_etcd_binary
 
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / "peers.py"
+#: Where the ``etcd`` of this process, the current code, is imported from.
+CURRENT_SOURCE = Path(etcd.__file__).resolve().parent.parent
 
 #: Other clients and what their environment needs (python-etcd3's generated code
 #: predates protobuf 4).
@@ -67,7 +85,79 @@ DETAILS = [
     ("watch", "cpu_us_per_event", "watch, client CPU (µs/event)"),
     ("concurrent_put", "peak_rss_mib", "peak memory after 64/16 in flight (MiB)"),
 ]
-LOWER_IS_BETTER = {"import_ms", "p50_ms", "p99_ms", "cpu_us_per_op", "cpu_us_per_event"}
+LOWER_IS_BETTER = {
+    "import_ms",
+    "p50_ms",
+    "p99_ms",
+    "cpu_us_per_op",
+    "cpu_us_per_event",
+    "peak_rss_mib",
+}
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How one column is measured: the interpreter, the adapter ``peers.py`` runs, and the
+    source tree put first on ``PYTHONPATH`` (a baseline build of ours), if any."""
+
+    python: Path
+    adapter: str
+    source: Path | None = None
+
+    def environment(self) -> dict[str, str]:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL")}
+        if self.source is not None:
+            inherited = environment.get("PYTHONPATH")
+            paths = [str(self.source), *([inherited] if inherited else [])]
+            environment["PYTHONPATH"] = os.pathsep.join(paths)
+        return environment
+
+    def check_origin(self, result: dict[str, Any]) -> dict[str, Any]:
+        """An import of ours that found another tree's ``etcd`` is an error, not a time."""
+        if self.adapter not in OURS + COALESCING or "import_ms" not in result:
+            return result
+        expected = self.source or CURRENT_SOURCE
+        origin = Path(result.get("module_file", "")).resolve()
+        if not origin.is_relative_to(expected.resolve()):
+            return {"error": f"imported {origin}, not from {expected}"}
+        return result
+
+
+def git(*arguments: str) -> bytes:
+    return subprocess.run(
+        ["git", "-C", str(HERE.parent), *arguments], capture_output=True, check=True
+    ).stdout
+
+
+@contextlib.contextmanager
+def exported_source(revision: str) -> Iterator[Path]:
+    """``revision``'s ``src/`` in a temporary directory, removed on exit."""
+    archive = git("archive", "--format=tar", f"{revision}^{{commit}}", "src")
+    with tempfile.TemporaryDirectory(prefix="etcd-baseline-") as directory:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(directory, filter="data")
+        yield Path(directory) / "src"
+
+
+def runners_of(names: list[str], source: Path | None = None) -> dict[str, Runner]:
+    """Clients that run with this interpreter and its packages (and ``source``)."""
+    return {name: Runner(Path(sys.executable), name, source) for name in names}
+
+
+def working_tree() -> str:
+    """Which code the current columns ran: the commit, and whether ``src/`` differs."""
+    if HERE.parent / "src" != CURRENT_SOURCE:
+        return f"installed in {CURRENT_SOURCE}"
+    head = git("rev-parse", "--short", "HEAD").decode().strip()
+    changed = git("status", "--porcelain", "--", "src").strip()
+    return f"the working tree at {head}" + (", with uncommitted changes in src/" if changed else "")
+
+
+def baseline_runners(revision: str, source: Path) -> dict[str, Runner]:
+    """Our clients at ``revision``, named after its short hash, run from ``source``."""
+    short = git("rev-parse", "--short", f"{revision}^{{commit}}").decode().strip()
+    ours = runners_of(OURS + COALESCING, source)
+    return {f"{name} @{short}": runner for name, runner in ours.items()}
 
 
 def peer_python(venvs: Path, name: str) -> Path | None:
@@ -83,24 +173,21 @@ def peer_python(venvs: Path, name: str) -> Path | None:
     return python if installed.returncode == 0 else None
 
 
-def measure(
-    python: Path, client: str, workload: str, endpoint: str, params: dict[str, Any]
-) -> dict[str, Any]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL")}
+def measure(runner: Runner, workload: str, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(
-        [str(python), str(PEERS), client, workload, endpoint, json.dumps(params)],
+        [str(runner.python), str(PEERS), runner.adapter, workload, endpoint, json.dumps(params)],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-        env=environment,
+        env=runner.environment(),
         cwd=HERE,  # so that python-etcd's environment finds its own ``etcd``, not ours
     )
     if done.returncode != 0 or not done.stdout.strip():
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         return {"error": tail[0]}
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return runner.check_origin(result)
 
 
 def prepare(endpoint: str, events: int) -> int:
@@ -132,33 +219,52 @@ def median_of(results: list[dict[str, Any]], metric: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def same_round_ratios(
+    results: list[dict[str, Any]], reference: list[dict[str, Any]], metric: str
+) -> list[float]:
+    """Per round, the ratio to the reference measured in that round."""
+    return [
+        mine[metric] / theirs[metric]
+        for mine, theirs in zip(results, reference, strict=False)
+        if metric in mine and theirs.get(metric)
+    ]
+
+
 def paired_ratio(
     results: list[dict[str, Any]], reference: list[dict[str, Any]], metric: str
 ) -> float | None:
     """The median, over rounds, of the ratio to the reference measured in the same round:
     the machine's speed drifts between rounds, and a ratio of medians would carry it."""
-    ratios = [
-        mine[metric] / theirs[metric]
-        for mine, theirs in zip(results, reference, strict=False)
-        if metric in mine and theirs.get(metric)
-    ]
+    ratios = same_round_ratios(results, reference, metric)
     return statistics.median(ratios) if ratios else None
 
 
 def cell(value: float | None, ratio: float | None) -> str:
     if value is None:
         return "—"
-    text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+    text = number(value)
     if ratio is not None:
         text += f" ({ratio:.2f}x)"
     return text
 
 
-def table(
-    clients: list[str],
-    results: dict[tuple[str, str], list[dict[str, Any]]],
-    rows: list[tuple[str, str, str]],
-) -> list[str]:
+def number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+
+
+def absent(measured: list[dict[str, Any]]) -> str | None:
+    """What a cell without a value says instead: the client cannot run it, or failed."""
+    if any("unsupported" in r for r in measured):
+        return "n/a"
+    if any("error" in r for r in measured):
+        return "failed"
+    return None
+
+
+Results = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def table(clients: list[str], results: Results, rows: list[tuple[str, str, str]]) -> list[str]:
     lines = ["| workload | " + " | ".join(clients) + " |", "|---" * (len(clients) + 1) + "|"]
     for workload, metric, label in rows:
         values = {c: median_of(results.get((workload, c), []), metric) for c in clients}
@@ -169,18 +275,40 @@ def table(
         cells = []
         for c in clients:
             measured = results.get((workload, c), [])
-            problems = [r for r in measured if "error" in r]
-            unsupported = [r for r in measured if "unsupported" in r]
-            if values[c] is None and unsupported:
-                cells.append("n/a")
-            elif values[c] is None and problems:
-                cells.append("failed")
-            else:
-                ratio = None
-                if c != reference:
-                    ratio = paired_ratio(measured, results.get((workload, reference), []), metric)
-                cells.append(cell(values[c], ratio))
+            ratio = None
+            if c != reference:
+                ratio = paired_ratio(measured, results.get((workload, reference), []), metric)
+            text = absent(measured) if values[c] is None else None
+            cells.append(text or cell(values[c], ratio))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def baseline_table(
+    pairs: dict[str, str], results: Results, rows: list[tuple[str, str, str]]
+) -> list[str]:
+    """Per row and client of ours: current and baseline medians, and the median (least,
+    greatest) over the rounds of the same-round ratio current / baseline."""
+    lines = [
+        "| workload | better | " + " | ".join(pairs) + " |",
+        "|---" * (len(pairs) + 2) + "|",
+    ]
+    for workload, metric, label in rows:
+        cells = []
+        for current, baseline in pairs.items():
+            now = results.get((workload, current), [])
+            before = results.get((workload, baseline), [])
+            ratios = same_round_ratios(now, before, metric)
+            now_value, before_value = median_of(now, metric), median_of(before, metric)
+            if now_value is None or before_value is None or not ratios:
+                cells.append(absent(now) or absent(before) or "—")
+                continue
+            cells.append(
+                f"{number(now_value)} vs {number(before_value)}: "
+                f"{statistics.median(ratios):.3f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            )
+        better = "lower" if metric in LOWER_IS_BETTER else "higher"
+        lines.append(f"| {label} | {better} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -192,21 +320,60 @@ def main() -> None:
     parser.add_argument("--ranges", type=int, default=100)
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--clients", nargs="*", default=None, help="a subset, by name")
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=[w for w, _, _ in WORKLOADS],
+        metavar="WORKLOAD",
+        help="a subset: " + ", ".join(w for w, _, _ in WORKLOADS),
+    )
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure our client at this git revision"
+    )
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     args = parser.parse_args()
 
-    # Installing a wheel compiles its modules; an editable install (or a machine with
-    # PYTHONDONTWRITEBYTECODE set) would otherwise time the compiler in the import row.
-    compileall.compile_dir(Path(etcd.__file__).parent, quiet=1)
-    pythons: dict[str, Path] = {name: Path(sys.executable) for name in OURS + FLOORS}
-    pythons.update({name: Path(sys.executable) for name in COALESCING})
-    for name in PEER_REQUIREMENTS:
-        python = peer_python(args.venvs, name)
-        if python is None:
-            print(f"skipping {name}: its environment could not be made")
-        else:
-            pythons[name] = python
-    clients = [c for c in pythons if args.clients is None or c in args.clients]
+    with contextlib.ExitStack() as stack:
+        runners = runners_of(OURS + COALESCING + FLOORS)
+        if args.baseline is not None:
+            try:
+                source = stack.enter_context(exported_source(args.baseline))
+            except subprocess.CalledProcessError as failed:
+                parser.error(f"--baseline {args.baseline}: {failed.stderr.decode().strip()}")
+            runners.update(baseline_runners(args.baseline, source))
+        # Installing a wheel compiles its modules; an editable install (or a machine with
+        # PYTHONDONTWRITEBYTECODE set) would otherwise time the compiler in the import row.
+        for tree in {CURRENT_SOURCE} | {r.source for r in runners.values() if r.source}:
+            compileall.compile_dir(tree / "etcd", quiet=1)
+        for name in PEER_REQUIREMENTS:
+            if args.clients is not None and name not in args.clients:
+                continue
+            python = peer_python(args.venvs, name)
+            if python is None:
+                print(f"skipping {name}: its environment could not be made")
+            else:
+                runners[name] = Runner(python, name)
+        clients = [c for c in runners if args.clients is None or c in args.clients]
+        unknown = [c for c in args.clients or [] if c not in runners]
+        if unknown:
+            print(f"not measured: {', '.join(unknown)} (known: {', '.join(runners)})")
+        results, seconds, server_version = run_rounds(runners, clients, args)
+    pairs = {
+        runner.adapter: name
+        for name, runner in runners.items()
+        if runner.source is not None and name in clients and runner.adapter in clients
+    }
+    lines = report(clients, pairs, results, args, server_version, seconds)
+    print("\n".join(lines))
+    if args.write:
+        (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run_rounds(
+    runners: dict[str, Runner], clients: list[str], args: argparse.Namespace
+) -> tuple[Results, float, str]:
+    """Every workload for every client, ``args.rounds`` times in rotating order, against
+    one etcd: the results, the seconds it took and the server's version."""
     params = {
         "operations": args.operations,
         "ranges": args.ranges,
@@ -214,31 +381,31 @@ def main() -> None:
         "threads": 16,
         "in_flight": 64,
     }
-    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    results: Results = {}
     began = time.monotonic()
     with EtcdServer(extra_args=["--enable-v2=true"]) as server:
         endpoint = server.endpoint
         params["watch_start"] = prepare(endpoint, args.events)
-        if "python-etcd" in pythons:
-            measure(pythons["python-etcd"], "python-etcd", "populate", endpoint, params)
+        if "python-etcd" in runners:
+            measure(runners["python-etcd"], "populate", endpoint, params)
         for round_number in range(args.rounds):
             order = clients[round_number % len(clients) :] + clients[: round_number % len(clients)]
             for workload, _, _ in WORKLOADS:
+                if args.workloads is not None and workload not in args.workloads:
+                    continue
                 for client in order:
-                    if client in COALESCING and workload not in CONCURRENT_WORKLOADS:
+                    runner = runners[client]
+                    if runner.adapter in COALESCING and workload not in CONCURRENT_WORKLOADS:
                         skipped = {"unsupported": "only overlapping calls"}
                         results.setdefault((workload, client), []).append(skipped)
                         continue
-                    result = measure(pythons[client], client, workload, endpoint, params)
+                    result = measure(runner, workload, endpoint, params)
                     results.setdefault((workload, client), []).append(result)
                     if "error" in result:
                         print(f"  {client} / {workload}: {result['error']}", flush=True)
             print(f"round {round_number + 1} of {args.rounds} done", flush=True)
         server_version = server_version_of(endpoint)
-    lines = report(clients, results, args, server_version, time.monotonic() - began)
-    print("\n".join(lines))
-    if args.write:
-        (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return results, time.monotonic() - began, server_version
 
 
 def server_version_of(endpoint: str) -> str:
@@ -246,14 +413,40 @@ def server_version_of(endpoint: str) -> str:
         return client.status(endpoint).version
 
 
+def command_line(args: argparse.Namespace) -> str:
+    words = ["python", "benchmarks/compare.py"]
+    if args.baseline is not None:
+        words += ["--baseline", args.baseline]
+    if args.clients is not None:
+        words += ["--clients", *args.clients]
+    if args.workloads is not None:
+        words += ["--workloads", *args.workloads]
+    words += ["--rounds", str(args.rounds), "--operations", str(args.operations)]
+    words += ["--ranges", str(args.ranges), "--events", str(args.events)]
+    if args.write:
+        words.append("--write")
+    return shlex.join(words)
+
+
 def report(
     clients: list[str],
-    results: dict[tuple[str, str], list[dict[str, Any]]],
+    pairs: dict[str, str],
+    results: Results,
     args: argparse.Namespace,
     server_version: str,
     seconds: float,
 ) -> list[str]:
-    ordered = [c for c in OURS + FLOORS + list(PEER_REQUIREMENTS) if c in clients]
+    """The tables; ``pairs`` maps each client of ours to its baseline build's column."""
+
+    def beside_baselines(names: list[str]) -> list[str]:
+        # Each baseline column right after its current one.
+        columns = [n for name in names for n in (name, pairs.get(name)) if n is not None]
+        return [c for c in columns if c in clients]
+
+    def measured(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+        return [row for row in rows if any(workload == row[0] for workload, _ in results)]
+
+    ordered = beside_baselines(OURS + FLOORS + list(PEER_REQUIREMENTS))
     watch_checks = {
         c: all(r.get("complete_and_ordered", False) for r in results.get(("watch", c), []))
         for c in ordered
@@ -269,8 +462,7 @@ def report(
         "",
         f"Versions: {versions}.",
         "",
-        f"Command: `python benchmarks/compare.py --rounds {args.rounds} --operations "
-        f"{args.operations} --ranges {args.ranges} --events {args.events} --write` "
+        f"Command: `{command_line(args)}` "
         f"({seconds / 60:.1f} min). Medians of {args.rounds} interleaved rounds; 100-byte "
         "values; every measurement in a fresh process. In brackets: the median, over the "
         "rounds, of the ratio to etcd-client (sync rows) or etcd-client asyncio (rows where "
@@ -280,27 +472,47 @@ def report(
         "clients run 16 threads. The watch replays 5,000 puts written by another process "
         "from their first revision. python-etcd speaks the v2 API (its own key space).",
         "",
-        *table(ordered, results, WORKLOADS),
-        "",
-        "## Latency, CPU and memory",
-        "",
-        *table(ordered, results, DETAILS),
-        "",
-        "## Coalescing",
-        "",
-        "The same concurrent rows with `coalesce=True`: calls that overlap leave as one "
-        "transaction per kind (reads, writes) while two requests of that kind are in flight.",
-        "",
-        *table(
-            [c for c in OURS + COALESCING + FLOORS + list(PEER_REQUIREMENTS) if c in clients],
-            results,
-            [row for row in WORKLOADS if row[0] in CONCURRENT_WORKLOADS],
-        ),
-        "",
-        "Every watch delivered all events in order: "
-        + ", ".join(f"{c} {'yes' if ok else 'NO'}" for c, ok in watch_checks.items())
-        + ".",
+        *table(ordered, results, measured(WORKLOADS)),
     ]
+    # With --workloads, the sections without a measured row are left out.
+    if details := measured(DETAILS):
+        lines += ["", "## Latency, CPU and memory", "", *table(ordered, results, details)]
+    if concurrent := [row for row in measured(WORKLOADS) if row[0] in CONCURRENT_WORKLOADS]:
+        lines += [
+            "",
+            "## Coalescing",
+            "",
+            "The same concurrent rows with `coalesce=True`: calls that overlap leave as one "
+            "transaction per kind (reads, writes) while two requests of that kind are in "
+            "flight.",
+            "",
+            *table(
+                beside_baselines(OURS + COALESCING + FLOORS + list(PEER_REQUIREMENTS)),
+                results,
+                concurrent,
+            ),
+        ]
+    if watch_checks:
+        lines += [
+            "",
+            "Every watch delivered all events in order: "
+            + ", ".join(f"{c} {'yes' if ok else 'NO'}" for c, ok in watch_checks.items())
+            + ".",
+        ]
+    if pairs:
+        lines += [
+            "",
+            "## Current vs baseline",
+            "",
+            f"Our client now ({working_tree()}) and at {args.baseline} (its `src/`, first "
+            "on `PYTHONPATH`, with the same Python, grpcio and protobuf): the current and "
+            "the baseline medians, then the median over the rounds of the ratio current / "
+            "baseline measured in the same round, with the least and the greatest of those "
+            "ratios in brackets. "
+            "A ratio above 1 is better where higher is better, worse where lower is.",
+            "",
+            *baseline_table(pairs, results, measured(WORKLOADS + DETAILS)),
+        ]
     return lines
 
 
