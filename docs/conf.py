@@ -67,6 +67,8 @@ intersphinx_timeout = 5
 nitpick_ignore_regex = [
     # A type alias (Union of the four response types) that autodoc cannot document.
     (r"py:class", r"OpResponse"),
+    # The type variable of the cache's generic classes (the type of the values it stores).
+    (r"py:class", r"V"),
     # Private helper types that appear in signatures (sentinels, protocols).
     (r"py:.*", r"(etcd\.)?_\w+(\._\w+)*|check\._\w+|etcd\._.*"),
     # Annotations written against the module aliases used inside the package (the same

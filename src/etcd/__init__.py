@@ -25,6 +25,7 @@ from ._version import __version__ as __version__
 
 if _TYPE_CHECKING:
     # What each lazily loaded name is, for type checkers (``as``: re-exported).
+    from ._async.cache import AsyncCache as AsyncCache
     from ._async.client import AsyncClient as AsyncClient
     from ._async.concurrency import (
         AsyncElection as AsyncElection,
@@ -40,6 +41,12 @@ if _TYPE_CHECKING:
     )
     from ._async.stm import AsyncSTM as AsyncSTM
     from ._async.watch_stream import AsyncWatch as AsyncWatch
+    from ._core.cache import (
+        CacheEntry as CacheEntry,
+        CacheEvent as CacheEvent,
+        CacheSnapshot as CacheSnapshot,
+        CacheUpdate as CacheUpdate,
+    )
     from ._core.auth import (
         AuthStatus as AuthStatus,
         Permission as Permission,
@@ -110,6 +117,7 @@ if _TYPE_CHECKING:
         EventType as EventType,
         WatchResponse as WatchResponse,
     )
+    from ._sync.cache import Cache as Cache
     from ._sync.client import Client as Client
     from ._sync.concurrency import (
         Election as Election,
@@ -133,6 +141,12 @@ if _TYPE_CHECKING:
 # module on first use, so that a program (or a CLI) pays for gRPC, protobuf and asyncio
 # only when it uses them, and a sync program never imports asyncio's client.
 _LAZY: dict[str, str] = {
+    "AsyncCache": "._async.cache",
+    "Cache": "._sync.cache",
+    "CacheEntry": "._core.cache",
+    "CacheEvent": "._core.cache",
+    "CacheSnapshot": "._core.cache",
+    "CacheUpdate": "._core.cache",
     "AsyncClient": "._async.client",
     "AsyncElection": "._async.concurrency",
     "AsyncElectionService": "._async.concurrency",

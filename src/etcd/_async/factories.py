@@ -9,7 +9,7 @@ only through its public calls.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._core import exceptions as exc
 from .._core.kv import KeyArg
@@ -20,6 +20,7 @@ from .lease import AsyncLeaseCalls
 from .watch import AsyncWatchCalls
 
 if TYPE_CHECKING:
+    from .cache import AsyncCache
     from .concurrency import (
         AsyncElection,
         AsyncElectionService,
@@ -124,3 +125,37 @@ class AsyncFactories(AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls):
         from .namespace import AsyncNamespace
 
         return AsyncNamespace(self, prefix)
+
+    def cache(
+        self,
+        prefix: str | bytes,
+        *,
+        decode: Callable[[bytes], Any] | None = None,
+        keys_only: bool = False,
+        page_size: int = 1000,
+        give_up_after: float | None = None,
+    ) -> AsyncCache[Any]:
+        """A live local copy of the keys under ``prefix``; see :doc:`cache`.
+
+        ::
+
+            async with client.cache("/services/") as services:
+                await services.wait_ready()
+                address = services.get("/services/billing")
+
+        ``decode`` turns each value into what the cache stores (``json.loads``, say);
+        ``keys_only=True`` stores no values at all. The prefix is listed ``page_size`` keys
+        per request, all at one revision. With ``give_up_after``, a cache that cannot
+        reach etcd for that many seconds fails (its ``error`` says why) instead
+        of trying for ever.
+        """
+        from .cache import AsyncCache
+
+        return AsyncCache(
+            self,
+            prefix,
+            decode=decode,
+            keys_only=keys_only,
+            page_size=page_size,
+            give_up_after=give_up_after,
+        )

@@ -11,7 +11,7 @@ only through its public calls.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._core import exceptions as exc
 from .._core.kv import KeyArg
@@ -22,6 +22,7 @@ from .lease import LeaseCalls
 from .watch import WatchCalls
 
 if TYPE_CHECKING:
+    from .cache import Cache
     from .concurrency import (
         Election,
         ElectionService,
@@ -126,3 +127,37 @@ class Factories(KVCalls, WatchCalls, LeaseCalls):
         from .namespace import Namespace
 
         return Namespace(self, prefix)
+
+    def cache(
+        self,
+        prefix: str | bytes,
+        *,
+        decode: Callable[[bytes], Any] | None = None,
+        keys_only: bool = False,
+        page_size: int = 1000,
+        give_up_after: float | None = None,
+    ) -> Cache[Any]:
+        """A live local copy of the keys under ``prefix``; see :doc:`cache`.
+
+        ::
+
+            with client.cache("/services/") as services:
+                services.wait_ready()
+                address = services.get("/services/billing")
+
+        ``decode`` turns each value into what the cache stores (``json.loads``, say);
+        ``keys_only=True`` stores no values at all. The prefix is listed ``page_size`` keys
+        per request, all at one revision. With ``give_up_after``, a cache that cannot
+        reach etcd for that many seconds fails (its ``error`` says why) instead
+        of trying for ever.
+        """
+        from .cache import Cache
+
+        return Cache(
+            self,
+            prefix,
+            decode=decode,
+            keys_only=keys_only,
+            page_size=page_size,
+            give_up_after=give_up_after,
+        )

@@ -1,0 +1,405 @@
+"""A live copy of the keys under a prefix: listed once, then kept current by a watch.
+
+The copy and its rules (what each listing and each watch response changes, the
+revision, the snapshots) are pure, in :mod:`etcd._core.cache`; this module lists the prefix
+page by page, watches it from the next revision, relists when the history it needs was
+compacted, and tells subscribers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from types import TracebackType
+from typing import Any, Generic, Protocol, TypeVar
+
+from .._core import exceptions as exc
+from .._core import validation as check
+from .._core.cache import CacheEntry, CacheSnapshot, CacheState, CacheUpdate, cache_prefix
+from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.kv import KeyArg, Op, RangeOp, next_page
+from .._core.responses import KeyValue, RangeResponse
+from .._core.validation import Timeout
+from .._core.watch import WatchResponse
+from .io import Condition, Flag, Queue, Worker, is_current, join, spawn
+from .watch_stream import AsyncWatch
+
+log = logging.getLogger("etcd.cache")
+
+V = TypeVar("V")
+
+# How often a cache with nothing to do asks the server how far its watch is: the
+# answer moves the revision on past writes outside the prefix, and proves the stream alive.
+_PROBE_INTERVAL = 5.0
+# While someone waits for a revision, it is asked more often.
+_WAITING_PROBE_INTERVAL = 0.25
+_RELIST_PAUSE = 0.5
+
+_CLOSED = object()
+
+
+class _AsyncCacheClient(Protocol):
+    """What a cache needs of a client (:class:`etcd.AsyncClient` has it)."""
+
+    async def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
+
+    def watch_stream(
+        self, key: KeyArg, *, prefix: bool = ..., start_revision: int | None = ...
+    ) -> AsyncWatch: ...
+
+    def request_progress(self) -> None: ...
+
+
+class AsyncCache(Generic[V]):
+    """A local copy of every key under ``prefix``, kept current by a watch.
+
+    ::
+
+        async with client.cache("/services/") as services:
+            await services.wait_ready()
+            for key, value in services.items():
+                ...
+
+    Reads (``cache[key]``, ``get``, ``in``, ``len``, iteration in key order, ``items``,
+    :meth:`snapshot`) never touch the network and are safe from any thread or task. The
+    copy equals ``range(prefix, revision=cache.revision)`` at every revision it reports,
+    and :attr:`revision` never goes back, whichever member serves it. See :doc:`cache`.
+    """
+
+    def __init__(
+        self,
+        client: _AsyncCacheClient,
+        prefix: str | bytes,
+        *,
+        decode: Callable[[bytes], V] | None = None,
+        keys_only: bool = False,
+        page_size: int = 1000,
+        give_up_after: float | None = None,
+    ) -> None:
+        self._client = client
+        self._state: CacheState[V] = CacheState(
+            cache_prefix(prefix), decode=decode, keys_only=keys_only
+        )
+        self._page_size = check.integer(page_size, "page_size", minimum=1)
+        self._give_up_after = check.timeout(give_up_after, "give_up_after")
+        self._callbacks: list[Callable[[CacheUpdate[V]], object]] = []
+        self._subscribers: list[Queue[Any]] = []
+        self._ready = Flag()
+        self._ended = Flag()
+        self._revision_changed = Condition()
+        self._watch: AsyncWatch | None = None
+        self._worker: Worker | None = None
+        self._waiting_for_revision = 0
+        self._watching = False
+        self._closed = False
+        self.error: exc.EtcdException | None = None
+        """Why the copy stopped following etcd for good (``None`` while it follows)."""
+        self.relists = 0
+        """How often the prefix was listed again after its history was compacted."""
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncCache[V]:
+        """Start listing and watching in the background (once); returns the cache."""
+        if self._closed:
+            raise exc.EtcdClientClosed("the cache is closed")
+        if self._worker is None:
+            self._worker = spawn(self._run, name="etcd-cache")
+        return self
+
+    async def close(self) -> None:
+        """Stop the watch and the background work; the copy keeps its last state."""
+        self._closed = True
+        watch = self._watch
+        if watch is not None:
+            watch.cancel()
+        self._end()
+        worker = self._worker
+        if worker is not None and not is_current(worker):
+            await join(worker, 5)
+
+    async def __aenter__(self) -> AsyncCache[V]:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- waiting -------------------------------------------------------------------------------
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until the prefix is loaded and the watch is running.
+
+        Raises the cache's ``error`` if it failed, and :class:`etcd.EtcdTimeout` after
+        ``timeout`` seconds.
+        """
+        ready = await self._ready.wait(check.timeout(timeout, "timeout"))
+        self._raise_error()
+        if not ready:
+            raise exc.EtcdTimeout(f"the cache of {self.prefix!r} was not ready within {timeout} s")
+        if not self._watching:
+            raise exc.EtcdClientClosed("the cache was closed before it was ready")
+
+    async def wait_for_revision(self, revision: int, timeout: float | None = None) -> None:
+        """Wait until the copy reflects ``revision`` (read your writes)::
+
+            await cache.wait_for_revision((await client.put(key, value)).header.revision)
+
+        A write outside the prefix counts too: the server is asked how far the watch is.
+        Raises the cache's ``error`` if it failed, :class:`etcd.EtcdTimeout` after
+        ``timeout`` seconds.
+        """
+        wanted = check.integer(revision, "revision", minimum=0)
+        deadline = deadline_after(check.timeout(timeout, "timeout"))
+        self._waiting_for_revision += 1
+        try:
+            while self._state.revision < wanted:
+                self._raise_error()
+                if self._closed:
+                    raise exc.EtcdClientClosed("the cache is closed")
+                if deadline_passed(deadline):
+                    raise exc.EtcdTimeout(
+                        f"the cache of {self.prefix!r} did not reach revision {wanted} within "
+                        f"{timeout} s (it is at {self._state.revision})"
+                    )
+                if self._ready.is_set():
+                    self._client.request_progress()
+                left = time_left(deadline)
+                pause = _WAITING_PROBE_INTERVAL if left is None else min(left, 0.25)
+                with self._revision_changed:
+                    await self._revision_changed.wait(pause)
+        finally:
+            self._waiting_for_revision -= 1
+
+    @property
+    def revision(self) -> int:
+        """The store revision the copy reflects (0 until it is loaded)."""
+        return self._state.revision
+
+    @property
+    def prefix(self) -> bytes:
+        """The prefix whose keys the cache holds."""
+        return self._state.prefix
+
+    @property
+    def ready(self) -> bool:
+        """Whether the prefix was loaded and the watch runs."""
+        return self._watching and self.error is None
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def snapshot(self) -> CacheSnapshot[V]:
+        """The copy as it is now: keys, values and revision, unchanged from then on."""
+        return self._state.snapshot()
+
+    def get(self, key: str | bytes, default: V | None = None) -> V | None:
+        """The value of ``key``, or ``default``."""
+        entry = self._state.entry(key)
+        return default if entry is None else entry.value
+
+    def entry(self, key: str | bytes) -> CacheEntry[V] | None:
+        """The value of ``key`` with its revisions, version and lease, or ``None``."""
+        return self._state.entry(key)
+
+    def __getitem__(self, key: str | bytes) -> V:
+        entry = self._state.entry(key)
+        if entry is None:
+            raise KeyError(key)
+        return entry.value
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return self._state.entry(key) is not None
+        except exc.EtcdTypeError:
+            return False
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._state.snapshot())
+
+    def items(self, prefix: str | bytes = b"") -> Iterator[tuple[bytes, V]]:
+        """``(key, value)`` of every key starting with ``prefix`` (the whole copy by
+        default), in key order, as of one revision."""
+        return self._state.snapshot().items(prefix)
+
+    def __repr__(self) -> str:
+        if self.error is not None:
+            state = "failed"
+        elif self._closed:
+            state = "closed"
+        else:
+            state = "ready" if self._watching else "loading"
+        return (
+            f"<Cache prefix={self.prefix!r} keys={len(self._state)} "
+            f"revision={self.revision} {state}>"
+        )
+
+    # --- changes -------------------------------------------------------------------------------
+
+    def add_callback(self, callback: Callable[[CacheUpdate[V]], object]) -> None:
+        """Call ``callback(update)`` for every update, in revision order, once the copy
+        has applied it (on the cache's own task; an exception it raises is logged)."""
+        if not callable(callback):
+            raise exc.EtcdTypeError("the callback must be callable")
+        self._callbacks.append(callback)
+
+    def remove_callback(self, callback: Callable[[CacheUpdate[V]], object]) -> None:
+        """Stop calling ``callback``."""
+        self._callbacks.remove(callback)
+
+    async def updates(self) -> AsyncIterator[CacheUpdate[V]]:
+        """Every update from now on, in revision order, until the cache is closed.
+
+        Raises the cache's ``error`` once it fails. Updates wait in memory until taken.
+        """
+        queue: Queue[Any] = Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                item = await queue.get()
+                if item is _CLOSED:
+                    self._raise_error()
+                    return
+                yield item
+        finally:
+            self._subscribers.remove(queue)
+
+    # --- the background work -------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._follow()
+        except BaseException as error:  # pragma: no cover - a bug must still be heard
+            log.exception("the cache of %r failed", self.prefix)
+            self._fail(exc.EtcdException(f"the cache failed unexpectedly: {error!r}"))
+        finally:
+            self._end()
+
+    async def _follow(self) -> None:
+        while not self._closed:
+            try:
+                await self._list()
+                await self._watch_from(self._state.revision + 1)
+                return
+            except exc.EtcdCompacted as error:
+                # The history between the copy and now is gone: list again.
+                self.relists += 1
+                log.info("cache of %r: %s; listing the prefix again", self.prefix, error)
+            except exc.EtcdException as error:
+                if self._closed:
+                    return
+                self._fail(error)
+                return
+
+    async def _list(self) -> None:
+        """Load the whole prefix at one revision, page by page, and apply the difference."""
+        give_up = deadline_after(self._give_up_after)
+        while True:
+            try:
+                kvs, revision = await self._read_pages()
+            except (exc.EtcdConnectionFailed, exc.EtcdTimeout, exc.EtcdNoLeader) as error:
+                if deadline_passed(give_up):
+                    raise
+                log.info("cache of %r: listing failed (%s); trying again", self.prefix, error)
+            else:
+                if revision >= self._state.revision:
+                    self._publish([self._state.load(kvs, revision)])
+                    return
+                # A member behind the copy answered: wait for it to catch up, or for
+                # the client to move to another one.
+            await self._ended.wait(_RELIST_PAUSE)
+            if self._closed:
+                raise exc.EtcdClientClosed("the cache is closed")
+
+    async def _read_pages(self) -> tuple[list[KeyValue], int]:
+        op: RangeOp | None = Op.range(
+            self._state.prefix,
+            prefix=True,
+            limit=self._page_size,
+            keys_only=self._state.keys_only,
+        )
+        kvs: list[KeyValue] = []
+        revision = 0
+        while op is not None:
+            page: RangeResponse = await self._client.do(op)
+            revision = revision or page.header.revision
+            kvs.extend(page.kvs)
+            op = next_page(op, page)
+        return kvs, revision
+
+    async def _watch_from(self, start: int) -> None:
+        watch = self._client.watch_stream(self._state.prefix, prefix=True, start_revision=start)
+        self._watch = watch
+        try:
+            if self._closed:
+                return
+            await watch.wait_created()
+            self._watching = True
+            self._ready.set()
+            last_heard = time.monotonic()
+            while True:
+                interval = _WAITING_PROBE_INTERVAL if self._waiting_for_revision else None
+                try:
+                    response = await watch.next_response(interval or _PROBE_INTERVAL)
+                except exc.EtcdWatchTimedOut:
+                    self._probe(last_heard)
+                    continue
+                except StopAsyncIteration:
+                    return
+                last_heard = time.monotonic()
+                self._apply(response)
+        finally:
+            watch.cancel()
+            self._watch = None
+
+    def _probe(self, last_heard: float) -> None:
+        silent = time.monotonic() - last_heard
+        if self._give_up_after is not None and silent > self._give_up_after:
+            raise exc.EtcdConnectionFailed(
+                f"the cache of {self.prefix!r} heard nothing from etcd for {silent:.0f} s"
+            )
+        self._client.request_progress()
+
+    def _apply(self, response: WatchResponse) -> None:
+        self._publish(self._state.apply(response.events, response.header.revision))
+
+    def _publish(self, updates: list[CacheUpdate[V]]) -> None:
+        with self._revision_changed:
+            self._revision_changed.notify_all()
+        for update in updates:
+            if not update.events and not update.reset:
+                continue
+            for queue in list(self._subscribers):
+                queue.put(update)
+            for callback in list(self._callbacks):
+                try:
+                    callback(update)
+                except Exception:
+                    log.exception("cache callback %r raised", callback)
+
+    def _fail(self, error: exc.EtcdException) -> None:
+        if self.error is None:
+            self.error = error
+            log.error("the cache of %r stopped: %s", self.prefix, error)
+        self._end()
+
+    def _end(self) -> None:
+        if self._ended.is_set():
+            return
+        self._ended.set()
+        self._ready.set()  # waiters wake up and find the error, or the closed cache
+        for queue in list(self._subscribers):
+            queue.put(_CLOSED)
+        with self._revision_changed:
+            self._revision_changed.notify_all()
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error

@@ -1,0 +1,279 @@
+"""A local copy of a prefix, without I/O: the map, its revision, and what each change means.
+
+The shells (sync and asyncio) list the prefix and watch it; they hand every listing and
+every watch response to a :class:`CacheState`, which applies it and returns the
+:class:`CacheUpdate` to give subscribers. Keeping this here, away from threads and
+sockets, is what lets unit tests check that the copy equals the store at every revision it
+reports, that a relist after a compaction yields exactly the difference, and that the
+revision never goes back.
+
+Reads come from any thread or task while one consumer applies changes. The map is copied
+on write: a snapshot shares the current map and its sorted keys, and the first change
+after it works on a copy, so a snapshot stays valid, and iterating one never races a
+change.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from . import exceptions as exc
+from . import validation as check
+from .kv import prefix_end
+from .responses import KeyValue
+from .watch import Event, EventType
+
+__all__ = ["CacheEntry", "CacheEvent", "CacheSnapshot", "CacheUpdate"]
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry(Generic[V]):
+    """One key of the copy: its value (decoded, if the cache decodes) and its metadata."""
+
+    key: bytes
+    value: V
+    create_revision: int
+    mod_revision: int
+    version: int
+    lease: int
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEvent(Generic[V]):
+    """One change of the copy: ``entry`` is the key's new state (``None`` once deleted),
+    ``prev_entry`` what the copy held before (``None`` for a new key)."""
+
+    type: EventType
+    key: bytes
+    entry: CacheEntry[V] | None
+    prev_entry: CacheEntry[V] | None
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class CacheUpdate(Generic[V]):
+    """The changes the copy applied at one revision, given to subscribers in order.
+
+    A transaction changes its keys at one revision, so it arrives as one update. ``reset``
+    marks the update that a relist produced (after the history the watch needed was
+    compacted): its events are the difference between the copy before and after, and
+    the revisions in between are gone from etcd, not from the copy.
+    """
+
+    revision: int
+    events: tuple[CacheEvent[V], ...]
+    reset: bool = False
+
+
+def _as_key(key: object) -> bytes:
+    if isinstance(key, str):
+        return key.encode("utf-8")
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        return bytes(key)
+    raise exc.EtcdTypeError(f"a cache key is str or bytes, not {type(key).__name__}")
+
+
+class CacheSnapshot(Mapping[bytes, V]):
+    """The copy at one revision: keys, values and the revision together.
+
+    It never changes, whatever the cache applies afterwards. Keys are bytes (a ``str`` is
+    looked up as its UTF-8 encoding) and iterate in key order.
+    """
+
+    __slots__ = ("_entries", "_keys", "revision")
+
+    def __init__(self, entries: dict[bytes, CacheEntry[V]], keys: list[bytes], revision: int):
+        self._entries = entries
+        self._keys = keys
+        self.revision = revision
+        """The store revision this snapshot reflects."""
+
+    def __getitem__(self, key: object) -> V:
+        return self._entries[_as_key(key)].value
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return _as_key(key) in self._entries
+        except exc.EtcdTypeError:
+            return False
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._keys)
+
+    def entry(self, key: str | bytes) -> CacheEntry[V] | None:
+        """The key's entry (value and metadata), or ``None``."""
+        return self._entries.get(_as_key(key))
+
+    def entries(self, prefix: str | bytes = b"") -> Iterator[CacheEntry[V]]:
+        """The entries whose key starts with ``prefix``, in key order."""
+        for key in self._keys_under(_as_key(prefix)):
+            yield self._entries[key]
+
+    def items(self, prefix: str | bytes = b"") -> Iterator[tuple[bytes, V]]:  # type: ignore[override]
+        """``(key, value)`` of every key starting with ``prefix``, in key order."""
+        for key in self._keys_under(_as_key(prefix)):
+            yield key, self._entries[key].value
+
+    def _keys_under(self, prefix: bytes) -> Sequence[bytes]:
+        if not prefix:
+            return self._keys
+        start = bisect.bisect_left(self._keys, prefix)
+        after = prefix_end(prefix)
+        end = bisect.bisect_left(self._keys, after) if after else None
+        return self._keys[start:end]
+
+    def __repr__(self) -> str:
+        return f"<CacheSnapshot keys={len(self._entries)} revision={self.revision}>"
+
+
+class CacheState(Generic[V]):
+    """The copy of one prefix, and the rules that keep it equal to the store.
+
+    ``revision`` is 0 until the first listing; it then only ever grows.
+    """
+
+    def __init__(
+        self,
+        prefix: bytes,
+        *,
+        decode: Callable[[bytes], V] | None = None,
+        keys_only: bool = False,
+    ) -> None:
+        if decode is not None and keys_only:
+            raise exc.EtcdValueError("a cache that keeps keys only has no values to decode")
+        if decode is not None and not callable(decode):
+            raise exc.EtcdTypeError("decode must be a function of the value's bytes")
+        self.prefix = prefix
+        self.keys_only = check.boolean(keys_only, "keys_only")
+        self._decode = decode
+        self._lock = threading.Lock()
+        self._entries: dict[bytes, CacheEntry[V]] = {}
+        self._keys: list[bytes] | None = []
+        self._shared = False  # a snapshot holds the current map: copy before changing it
+        self.revision = 0
+
+    # --- reading (any thread) ---------------------------------------------------------------
+
+    def snapshot(self) -> CacheSnapshot[V]:
+        with self._lock:
+            if self._keys is None:
+                self._keys = sorted(self._entries)
+            self._shared = True
+            return CacheSnapshot(self._entries, self._keys, self.revision)
+
+    def entry(self, key: object) -> CacheEntry[V] | None:
+        # One dictionary lookup is atomic: no lock, no copy.
+        return self._entries.get(_as_key(key))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # --- changing (the one consumer) ----------------------------------------------------------
+
+    def load(self, kvs: Iterable[KeyValue], revision: int) -> CacheUpdate[V]:
+        """Take a whole listing of the prefix at ``revision``; the update holds the
+        difference from the copy (everything, the first time)."""
+        listed = {kv.key: self._entry(kv) for kv in kvs}
+        reset = self.revision > 0
+        if revision < self.revision:
+            raise exc.EtcdException(
+                f"a listing at revision {revision} would take the cache back from {self.revision}"
+            )
+        events: list[CacheEvent[V]] = []
+        for key, gone in self._entries.items():
+            if key not in listed:
+                events.append(CacheEvent(EventType.DELETE, key, None, gone, revision))
+        for key, new in listed.items():
+            old = self._entries.get(key)
+            if old is None or old.mod_revision != new.mod_revision:
+                events.append(CacheEvent(EventType.PUT, key, new, old, revision))
+        events.sort(key=lambda event: event.key)
+        with self._lock:
+            self._entries = listed
+            self._keys = None
+            self._shared = False
+            self.revision = revision
+        return CacheUpdate(revision, tuple(events), reset=reset)
+
+    def apply(self, events: Sequence[Event], revision: int) -> list[CacheUpdate[V]]:
+        """Apply one watch response (its events, then its header's ``revision``); one
+        update per revision that changed the copy, in order."""
+        updates: list[CacheUpdate[V]] = []
+        start = 0
+        while start < len(events):
+            at = events[start].kv.mod_revision
+            end = start
+            while end < len(events) and events[end].kv.mod_revision == at:
+                end += 1
+            update = self._apply_revision(events[start:end], at)
+            if update is not None:
+                updates.append(update)
+            start = end
+        self.advance(revision)
+        return updates
+
+    def advance(self, revision: int) -> None:
+        """Everything up to ``revision`` was seen (a progress notification); a lower
+        revision, from a member that is behind, never takes the copy back."""
+        if revision > self.revision:
+            self.revision = revision
+
+    def _apply_revision(self, events: Sequence[Event], revision: int) -> CacheUpdate[V] | None:
+        if revision <= self.revision:
+            return None  # already in the copy: a replay after a reconnection
+        applied: list[CacheEvent[V]] = []
+        with self._lock:
+            if self._shared:
+                self._entries = dict(self._entries)
+                self._keys = None if self._keys is None else list(self._keys)
+                self._shared = False
+            for event in events:
+                applied.append(self._change(event, revision))
+            self.revision = revision
+        return CacheUpdate(revision, tuple(applied))
+
+    def _change(self, event: Event, revision: int) -> CacheEvent[V]:
+        key = event.kv.key
+        old = self._entries.get(key)
+        keys = self._keys
+        if event.type == EventType.DELETE:
+            self._entries.pop(key, None)
+            if keys is not None and old is not None:
+                del keys[bisect.bisect_left(keys, key)]
+            return CacheEvent(EventType.DELETE, key, None, old, revision)
+        new = self._entry(event.kv)
+        self._entries[key] = new
+        if keys is not None and old is None:
+            bisect.insort(keys, key)
+        return CacheEvent(EventType.PUT, key, new, old, revision)
+
+    def _entry(self, kv: KeyValue) -> CacheEntry[V]:
+        value: Any
+        if self.keys_only:
+            value = None
+        elif self._decode is not None:
+            value = self._decode(kv.value)
+        else:
+            value = kv.value
+        # V is bytes without decode, None with keys_only: what the value is, by construction.
+        return CacheEntry(kv.key, value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
+
+
+def cache_prefix(prefix: object) -> bytes:
+    """The prefix a cache copies, checked: a non-empty key (``b""`` would be every key,
+    which :data:`etcd.ALL_KEYS` says explicitly)."""
+    if not isinstance(prefix, (str, bytes, bytearray, memoryview)):
+        raise exc.EtcdTypeError(f"a cache prefix is str or bytes, not {type(prefix).__name__}")
+    raw = _as_key(prefix)
+    if not raw:
+        raise exc.EtcdValueError("a cache needs a non-empty prefix")
+    return raw
