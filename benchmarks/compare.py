@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from results import write_section
+
 import etcd
 from etcd.testing import EtcdServer, find_etcd_binary
 
@@ -366,7 +368,7 @@ def main() -> None:
     lines = report(clients, pairs, results, args, server_version, seconds)
     print("\n".join(lines))
     if args.write:
-        (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_section("clients", lines)
 
 
 def run_rounds(

@@ -32,9 +32,12 @@ __all__ = ["CacheEntry", "CacheEvent", "CacheSnapshot", "CacheUpdate"]
 V = TypeVar("V")
 
 
-@dataclass(frozen=True, slots=True)
+# Entries and events are read-only by convention, like etcd.KeyValue: a frozen dataclass
+# would cost a second per million changes applied.
+@dataclass(slots=True)
 class CacheEntry(Generic[V]):
-    """One key of the copy: its value (decoded, if the cache decodes) and its metadata."""
+    """One key of the copy: its value (decoded, if the cache decodes) and its metadata.
+    Shared by the copy and its snapshots: read it, never change it."""
 
     key: bytes
     value: V
@@ -44,7 +47,7 @@ class CacheEntry(Generic[V]):
     lease: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CacheEvent(Generic[V]):
     """One change of the copy: ``entry`` is the key's new state (``None`` once deleted),
     ``prev_entry`` what the copy held before (``None`` for a new key)."""
@@ -172,7 +175,7 @@ class CacheState(Generic[V]):
 
     def entry(self, key: object) -> CacheEntry[V] | None:
         # One dictionary lookup is atomic: no lock, no copy.
-        return self._entries.get(_as_key(key))
+        return self._entries.get(key if type(key) is bytes else _as_key(key))
 
     def __len__(self) -> int:
         return len(self._entries)

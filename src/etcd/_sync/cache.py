@@ -89,10 +89,11 @@ class Cache(Generic[V]):
         self._subscribers: list[Queue[Any]] = []
         self._ready = Flag()
         self._ended = Flag()
-        self._revision_changed = Condition()
+        # Woken when the revision reaches one that a caller of wait_for_revision wants.
+        self._revision_reached = Condition()
         self._watch: Watch | None = None
         self._worker: Worker | None = None
-        self._waiting_for_revision = 0
+        self._wanted_revisions: list[int] = []
         self._watching = False
         self._closed = False
         self.error: exc.EtcdException | None = None
@@ -158,7 +159,7 @@ class Cache(Generic[V]):
         """
         wanted = check.integer(revision, "revision", minimum=0)
         deadline = deadline_after(check.timeout(timeout, "timeout"))
-        self._waiting_for_revision += 1
+        self._wanted_revisions.append(wanted)
         try:
             while self._state.revision < wanted:
                 self._raise_error()
@@ -169,14 +170,19 @@ class Cache(Generic[V]):
                         f"the cache of {self.prefix!r} did not reach revision {wanted} within "
                         f"{timeout} s (it is at {self._state.revision})"
                     )
-                if self._ready.is_set():
-                    self._client.request_progress()
                 left = time_left(deadline)
                 pause = _WAITING_PROBE_INTERVAL if left is None else min(left, 0.25)
-                with self._revision_changed:
-                    self._revision_changed.wait(pause)
+                with self._revision_reached:
+                    # Checked under the lock the consumer notifies under: no wake-up lost.
+                    if self._state.revision >= wanted:
+                        break
+                    reached = self._revision_reached.wait(pause)
+                if not reached and self._watching:
+                    # Nothing arrived: the wanted revision may be a write outside the
+                    # prefix, which only a progress notification reports.
+                    self._client.request_progress()
         finally:
-            self._waiting_for_revision -= 1
+            self._wanted_revisions.remove(wanted)
 
     @property
     def revision(self) -> int:
@@ -347,7 +353,7 @@ class Cache(Generic[V]):
             self._ready.set()
             last_heard = time.monotonic()
             while True:
-                interval = _WAITING_PROBE_INTERVAL if self._waiting_for_revision else None
+                interval = _WAITING_PROBE_INTERVAL if self._wanted_revisions else None
                 try:
                     response = watch.next_response(interval or _PROBE_INTERVAL)
                 except exc.EtcdWatchTimedOut:
@@ -373,8 +379,10 @@ class Cache(Generic[V]):
         self._publish(self._state.apply(response.events, response.header.revision))
 
     def _publish(self, updates: list[CacheUpdate[V]]) -> None:
-        with self._revision_changed:
-            self._revision_changed.notify_all()
+        wanted = self._wanted_revisions
+        if wanted and self._state.revision >= min(wanted, default=0):
+            with self._revision_reached:
+                self._revision_reached.notify_all()
         for update in updates:
             if not update.events and not update.reset:
                 continue
@@ -399,8 +407,8 @@ class Cache(Generic[V]):
         self._ready.set()  # waiters wake up and find the error, or the closed cache
         for queue in list(self._subscribers):
             queue.put(_CLOSED)
-        with self._revision_changed:
-            self._revision_changed.notify_all()
+        with self._revision_reached:
+            self._revision_reached.notify_all()
 
     def _raise_error(self) -> None:
         if self.error is not None:
