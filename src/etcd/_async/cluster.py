@@ -1,6 +1,6 @@
 """Cluster membership calls (etcd's ``Cluster`` service) and endpoint auto-sync.
 
-Results, checks and the choice of endpoints are pure, in :mod:`etcd._cluster_models`.
+Results, checks and the choice of endpoints are pure, in :mod:`etcd._core.cluster`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sends coalesced calls (see :mod:`etcd._coalescing` for the rules): the caller that finds
+"""Sends coalesced calls (see :mod:`etcd._core.coalescing` for the rules): the caller that finds
 its lane idle sends, the others wait to be woken with their answer or to lead the next
 batch. Nothing runs in the background: the callers take turns."""
 

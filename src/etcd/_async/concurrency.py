@@ -1,6 +1,6 @@
 """Sessions, locks and elections (asyncio), interoperable with Go and etcdctl.
 
-The keys and transactions come from :mod:`etcd._recipes`; this module only runs them.
+The keys and transactions come from :mod:`etcd._core.concurrency`; this module only runs them.
 """
 
 from __future__ import annotations

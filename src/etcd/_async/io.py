@@ -1,4 +1,4 @@
-"""The primitives of the asyncio shell, under the names :mod:`etcd._sync_io` uses too.
+"""The primitives of the asyncio shell, under the names :mod:`etcd._sync.io` uses too.
 
 Critical sections in the asyncio shell never await, so on one event loop they are atomic
 already: ``Lock`` and the ``with`` side of ``Condition`` are no-ops kept so that the

@@ -4,7 +4,7 @@ The classes mix in the matching built-in exception (``KeyError``, ``ValueError``
 ``TypeError``, ``ConnectionError``, ``TimeoutError``, ``PermissionError``) so that code
 written against python-etcd, or against plain Python conventions, keeps catching them.
 
-Which server answer becomes which class is decided in :mod:`etcd._error_mapping`.
+Which server answer becomes which class is decided in :mod:`etcd._core.error_mapping`.
 """
 
 from __future__ import annotations

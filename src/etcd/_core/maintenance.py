@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     pass
 
 
-#: Default deadline of :meth:`MaintenanceMixin.defragment`: it blocks the member while it
+#: Default deadline of :meth:`etcd.Client.defragment`: it blocks the member while it
 #: rewrites the whole database file.
 DEFRAGMENT_TIMEOUT: Final = 60.0
 #: etcd appends the SHA-256 of the database to the snapshot stream.

@@ -3,7 +3,7 @@
 Every key sent gets the namespace's prefix and every key returned loses it; ranges that
 would reach past the namespace (``etcd.ALL_KEYS``, ``from_key``, a ``range_end`` of
 ``\\0``) stop at its end instead, so nothing outside is ever seen or touched. The shells
-(:mod:`etcd._async_namespace`) only wire these functions to a client.
+(:mod:`etcd._async.namespace`) only wire these functions to a client.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 :class:`STMState` holds an attempt's read set, write set and pinned snapshot revision, and
 builds the commit transaction from them, with the semantics of Go's
-``concurrency.NewSTM``; the STM shells (:mod:`etcd._async_stm`) run the loop that does the
+``concurrency.NewSTM``; the STM shells (:mod:`etcd._async.stm`) run the loop that does the
 I/O.
 """
 

@@ -3,7 +3,7 @@
 """Authentication administration: users, roles and their key permissions.
 
 The pure half (checking arguments, building requests, decoding answers) has no I/O and is
-unit-tested on its own; :class:`AuthMixin` is the thin shell that sends the requests over
+unit-tested on its own; :class:`AuthCalls` is the thin part that sends the requests over
 the client's transport.
 
 Secrets hygiene: passwords are only ever copied into the request message that carries

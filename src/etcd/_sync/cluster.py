@@ -2,7 +2,7 @@
 # edit that file, then run the script. CI fails when the two differ.
 """Cluster membership calls (etcd's ``Cluster`` service) and endpoint auto-sync.
 
-Results, checks and the choice of endpoints are pure, in :mod:`etcd._cluster_models`.
+Results, checks and the choice of endpoints are pure, in :mod:`etcd._core.cluster`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 # edit that file, then run the script. CI fails when the two differ.
 """Sessions, locks and elections (sync), interoperable with Go and etcdctl.
 
-The keys and transactions come from :mod:`etcd._recipes`; this module only runs them.
+The keys and transactions come from :mod:`etcd._core.concurrency`; this module only runs them.
 """
 
 from __future__ import annotations

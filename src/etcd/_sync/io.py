@@ -1,6 +1,6 @@
 """The primitives of the sync shell: threads, blocking queues, gRPC's blocking channels.
 
-:mod:`etcd._async_io` gives the asyncio shell the same names, so that the sync modules
+:mod:`etcd._async.io` gives the asyncio shell the same names, so that the sync modules
 can be generated from the asyncio ones (``scripts/generate_sync.py``).
 """
 

@@ -3,10 +3,11 @@
 """The sync keep-alive shell: one LeaseKeepAlive stream per client, for every lease.
 
 One background thread owns the stream and reads its answers; the stream's request side
-is a generator that sleeps until some lease is due (per :class:`~etcd._lease.KeepAliveSchedule`)
-and then yields its refresh. When the stream breaks it is reopened on the next member and
-every lease is refreshed at once. A lease whose refresh has not been confirmed for a whole
-TTL, or that the server says is gone, is reported lost to its owner: never silently.
+is a generator that sleeps until some lease is due (per
+:class:`~etcd._core.lease.KeepAliveSchedule`) and then yields its refresh. When the stream
+breaks it is reopened on the next member and every lease is refreshed at once. A lease
+whose refresh has not been confirmed for a whole TTL, or that the server says is gone, is
+reported lost to its owner: never silently.
 """
 
 from __future__ import annotations

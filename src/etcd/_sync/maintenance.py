@@ -3,7 +3,7 @@
 """Maintenance: status, alarms, defragmentation, hashes, leadership transfer, snapshots.
 
 The results, the snapshot checksum and the argument checks are pure, in
-:mod:`etcd._maintenance_models`; this mixin of the client makes the calls.
+:mod:`etcd._core.maintenance`; this part of the client makes the calls.
 """
 
 from __future__ import annotations

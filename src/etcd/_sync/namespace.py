@@ -4,7 +4,7 @@
 
 :class:`Namespace` prefixes every key it sends and strips the prefix from every key
 it returns, so code written against a client runs unchanged inside a namespace. The
-rewriting is pure, in :mod:`etcd._prefixing`; this module only wires it to a client.
+rewriting is pure, in :mod:`etcd._core.namespace`; this module only wires it to a client.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ writes reaches the store until it returns. Then one transaction commits the buff
 writes, on the condition (depending on the :class:`Isolation` level) that what was read is
 still current. When it is not, the function runs again from scratch, on fresh reads.
 
-The bookkeeping is pure, in :mod:`etcd._stm_state`; :func:`run_stm` is the thin loop that
+The bookkeeping is pure, in :mod:`etcd._core.stm`; :func:`run_stm` is the thin loop that
 does the I/O.
 """
 

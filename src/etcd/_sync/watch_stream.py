@@ -3,7 +3,7 @@
 """The sync watch shell: one Watch stream per client, shared by every watch.
 
 A single background thread owns the stream. It sends the create requests, hands every
-response to the :class:`~etcd._watch.WatchCursor` of its watch, and queues what the cursor
+response to the :class:`~etcd._core.watch.WatchCursor` of its watch, and queues what the cursor
 says to deliver. When the stream breaks (member killed, leader lost, connection dropped,
 token expired), it opens a new one on the next healthy member and re-creates every watch
 from its cursor's revision: the consumer sees neither a gap nor a repeat.
