@@ -35,6 +35,7 @@ if _TYPE_CHECKING:
         AsyncSession as AsyncSession,
     )
     from ._async.lease_keeper import AsyncLease as AsyncLease
+    from ._async.mirror import AsyncMirror as AsyncMirror
     from ._async.namespace import (
         AsyncNamespace as AsyncNamespace,
         AsyncNamespacedWatch as AsyncNamespacedWatch,
@@ -127,6 +128,7 @@ if _TYPE_CHECKING:
         Session as Session,
     )
     from ._sync.lease_keeper import Lease as Lease
+    from ._sync.mirror import Mirror as Mirror
     from ._sync.namespace import (
         Namespace as Namespace,
         NamespacedWatch as NamespacedWatch,
@@ -154,6 +156,7 @@ _LAZY: dict[str, str] = {
     "AsyncLockService": "._async.concurrency",
     "AsyncSession": "._async.concurrency",
     "AsyncLease": "._async.lease_keeper",
+    "AsyncMirror": "._async.mirror",
     "AsyncNamespace": "._async.namespace",
     "AsyncNamespacedWatch": "._async.namespace",
     "AsyncSTM": "._async.stm",
@@ -178,6 +181,7 @@ _LAZY: dict[str, str] = {
     "Session": "._sync.concurrency",
     "Endpoint": "._core.config",
     "Lease": "._sync.lease_keeper",
+    "Mirror": "._sync.mirror",
     "ALL_KEYS": "._core.kv",
     "Compare": "._core.kv",
     "CompareResult": "._core.kv",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         AsyncSession,
     )
     from .lease_keeper import AsyncLease
+    from .mirror import AsyncMirror, _AsyncMirrorDestination
     from .namespace import AsyncNamespace
     from .stm import AsyncSTM
 
@@ -156,6 +157,56 @@ class AsyncFactories(AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls):
             prefix,
             decode=decode,
             keys_only=keys_only,
+            page_size=page_size,
+            give_up_after=give_up_after,
+        )
+
+    def mirror(
+        self,
+        prefix: str | bytes,
+        destination: _AsyncMirrorDestination,
+        *,
+        dest_prefix: str | bytes | None = None,
+        no_dest_prefix: bool = False,
+        max_txn_ops: int = 128,
+        rev: int = 0,
+        page_size: int = 1000,
+        give_up_after: float | None = None,
+    ) -> AsyncMirror:
+        """Mirror the keys under ``prefix`` to ``destination``, as ``etcdctl make-mirror``
+        does; see :doc:`/mirror`.
+
+        ::
+
+            async with etcd.AsyncClient(endpoints=["backup:2379"]) as backup:
+                async with client.mirror("/config/", backup) as mirror:
+                    await mirror.wait_synced()
+                    await mirror.wait_stopped()     # runs until closed, or fails
+
+        Args:
+            prefix (str | bytes): the source prefix; ``""`` mirrors every key.
+            destination (etcd.AsyncClient): a client of the other cluster (or a namespace
+                of one, to write under its prefix).
+            dest_prefix (str | bytes | None): what replaces ``prefix`` at the start of each
+                key on the destination; by default the keys keep their names.
+            no_dest_prefix (bool): strip ``prefix`` from the keys instead.
+            max_txn_ops (int): the most operations per destination transaction.
+            rev (int): replay the changes from this source revision instead of copying
+                every key first.
+            page_size (int): keys per read while copying.
+            give_up_after (float | None): fail once either cluster has been unreachable
+                for that many seconds; by default the mirror waits for as long as it takes.
+        """
+        from .mirror import AsyncMirror
+
+        return AsyncMirror(
+            self,
+            destination,
+            prefix,
+            dest_prefix=dest_prefix,
+            no_dest_prefix=no_dest_prefix,
+            max_txn_ops=max_txn_ops,
+            rev=rev,
             page_size=page_size,
             give_up_after=give_up_after,
         )

@@ -21,6 +21,7 @@ from . import (
     _commands_concurrency,
     _commands_kv,
     _commands_lease,
+    _commands_mirror,
     _commands_misc,
 )
 from ._context import Context, Interrupted
@@ -43,6 +44,7 @@ COMMANDS: Final[list[Command]] = sorted(
         *_commands_concurrency.COMMANDS,
         *_commands_kv.COMMANDS,
         *_commands_lease.COMMANDS,
+        *_commands_mirror.COMMANDS,
         *_commands_misc.COMMANDS,
     ],
     key=lambda command: command.name,
