@@ -3,7 +3,12 @@
 import pytest
 
 import etcd
-from etcd._core.watch import OutcomeKind, WatchCursor, WatchSpec
+from etcd._core.watch import (
+    OutcomeKind,
+    WatchCursor,
+    WatchSpec,
+    broadcast_progress_is_reliable,
+)
 from etcd._wire import messages as pb
 
 
@@ -166,3 +171,57 @@ def test_stream_liveness():
     assert live.check(20) is None
     assert live.check(24) == "probe"
     assert live.check(29) == "dead"
+
+
+def test_a_progress_answer_to_the_whole_stream_moves_a_watch_only_where_it_is_reliable():
+    # etcd before 3.5.8 answers a stream's progress request at once with the store's
+    # revision, even to a watch still being sent older history.
+    c = cursor(start_revision=10)
+    c.on_response(response(500, created=True))
+    broadcast = pb.WatchResponse(header=header(500), watch_id=-1)
+    outcome = c.on_response(broadcast, reliable_broadcast=False)
+    assert outcome.response.progress and outcome.response.synced_revision == 9
+    assert c.next_revision == 10
+    late = c.on_response(response(500, put(b"/k/a", 11)))
+    assert [e.revision for e in late.response.events] == [11] and c.next_revision == 12
+    c.on_response(broadcast, reliable_broadcast=True)
+    assert c.next_revision == 501
+
+
+def test_a_watchs_own_progress_notification_is_always_reliable():
+    c = cursor(start_revision=10)
+    c.on_response(response(500, created=True))
+    outcome = c.on_response(response(40))
+    assert outcome.response.progress and outcome.response.synced_revision == 40
+    assert c.next_revision == 41
+
+
+def test_history_in_batches_vouches_only_for_its_last_event():
+    # A resumed watch gets history in batches stamped with the store's current revision.
+    c = cursor(start_revision=10)
+    c.on_response(response(3000, created=True))
+    first = c.on_response(response(3000, put(b"/k/a", 10), put(b"/k/b", 1009)))
+    assert first.response.revision == 3000 and first.response.synced_revision == 1009
+    second = c.on_response(response(3000, put(b"/k/c", 1500)))
+    assert [e.revision for e in second.response.events] == [1500]
+
+
+@pytest.mark.parametrize(
+    ("version", "reliable"),
+    [
+        ("3.5.8", True),
+        ("3.5.13", True),
+        ("3.6.0", True),
+        ("3.5.7", False),
+        ("3.5.1", False),
+        ("3.4.25", True),
+        ("3.4.24", False),
+        ("3.4.23", False),
+        ("3.7.0-alpha.0", True),
+        ("", False),
+        (None, False),
+        ("garbage", False),
+    ],
+)
+def test_which_servers_answer_a_stream_progress_request_reliably(version, reliable):
+    assert broadcast_progress_is_reliable(version) is reliable

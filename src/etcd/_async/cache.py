@@ -374,7 +374,7 @@ class AsyncCache(Generic[V]):
         self._client.request_progress()
 
     def _apply(self, response: WatchResponse) -> None:
-        self._publish(self._state.apply(response.events, response.header.revision))
+        self._publish(self._state.apply(response.events, response.synced_revision))
 
     def _publish(self, updates: list[CacheUpdate[V]]) -> None:
         wanted = self._wanted_revisions

@@ -117,4 +117,5 @@ def strip_watch_response(prefix: bytes, response: WatchResponse) -> WatchRespons
         response.header,
         [strip_event(prefix, event) for event in response.events],
         response.progress,
+        response.synced_revision,
     )

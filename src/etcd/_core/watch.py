@@ -73,13 +73,19 @@ class WatchResponse:
     """The events of one server response: whole revisions, in order.
 
     A response never splits a revision (fragments are joined before delivery), so acting
-    per response is acting per transaction. ``progress`` marks a response without events
-    that only says everything up to ``header.revision`` was delivered.
+    per response is acting per transaction. ``progress`` marks a response without events.
+
+    ``header.revision`` is the store's revision when the server sent the response, which
+    can be ahead of the watch: a watch catching up on history gets it in batches, each
+    stamped with the store's current revision. ``synced_revision`` is what the watch can
+    vouch for: every change of its keys up to that revision has been delivered, by this
+    response or an earlier one.
     """
 
     header: ResponseHeader
     events: list[Event] = field(default_factory=list)
     progress: bool = False
+    synced_revision: int = 0
 
     @property
     def revision(self) -> int:
@@ -211,8 +217,16 @@ class WatchCursor:
             )
         )
 
-    def on_response(self, message: Any, *, endpoint: str = "") -> Outcome:
-        """Account for one response of this watch and say what to do with it."""
+    def on_response(
+        self, message: Any, *, endpoint: str = "", reliable_broadcast: bool = False
+    ) -> Outcome:
+        """Account for one response of this watch and say what to do with it.
+
+        ``reliable_broadcast``: the member answers a progress request of the whole stream
+        only once every watch on it has caught up (see
+        :func:`broadcast_progress_is_reliable`); otherwise such an answer says nothing of
+        this watch, and moves nothing.
+        """
         if message.compact_revision:
             error = exc.EtcdCompacted(
                 f"watch on {self.spec.describe()} cannot resume at revision "
@@ -249,14 +263,17 @@ class WatchCursor:
         header = decode_header(message.header)
         if events:
             self.next_revision = events[-1].revision + 1
-            return Outcome(OutcomeKind.DELIVER, WatchResponse(header, events))
+            return Outcome(
+                OutcomeKind.DELIVER, WatchResponse(header, events, False, self.next_revision - 1)
+            )
         if any(part.events for part in parts) or not self.created:
             # Old events already delivered; or a progress notification for the stream that
             # reached a watch the server has not created yet, which it does not vouch for.
             return _PENDING
-        # A progress notification: everything up to header.revision has been sent.
-        self.next_revision = max(self.next_revision, message.header.revision + 1)
-        return Outcome(OutcomeKind.DELIVER, WatchResponse(header, [], progress=True))
+        if message.watch_id != BROADCAST_WATCH_ID or reliable_broadcast:
+            # Everything up to header.revision has been sent.
+            self.next_revision = max(self.next_revision, message.header.revision + 1)
+        return Outcome(OutcomeKind.DELIVER, WatchResponse(header, [], True, self.next_revision - 1))
 
 
 # Cancel reasons carry the Go error text of a gRPC status: keep only its description.
@@ -282,6 +299,31 @@ def _cancel_error(reason: str, endpoint: str, spec: WatchSpec) -> exc.EtcdExcept
             details=reason,
         )
     return error
+
+
+# The watch id of a response to a progress request of the whole stream.
+BROADCAST_WATCH_ID = -1
+
+
+def broadcast_progress_is_reliable(server_version: str | None) -> bool:
+    """Whether a member of this version answers a progress request of the whole stream
+    only once every watch on it has caught up.
+
+    Before etcd 3.5.8 (and 3.4.25 on the 3.4 line) it answered at once with the store's
+    revision, even while a watch was still being sent older history: taken as progress,
+    that answer would make the history still to come look already delivered.
+    """
+    if not server_version:
+        return False
+    try:
+        parts = tuple(int(part) for part in server_version.split("-")[0].split(".")[:3])
+    except ValueError:
+        return False
+    if len(parts) < 3:
+        return False
+    if parts[:2] == (3, 4):
+        return parts >= (3, 4, 25)
+    return parts >= (3, 5, 8)
 
 
 def progress_request() -> Any:

@@ -45,6 +45,8 @@ class Transport:
         self._channels: dict[str, Any] = {}
         # Targets known to have a working connection; others are probed before use.
         self._connected: set[str] = set()
+        # What each member said it runs, from the status request that proved it reachable.
+        self._server_versions: dict[str, str] = {}
         self._failed_at: dict[str, float] = {}
         self._discovered = False
         self._callables: dict[tuple[str, str], Any] = {}
@@ -145,7 +147,8 @@ class Transport:
         # attempt's reason when that attempt fails.
         probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
         try:
-            probe(pb.StatusRequest(), timeout=wait, wait_for_ready=waits)
+            status = probe(pb.StatusRequest(), timeout=wait, wait_for_ready=waits)
+            self._server_versions[endpoint.target] = status.version
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
                 if waits:
@@ -175,6 +178,11 @@ class Transport:
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.UNAVAILABLE:
                 raise
+
+    def server_version(self, endpoint: Endpoint) -> str | None:
+        """The etcd version ``endpoint`` reported when it was connected to (``None`` while
+        unknown, as when the member refused to say)."""
+        return self._server_versions.get(endpoint.target)
 
     def _forget_channel(self, target: str) -> Any:
         """Stop using the channel to ``target``, and return it (the caller closes it)."""

@@ -24,6 +24,7 @@ from .._core.config import Endpoint
 from .._core.deadline import deadline_after, time_left
 from .._core.stream import token_may_be_stale
 from .._core.watch import (
+    BROADCAST_WATCH_ID,
     Event,
     Outcome,
     OutcomeKind,
@@ -31,6 +32,7 @@ from .._core.watch import (
     WatchCursor,
     WatchResponse,
     WatchSpec,
+    broadcast_progress_is_reliable,
     cancel_request,
     progress_request,
 )
@@ -54,8 +56,6 @@ _FINAL_ERRORS = (
     exc.EtcdTypeError,
     exc.EtcdAuthNotEnabled,
 )
-# The server's watch id for a response meant for every watch of the stream.
-_BROADCAST_ID = -1
 
 
 class Watch:
@@ -326,13 +326,17 @@ class Watcher:
     def on_message(self, message: Any, endpoint: Endpoint) -> None:
         self._liveness.heard(time.monotonic())
         with self._condition:
-            if message.watch_id == _BROADCAST_ID:
+            if message.watch_id == BROADCAST_WATCH_ID:
                 targets = list(self._watches.values())
             else:
                 watch = self._watches.get(message.watch_id)
                 targets = [watch] if watch is not None else []
+        reliable = broadcast_progress_is_reliable(self._transport.server_version(endpoint))
         for watch in targets:
-            self._apply(watch, watch._cursor.on_response(message, endpoint=str(endpoint)))
+            outcome = watch._cursor.on_response(
+                message, endpoint=str(endpoint), reliable_broadcast=reliable
+            )
+            self._apply(watch, outcome)
 
     def stream_closed(self) -> None:
         with self._condition:
