@@ -153,7 +153,11 @@ class Cache(Generic[V]):
 
             cache.wait_for_revision((client.put(key, value)).header.revision)
 
-        A write outside the prefix counts too: the server is asked how far the watch is.
+        A write outside the prefix counts too: the server is asked how far the watch is,
+        and :attr:`revision` moves on to it. Members before etcd 3.5.8 cannot vouch for
+        that; there, two reads at ``revision`` tell whether the copy already equals the
+        store, and :attr:`revision` stays at the last change of the prefix.
+
         Raises the cache's ``error`` if it failed, :class:`etcd.EtcdTimeout` after
         ``timeout`` seconds.
         """
@@ -179,10 +183,36 @@ class Cache(Generic[V]):
                     reached = self._revision_reached.wait(pause)
                 if not reached and self._watching:
                     # Nothing arrived: the wanted revision may be a write outside the
-                    # prefix, which only a progress notification reports.
+                    # prefix, which only a progress notification reports (and members
+                    # before etcd 3.5.8 cannot be trusted with one: read instead).
                     self._client.request_progress()
+                    if self._equals_the_store_at(wanted):
+                        return
         finally:
             self._wanted_revisions.remove(wanted)
+
+    def _equals_the_store_at(self, revision: int) -> bool:
+        """Whether the copy equals the store at ``revision``, by two reads: no key under
+        the prefix was written after the copy's revision, and as many keys are there."""
+        copy = self._state.snapshot()
+        if copy.revision >= revision:
+            return True
+        newer = Op.range(
+            self.prefix,
+            prefix=True,
+            revision=revision,
+            min_mod_revision=copy.revision + 1,
+            keys_only=True,
+            limit=1,
+        )
+        counted = Op.range(self.prefix, prefix=True, revision=revision, count_only=True)
+        try:
+            if self._client.do(newer).kvs:
+                return False
+            listed: RangeResponse = self._client.do(counted)
+        except (exc.EtcdFutureRevision, exc.EtcdCompacted):
+            return False
+        return listed.count == len(copy)
 
     @property
     def revision(self) -> int:
