@@ -83,6 +83,13 @@ class AsyncCache(Generic[V]):
         )
         self._page_size = check.integer(page_size, "page_size", minimum=1)
         self._give_up_after = check.timeout(give_up_after, "give_up_after")
+        # An idle watch hears nothing but the answers to its probes: probe often enough
+        # that a healthy one is heard from within give_up_after.
+        self._probe_interval = (
+            _PROBE_INTERVAL
+            if self._give_up_after is None
+            else min(_PROBE_INTERVAL, self._give_up_after / 2)
+        )
         self._callbacks: list[Callable[[CacheUpdate[V]], object]] = []
         self._subscribers: list[Queue[Any]] = []
         self._ready = Flag()
@@ -208,7 +215,9 @@ class AsyncCache(Generic[V]):
             if (await self._client.do(newer)).kvs:
                 return False
             listed: RangeResponse = await self._client.do(counted)
-        except (exc.EtcdFutureRevision, exc.EtcdCompacted):
+        except (exc.EtcdFutureRevision, exc.EtcdCompacted, exc.EtcdConnectionFailed):
+            # No answer yet (etcd unreachable meanwhile, say): the waiter goes on waiting,
+            # until its timeout or until the cache gives up and raises its own error.
             return False
         return listed.count == len(copy)
 
@@ -297,6 +306,8 @@ class AsyncCache(Generic[V]):
         """
         queue: Queue[Any] = Queue()
         self._subscribers.append(queue)
+        if self._ended.is_set():
+            queue.put(_CLOSED)  # it ended before this subscriber came: none will be sent
         try:
             while True:
                 item = await queue.get()
@@ -376,14 +387,19 @@ class AsyncCache(Generic[V]):
         try:
             if self._closed:
                 return
-            await watch.wait_created()
+            if not await watch.wait_created(self._give_up_after):
+                # The listing worked, then etcd went away before the watch was created.
+                raise exc.EtcdConnectionFailed(
+                    f"the cache of {self.prefix!r} could not start its watch within "
+                    f"{self._give_up_after} s"
+                )
             self._watching = True
             self._ready.set()
             last_heard = time.monotonic()
             while True:
                 interval = _WAITING_PROBE_INTERVAL if self._wanted_revisions else None
                 try:
-                    response = await watch.next_response(interval or _PROBE_INTERVAL)
+                    response = await watch.next_response(interval or self._probe_interval)
                 except exc.EtcdWatchTimedOut:
                     self._probe(last_heard)
                     continue
