@@ -133,7 +133,7 @@ class AsyncFactories(AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls):
         *,
         decode: Callable[[bytes], Any] | None = None,
         keys_only: bool = False,
-        page_size: int = 1000,
+        page_size: int | None = None,
         give_up_after: float | None = None,
     ) -> AsyncCache[Any]:
         """A live local copy of the keys under ``prefix``; see :doc:`cache`.
@@ -146,9 +146,9 @@ class AsyncFactories(AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls):
 
         ``decode`` turns each value into what the cache stores (``json.loads``, say);
         ``keys_only=True`` stores no values at all. The prefix is listed ``page_size`` keys
-        per request, all at one revision. With ``give_up_after``, a cache that cannot
-        reach etcd for that many seconds fails (its ``error`` says why) instead
-        of trying for ever.
+        per request (10,000 by default), all at one revision. With ``give_up_after``, a
+        cache that cannot reach etcd for that many seconds fails (its ``error`` says why)
+        instead of trying for ever.
         """
         from .cache import AsyncCache
 

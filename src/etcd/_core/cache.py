@@ -157,7 +157,8 @@ class CacheState(Generic[V]):
             raise exc.EtcdTypeError("decode must be a function of the value's bytes")
         self.prefix = prefix
         self.keys_only = check.boolean(keys_only, "keys_only")
-        self._decode = decode
+        # What is stored of a value: the bytes themselves (None), decoded, or nothing.
+        self._value_of: Callable[[bytes], Any] | None = _nothing if self.keys_only else decode
         self._lock = threading.Lock()
         self._entries: dict[bytes, CacheEntry[V]] = {}
         self._keys: list[bytes] | None = []
@@ -182,9 +183,12 @@ class CacheState(Generic[V]):
 
     # --- changing (the one consumer) ----------------------------------------------------------
 
-    def load(self, kvs: Iterable[KeyValue], revision: int) -> CacheUpdate[V]:
+    def load(
+        self, kvs: Iterable[KeyValue], revision: int, *, describe: bool = True
+    ) -> CacheUpdate[V]:
         """Take a whole listing of the prefix at ``revision``; the update holds the
-        difference from the copy (everything, the first time)."""
+        difference from the copy (everything, the first time). ``describe=False``, when
+        nobody listens, leaves the update's events out."""
         listed = {kv.key: self._entry(kv) for kv in kvs}
         reset = self.revision > 0
         if revision < self.revision:
@@ -192,10 +196,10 @@ class CacheState(Generic[V]):
                 f"a listing at revision {revision} would take the cache back from {self.revision}"
             )
         events: list[CacheEvent[V]] = []
-        for key, gone in self._entries.items():
+        for key, gone in self._entries.items() if describe else ():
             if key not in listed:
                 events.append(CacheEvent(EventType.DELETE, key, None, gone, revision))
-        for key, new in listed.items():
+        for key, new in listed.items() if describe else ():
             old = self._entries.get(key)
             if old is None or old.mod_revision != new.mod_revision:
                 events.append(CacheEvent(EventType.PUT, key, new, old, revision))
@@ -207,9 +211,12 @@ class CacheState(Generic[V]):
             self.revision = revision
         return CacheUpdate(revision, tuple(events), reset=reset)
 
-    def apply(self, events: Sequence[Event], revision: int) -> list[CacheUpdate[V]]:
-        """Apply one watch response (its events, then its header's ``revision``); one
-        update per revision that changed the copy, in order."""
+    def apply(
+        self, events: Sequence[Event], revision: int, *, describe: bool = True
+    ) -> list[CacheUpdate[V]]:
+        """Apply one watch response: its events, then ``revision``, the revision it
+        vouches for (its ``synced_revision``). One update per revision that changed the
+        copy, in order; without their events with ``describe=False``."""
         updates: list[CacheUpdate[V]] = []
         start = 0
         while start < len(events):
@@ -217,7 +224,7 @@ class CacheState(Generic[V]):
             end = start
             while end < len(events) and events[end].kv.mod_revision == at:
                 end += 1
-            update = self._apply_revision(events[start:end], at)
+            update = self._apply_revision(events[start:end], at, describe)
             if update is not None:
                 updates.append(update)
             start = end
@@ -230,7 +237,9 @@ class CacheState(Generic[V]):
         if revision > self.revision:
             self.revision = revision
 
-    def _apply_revision(self, events: Sequence[Event], revision: int) -> CacheUpdate[V] | None:
+    def _apply_revision(
+        self, events: Sequence[Event], revision: int, describe: bool
+    ) -> CacheUpdate[V] | None:
         if revision <= self.revision:
             return None  # already in the copy: a replay after a reconnection
         applied: list[CacheEvent[V]] = []
@@ -239,36 +248,44 @@ class CacheState(Generic[V]):
                 self._entries = dict(self._entries)
                 self._keys = None if self._keys is None else list(self._keys)
                 self._shared = False
+            # One loop, with its names local: this runs once per change the cache follows.
+            entries, keys, value_of = self._entries, self._keys, self._value_of
+            value: Any  # V: bytes without decode, None with keys_only, by construction
             for event in events:
-                applied.append(self._change(event, revision))
+                kv = event.kv
+                key = kv.key
+                old = entries.get(key)
+                if event.type is _DELETE:
+                    if old is not None:
+                        del entries[key]
+                        if keys is not None:
+                            del keys[bisect.bisect_left(keys, key)]
+                    if describe:
+                        applied.append(CacheEvent(_DELETE, key, None, old, revision))
+                    continue
+                value = kv.value if value_of is None else value_of(kv.value)
+                new = CacheEntry(
+                    key, value, kv.create_revision, kv.mod_revision, kv.version, kv.lease
+                )
+                entries[key] = new
+                if keys is not None and old is None:
+                    bisect.insort(keys, key)
+                if describe:
+                    applied.append(CacheEvent(_PUT, key, new, old, revision))
             self.revision = revision
         return CacheUpdate(revision, tuple(applied))
 
-    def _change(self, event: Event, revision: int) -> CacheEvent[V]:
-        key = event.kv.key
-        old = self._entries.get(key)
-        keys = self._keys
-        if event.type == EventType.DELETE:
-            self._entries.pop(key, None)
-            if keys is not None and old is not None:
-                del keys[bisect.bisect_left(keys, key)]
-            return CacheEvent(EventType.DELETE, key, None, old, revision)
-        new = self._entry(event.kv)
-        self._entries[key] = new
-        if keys is not None and old is None:
-            bisect.insort(keys, key)
-        return CacheEvent(EventType.PUT, key, new, old, revision)
-
     def _entry(self, kv: KeyValue) -> CacheEntry[V]:
-        value: Any
-        if self.keys_only:
-            value = None
-        elif self._decode is not None:
-            value = self._decode(kv.value)
-        else:
-            value = kv.value
-        # V is bytes without decode, None with keys_only: what the value is, by construction.
+        value: Any = kv.value if self._value_of is None else self._value_of(kv.value)
         return CacheEntry(kv.key, value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
+
+
+_PUT = EventType.PUT
+_DELETE = EventType.DELETE
+
+
+def _nothing(value: bytes) -> None:
+    return None
 
 
 def cache_prefix(prefix: object) -> bytes:
