@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from .._core import exceptions as exc
@@ -29,7 +28,8 @@ from .._core.mirror import (
 from .._core.responses import RangeResponse
 from .._core.validation import Timeout
 from .._core.watch import WatchResponse
-from .io import Condition, Flag, Worker, is_current, join, spawn
+from .follower import AsyncFollower
+from .io import Condition, Flag
 from .watch_stream import AsyncWatch
 
 log = logging.getLogger("etcd.mirror")
@@ -69,7 +69,7 @@ class _AsyncMirrorDestination(Protocol):
     async def do(self, op: Op, *, timeout: Timeout = ...) -> Any: ...
 
 
-class AsyncMirror:
+class AsyncMirror(AsyncFollower):
     """Keeps the keys under a prefix of one cluster copied to another cluster.
 
     ::
@@ -84,6 +84,9 @@ class AsyncMirror:
     most). A failure it cannot wait out stops it: :attr:`error` says why, the waits raise
     it, and it is logged on the ``etcd.mirror`` logger. See :doc:`/mirror`.
     """
+
+    _kind = "mirror"
+    _log = log
 
     def __init__(
         self,
@@ -114,56 +117,19 @@ class AsyncMirror:
         destination_config = getattr(destination, "config", None)
         settings.check_destination_limit(getattr(destination_config, "max_txn_ops", None))
         self._settings = settings
+        super().__init__(settings.prefix)
         self._byte_budget = txn_byte_budget(getattr(destination_config, "max_request_bytes", None))
         self._give_up_after = check.timeout(give_up_after, "give_up_after")
         self._source = source
         self._destination = destination
         self._synced_flag = Flag()
-        self._ended = Flag()
         self._revision_changed = Condition()
-        self._watch: AsyncWatch | None = None
-        self._worker: Worker | None = None
         self._revision = 0
         self._synced = False
-        self._closed = False
-        self.error: exc.EtcdException | None = None
-        """Why the mirror stopped for good (``None`` while it runs, and after a close)."""
         self.copied = 0
         """How many keys the first copy wrote to the destination."""
         self.applied = 0
         """How many changes (puts and deletes) were applied to the destination since."""
-
-    # --- lifecycle -----------------------------------------------------------------------------
-
-    async def start(self) -> AsyncMirror:
-        """Start mirroring in the background (once); returns the mirror."""
-        if self._closed:
-            raise exc.EtcdClientClosed("the mirror is closed")
-        if self._worker is None:
-            self._worker = spawn(self._run, name="etcd-mirror")
-        return self
-
-    async def close(self) -> None:
-        """Stop mirroring; a transaction already sent to the destination completes first."""
-        self._closed = True
-        watch = self._watch
-        if watch is not None:
-            watch.cancel()
-        self._end()
-        worker = self._worker
-        if worker is not None and not is_current(worker):
-            await join(worker, 5)
-
-    async def __aenter__(self) -> AsyncMirror:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -263,20 +229,11 @@ class AsyncMirror:
 
     # --- the background work -------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        try:
-            start = self._settings.start_revision
-            if self._settings.copies_first:
-                start = await self._copy() + 1
-            await self._follow(start)
-        except exc.EtcdException as error:
-            if not self._closed:
-                self._fail(error)
-        except Exception as error:  # pragma: no cover - a bug must still be heard
-            log.exception("the mirror of %r failed", self.prefix)
-            self._fail(exc.EtcdException(f"the mirror failed unexpectedly: {error!r}"))
-        finally:
-            self._end()
+    async def _follow(self) -> None:
+        start = self._settings.start_revision
+        if self._settings.copies_first:
+            start = await self._copy() + 1
+        await self._follow_from(start)
 
     async def _copy(self) -> int:
         """Copy every key under the prefix as of one revision, page by page; that
@@ -296,7 +253,7 @@ class AsyncMirror:
         self._advance(revision)
         return revision
 
-    async def _follow(self, start: int) -> None:
+    async def _follow_from(self, start: int) -> None:
         """Apply every change from revision ``start`` on, until closed."""
         key, prefix = self._settings.source_keys()
         watch = self._source.watch_stream(key, prefix=prefix, start_revision=start)
@@ -325,9 +282,9 @@ class AsyncMirror:
 
     async def _apply(self, response: WatchResponse) -> None:
         if not response.events:
-            # A progress notification: every change up to its revision was delivered,
-            # and the ones before it are applied already.
-            self._advance(response.header.revision)
+            # A progress notification: every change up to the revision it vouches for
+            # was delivered, and the ones before it are applied already.
+            self._advance(response.synced_revision)
             return
         for txn in event_transactions(self._settings, response.events, self._byte_budget):
             await self._write(txn)
@@ -375,20 +332,7 @@ class AsyncMirror:
             with self._revision_changed:
                 self._revision_changed.notify_all()
 
-    def _fail(self, error: exc.EtcdException) -> None:
-        if self.error is None:
-            self.error = error
-            log.error("the mirror of %r stopped: %s", self.prefix, error)
-        self._end()
-
-    def _end(self) -> None:
-        if self._ended.is_set():
-            return
-        self._ended.set()
+    def _on_end(self) -> None:
         self._synced_flag.set()  # waiters wake up and find the error, or the closed mirror
         with self._revision_changed:
             self._revision_changed.notify_all()
-
-    def _raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error

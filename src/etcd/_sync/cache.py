@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 from .._core import exceptions as exc
@@ -24,7 +23,8 @@ from .._core.kv import KeyArg, Op, RangeOp, next_page
 from .._core.responses import KeyValue, RangeResponse
 from .._core.validation import Timeout
 from .._core.watch import WatchResponse
-from .io import Condition, Flag, Queue, Worker, is_current, join, spawn
+from .follower import Follower
+from .io import Condition, Flag, Queue
 from .watch_stream import Watch
 
 log = logging.getLogger("etcd.cache")
@@ -58,7 +58,7 @@ class _CacheClient(Protocol):
     def request_progress(self) -> None: ...
 
 
-class Cache(Generic[V]):
+class Cache(Follower, Generic[V]):
     """A local copy of every key under ``prefix``, kept current by a watch.
 
     ::
@@ -74,6 +74,9 @@ class Cache(Generic[V]):
     and :attr:`revision` never goes back, whichever member serves it. See :doc:`cache`.
     """
 
+    _kind = "cache"
+    _log = log
+
     def __init__(
         self,
         client: _CacheClient,
@@ -88,6 +91,7 @@ class Cache(Generic[V]):
         self._state: CacheState[V] = CacheState(
             cache_prefix(prefix), decode=decode, keys_only=keys_only
         )
+        super().__init__(self._state.prefix)
         self._page_size = (
             DEFAULT_PAGE_SIZE
             if page_size is None
@@ -104,50 +108,12 @@ class Cache(Generic[V]):
         self._callbacks: list[Callable[[CacheUpdate[V]], object]] = []
         self._subscribers: list[Queue[Any]] = []
         self._ready = Flag()
-        self._ended = Flag()
         # Woken when the revision reaches one that a caller of wait_for_revision wants.
         self._revision_reached = Condition()
-        self._watch: Watch | None = None
-        self._worker: Worker | None = None
         self._wanted_revisions: list[int] = []
         self._watching = False
-        self._closed = False
-        self.error: exc.EtcdException | None = None
-        """Why the copy stopped following etcd for good (``None`` while it follows)."""
         self.relists = 0
         """How often the prefix was listed again after its history was compacted."""
-
-    # --- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> Cache[V]:
-        """Start listing and watching in the background (once); returns the cache."""
-        if self._closed:
-            raise exc.EtcdClientClosed("the cache is closed")
-        if self._worker is None:
-            self._worker = spawn(self._run, name="etcd-cache")
-        return self
-
-    def close(self) -> None:
-        """Stop the watch and the background work; the copy keeps its last state."""
-        self._closed = True
-        watch = self._watch
-        if watch is not None:
-            watch.cancel()
-        self._end()
-        worker = self._worker
-        if worker is not None and not is_current(worker):
-            join(worker, 5)
-
-    def __enter__(self) -> Cache[V]:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- waiting -------------------------------------------------------------------------------
 
@@ -331,15 +297,6 @@ class Cache(Generic[V]):
 
     # --- the background work -------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            self._follow()
-        except BaseException as error:  # pragma: no cover - a bug must still be heard
-            log.exception("the cache of %r failed", self.prefix)
-            self._fail(exc.EtcdException(f"the cache failed unexpectedly: {error!r}"))
-        finally:
-            self._end()
-
     def _follow(self) -> None:
         while not self._closed:
             try:
@@ -350,11 +307,6 @@ class Cache(Generic[V]):
                 # The history between the copy and now is gone: list again.
                 self.relists += 1
                 log.info("cache of %r: %s; listing the prefix again", self.prefix, error)
-            except exc.EtcdException as error:
-                if self._closed:
-                    return
-                self._fail(error)
-                return
 
     def _list(self) -> None:
         """Load the whole prefix at one revision, page by page, and apply the difference."""
@@ -455,22 +407,9 @@ class Cache(Generic[V]):
                 except Exception:
                     log.exception("cache callback %r raised", callback)
 
-    def _fail(self, error: exc.EtcdException) -> None:
-        if self.error is None:
-            self.error = error
-            log.error("the cache of %r stopped: %s", self.prefix, error)
-        self._end()
-
-    def _end(self) -> None:
-        if self._ended.is_set():
-            return
-        self._ended.set()
+    def _on_end(self) -> None:
         self._ready.set()  # waiters wake up and find the error, or the closed cache
         for queue in list(self._subscribers):
             queue.put(_CLOSED)
         with self._revision_reached:
             self._revision_reached.notify_all()
-
-    def _raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error
