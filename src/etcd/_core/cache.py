@@ -218,16 +218,9 @@ class CacheState(Generic[V]):
         vouches for (its ``synced_revision``). One update per revision that changed the
         copy, in order; without their events with ``describe=False``."""
         updates: list[CacheUpdate[V]] = []
-        start = 0
-        while start < len(events):
-            at = events[start].kv.mod_revision
-            end = start
-            while end < len(events) and events[end].kv.mod_revision == at:
-                end += 1
-            update = self._apply_revision(events[start:end], at, describe)
-            if update is not None:
-                updates.append(update)
-            start = end
+        if events:
+            with self._lock:
+                self._apply_events(events, describe, updates)
         self.advance(revision)
         return updates
 
@@ -237,43 +230,53 @@ class CacheState(Generic[V]):
         if revision > self.revision:
             self.revision = revision
 
-    def _apply_revision(
-        self, events: Sequence[Event], revision: int, describe: bool
-    ) -> CacheUpdate[V] | None:
-        if revision <= self.revision:
-            return None  # already in the copy: a replay after a reconnection
+    def _apply_events(
+        self, events: Sequence[Event], describe: bool, updates: list[CacheUpdate[V]]
+    ) -> None:
+        # One pass, with its names local: this runs once per change the cache follows.
+        if self._shared:
+            self._entries = dict(self._entries)
+            self._keys = None if self._keys is None else list(self._keys)
+            self._shared = False
+        entries, keys, value_of = self._entries, self._keys, self._value_of
         applied: list[CacheEvent[V]] = []
-        with self._lock:
-            if self._shared:
-                self._entries = dict(self._entries)
-                self._keys = None if self._keys is None else list(self._keys)
-                self._shared = False
-            # One loop, with its names local: this runs once per change the cache follows.
-            entries, keys, value_of = self._entries, self._keys, self._value_of
-            value: Any  # V: bytes without decode, None with keys_only, by construction
-            for event in events:
-                kv = event.kv
-                key = kv.key
-                old = entries.get(key)
-                if event.type is _DELETE:
-                    if old is not None:
-                        del entries[key]
-                        if keys is not None:
-                            del keys[bisect.bisect_left(keys, key)]
-                    if describe:
-                        applied.append(CacheEvent(_DELETE, key, None, old, revision))
-                    continue
-                value = kv.value if value_of is None else value_of(kv.value)
-                new = CacheEntry(
-                    key, value, kv.create_revision, kv.mod_revision, kv.version, kv.lease
-                )
-                entries[key] = new
-                if keys is not None and old is None:
-                    bisect.insort(keys, key)
+        at = self.revision
+        value: Any  # V: bytes without decode, None with keys_only, by construction
+        for event in events:
+            kv = event.kv
+            revision = kv.mod_revision
+            if revision <= self.revision:
+                continue  # already in the copy: a replay after a reconnection
+            if revision != at:
+                if applied or at > self.revision:
+                    self._close_revision(at, applied, updates)
+                    applied = []
+                at = revision
+            key = kv.key
+            old = entries.get(key)
+            if event.type is _DELETE:
+                if old is not None:
+                    del entries[key]
+                    if keys is not None:
+                        del keys[bisect.bisect_left(keys, key)]
                 if describe:
-                    applied.append(CacheEvent(_PUT, key, new, old, revision))
-            self.revision = revision
-        return CacheUpdate(revision, tuple(applied))
+                    applied.append(CacheEvent(_DELETE, key, None, old, revision))
+                continue
+            value = kv.value if value_of is None else value_of(kv.value)
+            new = CacheEntry(key, value, kv.create_revision, revision, kv.version, kv.lease)
+            entries[key] = new
+            if keys is not None and old is None:
+                bisect.insort(keys, key)
+            if describe:
+                applied.append(CacheEvent(_PUT, key, new, old, revision))
+        if at > self.revision:
+            self._close_revision(at, applied, updates)
+
+    def _close_revision(
+        self, revision: int, applied: list[CacheEvent[V]], updates: list[CacheUpdate[V]]
+    ) -> None:
+        self.revision = revision
+        updates.append(CacheUpdate(revision, tuple(applied)))
 
     def _entry(self, kv: KeyValue) -> CacheEntry[V]:
         value: Any = kv.value if self._value_of is None else self._value_of(kv.value)
