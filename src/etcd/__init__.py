@@ -276,7 +276,8 @@ class _MovedModule(_types.ModuleType):
         return getattr(_importlib.import_module(self.__target, __name__), attribute)
 
 
-# Exceptions pickled by 0.x name etcd._exceptions._rebuild; ALL_KEYS, etcd._kv.ALL_KEYS.
+# Exceptions pickled under the earlier layout name etcd._exceptions._rebuild, and ALL_KEYS
+# etcd._kv.ALL_KEYS.
 for _old, _new in (("_exceptions", "._core.exceptions"), ("_kv", "._core.kv")):
     _sys.modules.setdefault(f"{__name__}.{_old}", _MovedModule(f"{__name__}.{_old}", _new))
 del _old, _new
