@@ -12,6 +12,12 @@ from etcd._core.cache import CacheState
 
 from .cache_check import Changes, check_updates, state_at
 
+
+def with_events(update, events):
+    """``update`` with other events: a tampered copy for the checker to catch."""
+    return CacheUpdate(update.revision, events, update.reset)
+
+
 PREFIX = b"/p/"
 
 
@@ -118,10 +124,10 @@ def test_a_wrong_value_or_a_missing_event_is_reported():
     entry = txn.events[1].entry
     assert entry is not None
     wrong = dataclasses.replace(txn.events[1], entry=dataclasses.replace(entry, value=b"other"))
-    tampered = dataclasses.replace(txn, events=(txn.events[0], wrong))
+    tampered = with_events(txn, (txn.events[0], wrong))
     problems = check_updates(writes, [*updates[:2], tampered, *updates[3:]], until=12)
     assert any(p.startswith("update at revision 7: events") for p in problems)
-    half = dataclasses.replace(txn, events=txn.events[:1])
+    half = with_events(txn, txn.events[:1])
     problems = check_updates(writes, [*updates[:2], half, *updates[3:]], until=12)
     assert any(p.startswith("update at revision 7: events") for p in problems)
 
@@ -140,7 +146,7 @@ def test_a_wrong_previous_entry_is_reported():
     update = updates[1]
     event = dataclasses.replace(update.events[0], prev_entry=None)
     problems = check_updates(
-        writes, [updates[0], dataclasses.replace(update, events=(event,)), *updates[2:]], until=12
+        writes, [updates[0], with_events(update, (event,)), *updates[2:]], until=12
     )
     assert any("its event says None" in p for p in problems)
 
@@ -175,7 +181,7 @@ def test_a_reset_must_be_the_difference_and_nothing_else():
     def check(events):
         tampered = [
             *updates[:index],
-            dataclasses.replace(reset, events=events),
+            with_events(reset, events),
             *updates[index + 1 :],
         ]
         return check_updates(writes, tampered, until=12, compactions=[10])

@@ -167,3 +167,17 @@ def test_reads_from_other_threads_never_see_a_torn_copy():
     for reader in readers:
         reader.join()
     assert problems == []
+
+
+def test_an_updates_events_are_made_when_first_read_and_equal_eager_ones():
+    state = loaded(kv(b"/p/a", 5), revision=10)
+    (update,) = state.apply([put(b"/p/b", 11), delete(b"/p/a", 11)], revision=11)
+    assert len(update) == 2 and update._events is None
+    events = update.events
+    assert update.events is events  # made once
+    assert update == etcd.CacheUpdate(11, events)
+    assert [(e.type, e.key, e.revision) for e in events] == [
+        (EventType.PUT, b"/p/b", 11),
+        (EventType.DELETE, b"/p/a", 11),
+    ]
+    assert "revision=11" in repr(update)

@@ -395,7 +395,7 @@ class AsyncCache(AsyncFollower, Generic[V]):
             with self._revision_reached:
                 self._revision_reached.notify_all()
         for update in updates:
-            if not update.events and not update.reset:
+            if not len(update) and not update.reset:
                 continue
             for queue in list(self._subscribers):
                 queue.put(update)

@@ -59,19 +59,76 @@ class CacheEvent(Generic[V]):
     revision: int
 
 
-@dataclass(frozen=True, slots=True)
+# The changes of one revision, as the copy applied them: the kinds, keys, new entries and
+# previous entries, side by side, made into CacheEvents only when a subscriber reads them.
+_Changes = tuple[list[EventType], list[bytes], list[Any], list[Any]]
+
+
 class CacheUpdate(Generic[V]):
     """The changes the copy applied at one revision, given to subscribers in order.
 
     A transaction changes its keys at one revision, so it arrives as one update. ``reset``
     marks the update that a relist produced (after the history the watch needed was
     compacted): its events are the difference between the copy before and after, and
-    the revisions in between are gone from etcd, not from the copy.
+    the revisions in between are gone from etcd, not from the copy. ``len(update)`` is
+    the number of keys it changed.
     """
 
-    revision: int
-    events: tuple[CacheEvent[V], ...]
-    reset: bool = False
+    __slots__ = ("_changes", "_events", "reset", "revision")
+
+    def __init__(
+        self, revision: int, events: Sequence[CacheEvent[V]] = (), reset: bool = False
+    ) -> None:
+        self.revision = revision
+        self.reset = reset
+        self._events: tuple[CacheEvent[V], ...] | None = tuple(events)
+        self._changes: _Changes | None = None
+
+    @classmethod
+    def _of_changes(cls, revision: int, changes: _Changes) -> CacheUpdate[V]:
+        # The events are made when first read: each object made is one more for Python's
+        # garbage collector to track, and a subscriber may not read every change.
+        update: CacheUpdate[V] = cls(revision)
+        update._events = None
+        update._changes = changes
+        return update
+
+    @property
+    def events(self) -> tuple[CacheEvent[V], ...]:
+        """The changes, in the order the revision made them."""
+        events = self._events
+        if events is None:
+            assert self._changes is not None
+            kinds, keys, entries, previous = self._changes
+            revision = self.revision
+            events = tuple(
+                CacheEvent(kind, key, entry, prev, revision)
+                for kind, key, entry, prev in zip(kinds, keys, entries, previous, strict=True)
+            )
+            self._events = events
+        return events
+
+    def __len__(self) -> int:
+        if self._events is not None:
+            return len(self._events)
+        assert self._changes is not None
+        return len(self._changes[1])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CacheUpdate):
+            return NotImplemented
+        return (self.revision, self.reset, self.events) == (
+            other.revision,
+            other.reset,
+            other.events,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like the events
+
+    def __repr__(self) -> str:
+        return (
+            f"CacheUpdate(revision={self.revision}, events={self.events!r}, reset={self.reset!r})"
+        )
 
 
 def _as_key(key: object) -> bytes:
@@ -239,7 +296,10 @@ class CacheState(Generic[V]):
             self._keys = None if self._keys is None else list(self._keys)
             self._shared = False
         entries, keys, value_of = self._entries, self._keys, self._value_of
-        applied: list[CacheEvent[V]] = []
+        kinds: list[EventType] = []
+        changed: list[bytes] = []
+        news: list[Any] = []
+        olds: list[Any] = []
         at = self.revision
         value: Any  # V: bytes without decode, None with keys_only, by construction
         for event in events:
@@ -248,9 +308,9 @@ class CacheState(Generic[V]):
             if revision <= self.revision:
                 continue  # already in the copy: a replay after a reconnection
             if revision != at:
-                if applied or at > self.revision:
-                    self._close_revision(at, applied, updates)
-                    applied = []
+                if changed or at > self.revision:
+                    self._close_revision(at, (kinds, changed, news, olds), updates)
+                    kinds, changed, news, olds = [], [], [], []
                 at = revision
             key = kv.key
             old = entries.get(key)
@@ -259,24 +319,26 @@ class CacheState(Generic[V]):
                     del entries[key]
                     if keys is not None:
                         del keys[bisect.bisect_left(keys, key)]
-                if describe:
-                    applied.append(CacheEvent(_DELETE, key, None, old, revision))
-                continue
-            value = kv.value if value_of is None else value_of(kv.value)
-            new = CacheEntry(key, value, kv.create_revision, revision, kv.version, kv.lease)
-            entries[key] = new
-            if keys is not None and old is None:
-                bisect.insort(keys, key)
+                new = None
+            else:
+                value = kv.value if value_of is None else value_of(kv.value)
+                new = CacheEntry(key, value, kv.create_revision, revision, kv.version, kv.lease)
+                entries[key] = new
+                if keys is not None and old is None:
+                    bisect.insort(keys, key)
             if describe:
-                applied.append(CacheEvent(_PUT, key, new, old, revision))
+                kinds.append(event.type)
+                changed.append(key)
+                news.append(new)
+                olds.append(old)
         if at > self.revision:
-            self._close_revision(at, applied, updates)
+            self._close_revision(at, (kinds, changed, news, olds), updates)
 
     def _close_revision(
-        self, revision: int, applied: list[CacheEvent[V]], updates: list[CacheUpdate[V]]
+        self, revision: int, changes: _Changes, updates: list[CacheUpdate[V]]
     ) -> None:
         self.revision = revision
-        updates.append(CacheUpdate(revision, tuple(applied)))
+        updates.append(CacheUpdate._of_changes(revision, changes))
 
     def _entry(self, kv: KeyValue) -> CacheEntry[V]:
         value: Any = kv.value if self._value_of is None else self._value_of(kv.value)
