@@ -6,6 +6,14 @@ import tempfile
 from pathlib import Path
 
 
+def clean_environment(**extra):
+    """This process's environment without the ETCDCTL_* and ETCD_* variables, which would
+    change what a command-line tool does, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETCDCTL_", "ETCD_"))}
+    env.update(extra)
+    return env
+
+
 class Etcdctl:
     """etcdctl running beside a test. Its output goes to a file, so a test can read what it
     has printed while it runs."""

@@ -6,16 +6,10 @@ import pytest
 
 import etcd
 from etcd._async.io import Flag, join, sleep, spawn
-from etcd.testing import find_etcd_binary
 
 from ._etcdctl import Etcdctl
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def etcdctl():
-    return find_etcd_binary(name="etcdctl")
 
 
 async def wait_for(condition, timeout=15, what="the condition"):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import signal
 import subprocess
@@ -31,7 +30,9 @@ import pytest
 
 import etcd
 from etcd._cli import run
-from etcd.testing import EtcdBinaryNotFound, EtcdServer, find_etcd_binary, free_port, make_tls
+from etcd.testing import EtcdServer, free_port, make_tls
+
+from ._etcdctl import clean_environment
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +44,6 @@ class Result:
     out: bytes
     err: str
     code: int
-
-
-def _environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETCDCTL_", "ETCD_"))}
-    env.update(extra)
-    return env
 
 
 class Tools:
@@ -64,7 +59,7 @@ class Tools:
             [self.etcdctl, *self.flags, *args],
             input=stdin,
             capture_output=True,
-            env=_environment(**(env or {})),
+            env=clean_environment(**(env or {})),
             timeout=60,
             check=False,
         )
@@ -77,7 +72,7 @@ class Tools:
             stdin=io.BytesIO(stdin),
             stdout=out,
             stderr=err,
-            environ=_environment(**(env or {})),
+            environ=clean_environment(**(env or {})),
         )
         return Result(out.getvalue(), err.getvalue(), code)
 
@@ -153,14 +148,6 @@ def mask_took(out: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def etcdctl() -> str:
-    try:
-        return find_etcd_binary(name="etcdctl")
-    except EtcdBinaryNotFound as error:
-        pytest.fail(str(error), pytrace=False)
-
-
-@pytest.fixture(scope="module")
 def server(etcd_binary: str) -> Iterator[EtcdServer]:
     with EtcdServer(binary=etcd_binary) as member:
         yield member
@@ -190,7 +177,7 @@ class Processes:
             (self.directory / name).open("wb") as out,
             (self.directory / f"{name}.err").open("wb") as err,
         ):
-            process = subprocess.Popen(argv, stdout=out, stderr=err, env=_environment())
+            process = subprocess.Popen(argv, stdout=out, stderr=err, env=clean_environment())
         self.running.append(process)
         return process
 
@@ -903,7 +890,7 @@ def test_python_m_etcd_and_the_console_script(tools: Tools) -> None:
         [sys.executable, "-m", "etcd", "--endpoints", tools.endpoint, "put", "ep/k", "v"],
         capture_output=True,
         timeout=60,
-        env=_environment(),
+        env=clean_environment(),
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, b"OK\n"), done.stderr
@@ -913,14 +900,14 @@ def test_python_m_etcd_and_the_console_script(tools: Tools) -> None:
         [str(script), "get", "ep/k", "--print-value-only"],
         capture_output=True,
         timeout=60,
-        env=_environment(ETCDCTL_ENDPOINTS=tools.endpoint),
+        env=clean_environment(ETCDCTL_ENDPOINTS=tools.endpoint),
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, b"v\n"), done.stderr
     done = subprocess.run(
         [str(script), "--endpoints=127.0.0.1:1", "--dial-timeout=200ms",
          "--command-timeout=500ms", "get", "k"],
-        capture_output=True, timeout=60, env=_environment(), check=False,
+        capture_output=True, timeout=60, env=clean_environment(), check=False,
     )  # fmt: skip
     assert done.returncode == 1
     assert done.stdout == b""

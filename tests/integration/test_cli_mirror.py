@@ -9,7 +9,6 @@ other tests cover what etcdctl 3.5 lacks (``--rev``, ``--dest-endpoints``,
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,25 +19,15 @@ from pathlib import Path
 import pytest
 
 import etcd
-from etcd.testing import EtcdBinaryNotFound, EtcdServer, find_etcd_binary
+from etcd.testing import EtcdServer
+
+from ._etcdctl import clean_environment
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 10.0
 # etcdctl prints the running total every 30 seconds.
 REPORT_INTERVAL = 30.0
-
-
-@pytest.fixture(scope="module")
-def etcdctl() -> str:
-    try:
-        return find_etcd_binary(name="etcdctl")
-    except EtcdBinaryNotFound as error:
-        pytest.fail(str(error), pytrace=False)
-
-
-def _environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("ETCDCTL_", "ETCD_"))}
 
 
 class MirrorProcess:
@@ -63,7 +52,7 @@ class MirrorProcess:
         if destination_argument:
             argv.append(destination.endpoint)
         with self.out_path.open("wb") as out, self.err_path.open("wb") as err:
-            self.process = subprocess.Popen(argv, stdout=out, stderr=err, env=_environment())
+            self.process = subprocess.Popen(argv, stdout=out, stderr=err, env=clean_environment())
 
     def output(self) -> bytes:
         return self.out_path.read_bytes()
@@ -243,7 +232,7 @@ def test_bad_arguments_are_refused_like_etcdctl(etcdctl, etcd_server_factory) ->
             done = subprocess.run(
                 [*tool, f"--endpoints={source.endpoint}", *args],
                 capture_output=True,
-                env=_environment(),
+                env=clean_environment(),
                 timeout=60,
                 check=False,
             )
@@ -263,7 +252,7 @@ def test_our_own_flags_are_checked_before_anything_is_sent(etcd_server_factory) 
         done = subprocess.run(
             [*ours(), f"--endpoints={source.endpoint}", "make-mirror", *args],
             capture_output=True,
-            env=_environment(),
+            env=clean_environment(),
             timeout=60,
             check=False,
         )
