@@ -32,12 +32,12 @@ __all__ = ["CacheEntry", "CacheEvent", "CacheSnapshot", "CacheUpdate"]
 V = TypeVar("V")
 
 
-# Entries and events are read-only by convention, like etcd.KeyValue: a frozen dataclass
-# would cost a second per million changes applied.
+# Plain slotted dataclasses rather than frozen ones: freezing costs a second per million
+# objects made. Events are read-only by convention, like etcd.KeyValue.
 @dataclass(slots=True)
 class CacheEntry(Generic[V]):
     """One key of the copy: its value (decoded, if the cache decodes) and its metadata.
-    Shared by the copy and its snapshots: read it, never change it."""
+    Made when read: change it freely, the copy does not see it."""
 
     key: bytes
     value: V
@@ -59,9 +59,23 @@ class CacheEvent(Generic[V]):
     revision: int
 
 
-# The changes of one revision, as the copy applied them: the kinds, keys, new entries and
-# previous entries, side by side, made into CacheEvents only when a subscriber reads them.
-_Changes = tuple[list[EventType], list[bytes], list[Any], list[Any]]
+# What the copy keeps of a key: (value, create_revision, mod_revision, version, lease).
+# A plain tuple of bytes and ints is one object, and Python's garbage collector stops
+# tracking it at its first collection; a CacheEntry per key would stay tracked, and every
+# full collection would walk the whole copy. With a million keys, or a fast stream of
+# changes, that walk cost a quarter of the time spent following the store.
+_Row = tuple[Any, int, int, int, int]
+
+
+def _entry_of(key: bytes, row: _Row | None) -> CacheEntry[Any] | None:
+    if row is None:
+        return None
+    return CacheEntry(key, row[0], row[1], row[2], row[3], row[4])
+
+
+# The changes of one revision, as the copy applied them: the kinds, keys, new rows and
+# previous rows, side by side, made into CacheEvents only when a subscriber reads them.
+_Changes = tuple[list[EventType], list[bytes], list[_Row | None], list[_Row | None]]
 
 
 class CacheUpdate(Generic[V]):
@@ -102,8 +116,8 @@ class CacheUpdate(Generic[V]):
             kinds, keys, entries, previous = self._changes
             revision = self.revision
             events = tuple(
-                CacheEvent(kind, key, entry, prev, revision)
-                for kind, key, entry, prev in zip(kinds, keys, entries, previous, strict=True)
+                CacheEvent(kind, key, _entry_of(key, new), _entry_of(key, old), revision)
+                for kind, key, new, old in zip(kinds, keys, entries, previous, strict=True)
             )
             self._events = events
         return events
@@ -148,14 +162,15 @@ class CacheSnapshot(Mapping[bytes, V]):
 
     __slots__ = ("_entries", "_keys", "revision")
 
-    def __init__(self, entries: dict[bytes, CacheEntry[V]], keys: list[bytes], revision: int):
+    def __init__(self, entries: dict[bytes, _Row], keys: list[bytes], revision: int):
         self._entries = entries
         self._keys = keys
         self.revision = revision
         """The store revision this snapshot reflects."""
 
     def __getitem__(self, key: object) -> V:
-        return self._entries[_as_key(key)].value
+        value: V = self._entries[_as_key(key)][0]
+        return value
 
     def __contains__(self, key: object) -> bool:
         try:
@@ -171,17 +186,21 @@ class CacheSnapshot(Mapping[bytes, V]):
 
     def entry(self, key: str | bytes) -> CacheEntry[V] | None:
         """The key's entry (value and metadata), or ``None``."""
-        return self._entries.get(_as_key(key))
+        raw = _as_key(key)
+        return _entry_of(raw, self._entries.get(raw))
 
     def entries(self, prefix: str | bytes = b"") -> Iterator[CacheEntry[V]]:
         """The entries whose key starts with ``prefix``, in key order."""
+        entries = self._entries
         for key in self._keys_under(_as_key(prefix)):
-            yield self._entries[key]
+            row = entries[key]
+            yield CacheEntry(key, row[0], row[1], row[2], row[3], row[4])
 
     def items(self, prefix: str | bytes = b"") -> Iterator[tuple[bytes, V]]:  # type: ignore[override]
         """``(key, value)`` of every key starting with ``prefix``, in key order."""
+        entries = self._entries
         for key in self._keys_under(_as_key(prefix)):
-            yield key, self._entries[key].value
+            yield key, entries[key][0]
 
     def _keys_under(self, prefix: bytes) -> Sequence[bytes]:
         if not prefix:
@@ -217,7 +236,7 @@ class CacheState(Generic[V]):
         # What is stored of a value: the bytes themselves (None), decoded, or nothing.
         self._value_of: Callable[[bytes], Any] | None = _nothing if self.keys_only else decode
         self._lock = threading.Lock()
-        self._entries: dict[bytes, CacheEntry[V]] = {}
+        self._entries: dict[bytes, _Row] = {}
         self._keys: list[bytes] | None = []
         self._shared = False  # a snapshot holds the current map: copy before changing it
         self.revision = 0
@@ -232,8 +251,17 @@ class CacheState(Generic[V]):
             return CacheSnapshot(self._entries, self._keys, self.revision)
 
     def entry(self, key: object) -> CacheEntry[V] | None:
+        raw = key if type(key) is bytes else _as_key(key)
+        return _entry_of(raw, self._entries.get(raw))
+
+    def value(self, key: object, default: Any = None) -> Any:
+        """The value of ``key``, or ``default``."""
         # One dictionary lookup is atomic: no lock, no copy.
-        return self._entries.get(key if type(key) is bytes else _as_key(key))
+        row = self._entries.get(key if type(key) is bytes else _as_key(key))
+        return default if row is None else row[0]
+
+    def __contains__(self, key: object) -> bool:
+        return (key if type(key) is bytes else _as_key(key)) in self._entries
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -246,7 +274,7 @@ class CacheState(Generic[V]):
         """Take a whole listing of the prefix at ``revision``; the update holds the
         difference from the copy (everything, the first time). ``describe=False``, when
         nobody listens, leaves the update's events out."""
-        listed = {kv.key: self._entry(kv) for kv in kvs}
+        listed = {kv.key: self._row(kv) for kv in kvs}
         reset = self.revision > 0
         if revision < self.revision:
             raise exc.EtcdException(
@@ -255,11 +283,17 @@ class CacheState(Generic[V]):
         events: list[CacheEvent[V]] = []
         for key, gone in self._entries.items() if describe else ():
             if key not in listed:
-                events.append(CacheEvent(EventType.DELETE, key, None, gone, revision))
+                events.append(
+                    CacheEvent(EventType.DELETE, key, None, _entry_of(key, gone), revision)
+                )
         for key, new in listed.items() if describe else ():
             old = self._entries.get(key)
-            if old is None or old.mod_revision != new.mod_revision:
-                events.append(CacheEvent(EventType.PUT, key, new, old, revision))
+            if old is None or old[2] != new[2]:
+                events.append(
+                    CacheEvent(
+                        EventType.PUT, key, _entry_of(key, new), _entry_of(key, old), revision
+                    )
+                )
         events.sort(key=lambda event: event.key)
         with self._lock:
             self._entries = listed
@@ -298,8 +332,8 @@ class CacheState(Generic[V]):
         entries, keys, value_of = self._entries, self._keys, self._value_of
         kinds: list[EventType] = []
         changed: list[bytes] = []
-        news: list[Any] = []
-        olds: list[Any] = []
+        news: list[_Row | None] = []
+        olds: list[_Row | None] = []
         at = self.revision
         value: Any  # V: bytes without decode, None with keys_only, by construction
         for event in events:
@@ -322,7 +356,7 @@ class CacheState(Generic[V]):
                 new = None
             else:
                 value = kv.value if value_of is None else value_of(kv.value)
-                new = CacheEntry(key, value, kv.create_revision, revision, kv.version, kv.lease)
+                new = (value, kv.create_revision, revision, kv.version, kv.lease)
                 entries[key] = new
                 if keys is not None and old is None:
                     bisect.insort(keys, key)
@@ -340,9 +374,9 @@ class CacheState(Generic[V]):
         self.revision = revision
         updates.append(CacheUpdate._of_changes(revision, changes))
 
-    def _entry(self, kv: KeyValue) -> CacheEntry[V]:
+    def _row(self, kv: KeyValue) -> _Row:
         value: Any = kv.value if self._value_of is None else self._value_of(kv.value)
-        return CacheEntry(kv.key, value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
+        return (value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
 
 
 _PUT = EventType.PUT

@@ -39,6 +39,7 @@ _WAITING_PROBE_INTERVAL = 0.25
 _RELIST_PAUSE = 0.5
 
 _CLOSED = object()
+_MISSING: Any = object()
 
 # etcd counts the whole rest of the range for every page it answers, so each page costs
 # time in proportion to the keys after it: a million keys in pages of 1,000 take minutes,
@@ -221,22 +222,22 @@ class Cache(Follower, Generic[V]):
 
     def get(self, key: str | bytes, default: V | None = None) -> V | None:
         """The value of ``key``, or ``default``."""
-        entry = self._state.entry(key)
-        return default if entry is None else entry.value
+        value: V | None = self._state.value(key, default)
+        return value
 
     def entry(self, key: str | bytes) -> CacheEntry[V] | None:
         """The value of ``key`` with its revisions, version and lease, or ``None``."""
         return self._state.entry(key)
 
     def __getitem__(self, key: str | bytes) -> V:
-        entry = self._state.entry(key)
-        if entry is None:
+        value: V = self._state.value(key, _MISSING)
+        if value is _MISSING:
             raise KeyError(key)
-        return entry.value
+        return value
 
     def __contains__(self, key: object) -> bool:
         try:
-            return self._state.entry(key) is not None
+            return key in self._state
         except exc.EtcdTypeError:
             return False
 
