@@ -1,6 +1,7 @@
 """The endpoint format of Go's naming/endpoints package, and gRPC targets (no server)."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -181,8 +182,9 @@ def test_grpc_targets_refuse_what_grpcio_cannot_balance(addresses, reason):
 
 
 def test_grpc_targets_take_endpoints_or_strings_only():
+    pair: Any = ("10.0.0.1", 80)
     with pytest.raises(etcd.EtcdTypeError):
-        etcd.grpc_target([("10.0.0.1", 80)])
+        etcd.grpc_target([pair])
 
 
 def test_the_format_is_json_any_reader_accepts():
