@@ -64,6 +64,9 @@ OURS = ["etcd-client", "etcd-client asyncio"]
 #: ``coalesce=True`` only changes calls that overlap: it runs the concurrent rows only.
 COALESCING = ["etcd-client coalescing", "etcd-client asyncio coalescing"]
 CONCURRENT_WORKLOADS = {"concurrent_put", "concurrent_get"}
+#: Ours with etcd.otel on (OpenTelemetry's SDK, spans batched to an exporter that drops
+#: them): what tracing and metrics cost.
+TELEMETRY = ["etcd-client otel", "etcd-client asyncio otel"]
 FLOORS = ["bare grpcio", "bare grpc.aio"]
 
 WORKLOADS = [
@@ -116,7 +119,7 @@ class Runner:
 
     def check_origin(self, result: dict[str, Any]) -> dict[str, Any]:
         """An import of ours that found another tree's ``etcd`` is an error, not a time."""
-        if self.adapter not in OURS + COALESCING or "import_ms" not in result:
+        if self.adapter not in OURS + COALESCING + TELEMETRY or "import_ms" not in result:
             return result
         expected = self.source or CURRENT_SOURCE
         origin = Path(result.get("module_file", "")).resolve()
@@ -336,7 +339,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
-        runners = runners_of(OURS + COALESCING + FLOORS)
+        runners = runners_of(OURS + COALESCING + TELEMETRY + FLOORS)
         if args.baseline is not None:
             try:
                 source = stack.enter_context(exported_source(args.baseline))
@@ -448,7 +451,7 @@ def report(
     def measured(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
         return [row for row in rows if any(workload == row[0] for workload, _ in results)]
 
-    ordered = beside_baselines(OURS + FLOORS + list(PEER_REQUIREMENTS))
+    ordered = beside_baselines(OURS + TELEMETRY + FLOORS + list(PEER_REQUIREMENTS))
     watch_checks = {
         c: all(r.get("complete_and_ordered", False) for r in results.get(("watch", c), []))
         for c in ordered

@@ -20,7 +20,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 VALUE = b"v" * 100
@@ -198,6 +198,39 @@ class OursAsync(Async):
 
 class OursSyncCoalescing(OursSync):
     coalesce = True
+
+
+def _instrument(client: Any) -> None:
+    """Trace and measure ``client`` as an application would: OpenTelemetry's SDK, spans
+    batched to an exporter (one that drops them, so that only the client's cost shows),
+    and a meter provider whose reader is never collected during the run."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    import etcd.otel
+
+    class Dropping(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(Dropping()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    etcd.otel.instrument(client, tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+
+class OursSyncTelemetry(OursSync):
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(endpoint)
+        _instrument(self.client)
+
+
+class OursAsyncTelemetry(OursAsync):
+    async def open(self) -> None:
+        await super().open()
+        _instrument(self.client)
 
 
 class OursAsyncCoalescing(OursAsync):
@@ -422,6 +455,8 @@ CLIENTS: dict[str, tuple[type[Sync] | type[Async], str, str]] = {
     "etcd-client asyncio": (OursAsync, "etcd", "AsyncClient"),
     "etcd-client coalescing": (OursSyncCoalescing, "etcd", "Client"),
     "etcd-client asyncio coalescing": (OursAsyncCoalescing, "etcd", "AsyncClient"),
+    "etcd-client otel": (OursSyncTelemetry, "etcd", "Client"),
+    "etcd-client asyncio otel": (OursAsyncTelemetry, "etcd", "AsyncClient"),
     "bare grpcio": (BareSync, "etcd._wire.messages", "RangeRequest"),
     "bare grpc.aio": (BareAsync, "etcd._wire.messages", "RangeRequest"),
     "python-etcd3": (Etcd3, "etcd3", "client"),

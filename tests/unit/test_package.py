@@ -22,6 +22,11 @@ def test_import_etcd_loads_neither_grpc_nor_protobuf_nor_asyncio():
     assert loaded_after("import etcd", ("grpc", "google.protobuf", "asyncio")) == []
 
 
+def test_opentelemetry_is_imported_only_when_a_client_is_instrumented():
+    statements = "import etcd, etcd.events, etcd.otel; etcd.Client(); etcd.AsyncClient"
+    assert loaded_after(statements, ("opentelemetry", "opentelemetry.trace")) == []
+
+
 def test_the_clients_leave_the_rarely_used_modules_unimported():
     # What makes a client: the feature modules load with their first call.
     later = (

@@ -124,9 +124,9 @@ class ScriptedTransport(Transport):
             raise step
         return step, self.current_endpoint
 
-    def note_failure(self, endpoint, code, details, *, pinned):
+    def note_failure(self, endpoint, code, details, *, pinned, operation_id=None):
         self.failures.append((code, details))
-        super().note_failure(endpoint, code, details, pinned=pinned)
+        super().note_failure(endpoint, code, details, pinned=pinned, operation_id=operation_id)
 
 
 class Owner:

@@ -6,6 +6,7 @@ The keys and transactions come from :mod:`etcd._core.concurrency`; this module o
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -231,7 +232,7 @@ class AsyncLock(_Contending):
         """
 
         async def acquire(operation: Operation | None) -> bool:
-            acquired = await self._acquire(timeout)
+            acquired = await self._acquire(timeout, operation)
             if operation is not None:
                 operation.attributes["etcd.lock.acquired"] = str(acquired).lower()
             return acquired
@@ -240,17 +241,24 @@ class AsyncLock(_Contending):
             hub_of(self._client), "lock.acquire", "lock.acquire", acquire, key=self.name
         )
 
-    async def _acquire(self, timeout: float | None) -> bool:
+    async def _acquire(self, timeout: float | None, operation: Operation | None) -> bool:
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)
         contender = await self._enqueue(b"")
+        if operation is not None:
+            operation.attributes["etcd.lock.wait"] = 0.0
         if contender.is_first:
             return True
+        waiting_since = time.monotonic()
         try:
             acquired = await self._wait_for_predecessors(contender, deadline)
         except BaseException:
             await self._withdraw()
             raise
+        finally:
+            if operation is not None:
+                # The time spent queued behind earlier holders, apart from the round trips.
+                operation.attributes["etcd.lock.wait"] = time.monotonic() - waiting_since
         if not acquired:
             await self._withdraw()
             return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -140,8 +141,14 @@ sleep = asyncio.sleep
 def spawn(
     target: Callable[..., Coroutine[Any, Any, object]], *args: Any, name: str
 ) -> asyncio.Task[object]:
-    """Run ``target(*args)`` in the background (a task on the running loop)."""
-    return asyncio.get_running_loop().create_task(target(*args), name=name)
+    """Run ``target(*args)`` in the background (a task on the running loop).
+
+    The task starts from an empty context, as a thread does: background work (a stream,
+    a keep-alive) outlives the operation that started it, and must not carry that
+    operation's current span into everything it does later.
+    """
+    loop = asyncio.get_running_loop()
+    return contextvars.Context().run(loop.create_task, target(*args), name=name)
 
 
 def is_current(worker: asyncio.Task[Any]) -> bool:

@@ -90,7 +90,7 @@ class AsyncTransport:
         if self.events.active and before != endpoints:
             self.events.emit(EndpointsChanged(tuple(map(str, before)), tuple(map(str, endpoints))))
 
-    def _advance(self, failed: Endpoint, code: str) -> None:
+    def _advance(self, failed: Endpoint, code: str, operation_id: int | None) -> None:
         """Move on from a failed endpoint (unless another thread already did), preferring
         members that have not failed recently."""
         now = time.monotonic()
@@ -102,7 +102,9 @@ class AsyncTransport:
             )
             log.info("switching from %s to %s", failed, self.current_endpoint)
             if self.events.active:
-                self.events.emit(Failover(str(failed), str(self.current_endpoint), code))
+                self.events.emit(
+                    Failover(str(failed), str(self.current_endpoint), code, operation_id)
+                )
 
     def _another_member_ready(self, endpoint: Endpoint) -> bool:
         targets = [other.target for other in self._endpoints]
@@ -310,7 +312,13 @@ class AsyncTransport:
                     if self.events.active:
                         self.events.emit(Reauthenticated(str(target)))
                     continue
-                self.note_failure(target, code, details, pinned=endpoint is not None)
+                self.note_failure(
+                    target,
+                    code,
+                    details,
+                    pinned=endpoint is not None,
+                    operation_id=None if operation is None else operation.id,
+                )
                 if not self.retry_policy.should_retry(
                     code, details, mutation=mutation, attempt=attempt
                 ):
@@ -408,12 +416,21 @@ class AsyncTransport:
             mutation=mutation,
         )
 
-    def note_failure(self, endpoint: Endpoint, code: str, details: str, *, pinned: bool) -> None:
-        """Forget a broken connection, and move on from a member that cannot serve."""
+    def note_failure(
+        self,
+        endpoint: Endpoint,
+        code: str,
+        details: str,
+        *,
+        pinned: bool,
+        operation_id: int | None = None,
+    ) -> None:
+        """Forget a broken connection, and move on from a member that cannot serve
+        (``operation_id``: the reported call that failed, for its listeners)."""
         if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
             self._connected.discard(endpoint.target)
         if not pinned and self.retry_policy.should_switch_endpoint(code, details):
-            self._advance(endpoint, code)
+            self._advance(endpoint, code, operation_id)
 
     def should_retry_stream(self, error: grpc.RpcError | NotConnected, attempt: int) -> bool:
         """Whether a failed stream (a read) may be opened again."""

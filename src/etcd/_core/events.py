@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from .exceptions import EtcdException
+
 __all__ = [
     "ClientEvent",
     "CoalescedBatch",
@@ -52,14 +54,15 @@ class OperationStarted:
     kind: str
     name: str
     key: bytes | None = None
-    attributes: Mapping[str, int | str] = field(default_factory=dict)
+    attributes: Mapping[str, int | float | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class OperationEnded:
     """The operation ``id`` ended: after ``duration`` seconds, on ``endpoint`` (the last
     member it went to, if any), with ``error_type`` the class name of the exception it
-    raised (``None`` when it succeeded). ``attempts`` counts the tries of a call."""
+    raised (``None`` when it succeeded) and ``code`` the gRPC status name of that error
+    when etcd or gRPC gave one. ``attempts`` counts the tries of a call."""
 
     id: int
     kind: str
@@ -68,7 +71,8 @@ class OperationEnded:
     error_type: str | None = None
     endpoint: str | None = None
     attempts: int = 1
-    attributes: Mapping[str, int | str] = field(default_factory=dict)
+    attributes: Mapping[str, int | float | str] = field(default_factory=dict)
+    code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,8 @@ class Retry:
 
 @dataclass(frozen=True, slots=True)
 class Failover:
-    """The client moved from one member to another after ``code``."""
+    """The client moved from one member to another after ``code``; ``operation_id`` is
+    the call that failed there (``None`` when a stream failed)."""
 
     from_endpoint: str
     to_endpoint: str
@@ -309,13 +314,13 @@ class Operation:
         name: str,
         *,
         key: bytes | None = None,
-        attributes: Mapping[str, int | str] | None = None,
+        attributes: Mapping[str, int | float | str] | None = None,
     ) -> None:
         self._hub = hub
         self.kind = kind
         self.name = name
         self.id = hub.next_id()
-        self.attributes: dict[str, int | str] = dict(attributes or {})
+        self.attributes: dict[str, int | float | str] = dict(attributes or {})
         self.endpoint: str | None = None
         self.attempts = 1
         self._started = time.monotonic()
@@ -332,6 +337,7 @@ class Operation:
                 self.endpoint,
                 self.attempts,
                 self.attributes,
+                error.code if isinstance(error, EtcdException) else None,
             )
         )
 

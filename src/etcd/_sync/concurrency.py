@@ -8,6 +8,7 @@ The keys and transactions come from :mod:`etcd._core.concurrency`; this module o
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -227,7 +228,7 @@ class Lock(_Contending):
         """
 
         def acquire(operation: Operation | None) -> bool:
-            acquired = self._acquire(timeout)
+            acquired = self._acquire(timeout, operation)
             if operation is not None:
                 operation.attributes["etcd.lock.acquired"] = str(acquired).lower()
             return acquired
@@ -236,17 +237,24 @@ class Lock(_Contending):
             hub_of(self._client), "lock.acquire", "lock.acquire", acquire, key=self.name
         )
 
-    def _acquire(self, timeout: float | None) -> bool:
+    def _acquire(self, timeout: float | None, operation: Operation | None) -> bool:
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)
         contender = self._enqueue(b"")
+        if operation is not None:
+            operation.attributes["etcd.lock.wait"] = 0.0
         if contender.is_first:
             return True
+        waiting_since = time.monotonic()
         try:
             acquired = self._wait_for_predecessors(contender, deadline)
         except BaseException:
             self._withdraw()
             raise
+        finally:
+            if operation is not None:
+                # The time spent queued behind earlier holders, apart from the round trips.
+                operation.attributes["etcd.lock.wait"] = time.monotonic() - waiting_since
         if not acquired:
             self._withdraw()
             return False
