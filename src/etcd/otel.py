@@ -22,6 +22,7 @@ No value, password or token is ever an attribute. Keys are recorded only with
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -208,19 +209,19 @@ class Instrumentation:
         self._context.detach(opened.token)
         span = opened.span
         server = _server_attributes(event.endpoint)
-        span.set_attributes(server)
-        span.set_attributes(event.attributes)
+        # One update of the span: each call of the SDK takes its lock and checks values.
+        attributes: dict[str, AttributeValue] = {**server, **event.attributes}
         is_call = event.kind == "call"
         if is_call:
-            span.set_attribute("etcd.attempts", event.attempts)
+            attributes["etcd.attempts"] = event.attempts
         measured: dict[str, AttributeValue] = {"db.system.name": "etcd"}
         if event.error_type is not None:
-            span.set_attribute("error.type", event.error_type)
-            measured["error.type"] = event.error_type
+            attributes["error.type"] = measured["error.type"] = event.error_type
             if event.code is not None:
-                span.set_attribute("db.response.status_code", event.code)
+                attributes["db.response.status_code"] = event.code
             # The type only: an error's message may name a key.
             span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, event.error_type))
+        span.set_attributes(attributes)
         span.end()
         if is_call:
             measured["db.operation.name"] = event.name
@@ -440,8 +441,10 @@ class _Instruments:
         )
 
 
-def _server_attributes(endpoint: str | None) -> dict[str, AttributeValue]:
-    """``server.address`` and ``server.port`` of a ``host:port`` endpoint."""
+@functools.lru_cache(maxsize=256)
+def _server_attributes(endpoint: str | None) -> Mapping[str, AttributeValue]:
+    """``server.address`` and ``server.port`` of a ``host:port`` endpoint (kept: a
+    client talks to a handful of members, and every call ends on one)."""
     if not endpoint:
         return {}
     host, colon, port = endpoint.rpartition(":")
