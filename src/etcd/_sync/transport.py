@@ -22,6 +22,7 @@ from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, s
 from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reauthenticated, Retry
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
+from .._core.versions import check_option
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
@@ -251,16 +252,19 @@ class Transport:
         timeout: float | None,
         mutation: bool,
         endpoint: Endpoint | None = None,
+        requires: str | None = None,
     ) -> Any:
         """Send one request and return its response message, retrying what is safe.
 
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
+        ``requires`` names an option of the request (in :data:`versions.ADDED_IN`) that a
+        member older than its release would ignore: such a member is refused it.
         """
         if not self.events.active:
-            return self._unary(method, request, timeout, mutation, endpoint, None)
+            return self._unary(method, request, timeout, mutation, endpoint, None, requires)
 
         def call(operation: Operation | None) -> Any:
-            return self._unary(method, request, timeout, mutation, endpoint, operation)
+            return self._unary(method, request, timeout, mutation, endpoint, operation, requires)
 
         return run_operation(
             self.events,
@@ -279,6 +283,7 @@ class Transport:
         mutation: bool,
         endpoint: Endpoint | None,
         operation: Operation | None,
+        requires: str | None = None,
     ) -> Any:
         self.check_usable()
         deadline = deadline_after(timeout)
@@ -299,6 +304,10 @@ class Transport:
                 if logging_in or target.target not in self._connected:
                     self._prepare_endpoint(target, remaining, pinned=endpoint is not None)
                 current = method
+                if requires is not None:
+                    check_option(
+                        requires, True, str(target), self._server_versions.get(target.target)
+                    )
                 call = self._callable(target, method)
                 response = call(request, timeout=remaining, metadata=self._metadata)
             except (grpc.RpcError, NotConnected) as error:
@@ -408,6 +417,7 @@ class Transport:
             operation=operation_name(method),
             endpoint=str(endpoint),
             mutation=mutation,
+            server_version=self._server_versions.get(endpoint.target),
         )
 
     def note_failure(self, endpoint: Endpoint, code: str, details: str, *, pinned: bool) -> None:
