@@ -19,7 +19,7 @@ async def test_downgrade_validation_or_a_clear_refusal(async_etcd_client):
         validated = await async_etcd_client.downgrade("VALIDATE", f"{found[0]}.{found[1] - 1}")
         assert release(validated.version) == found  # the cluster version, unchanged
     else:
-        with pytest.raises(etcd.EtcdNotSupported, match="needs etcd 3.5 or later") as raised:
+        with pytest.raises(etcd.EtcdNotSupported, match=r"needs etcd 3\.5 or later") as raised:
             await async_etcd_client.downgrade("VALIDATE", "3.3")
         assert "runs etcd 3.4" in str(raised.value)
 
@@ -28,7 +28,7 @@ async def test_auth_status_or_a_clear_refusal(async_etcd_client):
     if await server_release(async_etcd_client) >= (3, 5):
         assert not (await async_etcd_client.auth_status()).enabled
     else:
-        with pytest.raises(etcd.EtcdNotSupported, match="Auth.AuthStatus needs etcd 3.5"):
+        with pytest.raises(etcd.EtcdNotSupported, match=r"Auth\.AuthStatus needs etcd 3\.5"):
             await async_etcd_client.auth_status()
 
 
@@ -48,3 +48,19 @@ async def test_status_reports_what_the_release_has(async_etcd_client):
         assert status.storage_version and status.downgrade is not None
     else:
         assert status.storage_version == "" and status.downgrade is None
+
+
+async def test_range_stream_or_a_clear_refusal(async_etcd_client):
+    await async_etcd_client.put("/versions/stream/a", "1")
+    await async_etcd_client.put("/versions/stream/b", "2")
+    version = (await async_etcd_client.status()).version
+    streamed = async_etcd_client.range_stream("/versions/stream/", prefix=True)
+    if release(version) >= (3, 7):
+        keys = [kv.key async for kv in streamed]
+        assert keys == [b"/versions/stream/a", b"/versions/stream/b"]
+    else:
+        with pytest.raises(etcd.EtcdNotSupported) as raised:
+            async for _ in streamed:
+                pass
+        assert str(raised.value).startswith("KV.RangeStream needs etcd 3.7 or later; ")
+        assert str(raised.value).endswith(f"runs etcd {version}")

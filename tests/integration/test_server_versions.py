@@ -21,7 +21,7 @@ def test_downgrade_validation_or_a_clear_refusal(etcd_client):
         validated = etcd_client.downgrade("VALIDATE", f"{found[0]}.{found[1] - 1}")
         assert release(validated.version) == found  # the cluster version, unchanged
     else:
-        with pytest.raises(etcd.EtcdNotSupported, match="needs etcd 3.5 or later") as raised:
+        with pytest.raises(etcd.EtcdNotSupported, match=r"needs etcd 3\.5 or later") as raised:
             etcd_client.downgrade("VALIDATE", "3.3")
         assert "runs etcd 3.4" in str(raised.value)
 
@@ -30,7 +30,7 @@ def test_auth_status_or_a_clear_refusal(etcd_client):
     if server_release(etcd_client) >= (3, 5):
         assert not etcd_client.auth_status().enabled
     else:
-        with pytest.raises(etcd.EtcdNotSupported, match="Auth.AuthStatus needs etcd 3.5"):
+        with pytest.raises(etcd.EtcdNotSupported, match=r"Auth\.AuthStatus needs etcd 3\.5"):
             etcd_client.auth_status()
 
 
@@ -50,3 +50,19 @@ def test_status_reports_what_the_release_has(etcd_client):
         assert status.storage_version and status.downgrade is not None
     else:
         assert status.storage_version == "" and status.downgrade is None
+
+
+def test_range_stream_or_a_clear_refusal(etcd_client):
+    etcd_client.put("/versions/stream/a", "1")
+    etcd_client.put("/versions/stream/b", "2")
+    version = etcd_client.status().version
+    streamed = etcd_client.range_stream("/versions/stream/", prefix=True)
+    if release(version) >= (3, 7):
+        keys = [kv.key for kv in streamed]
+        assert keys == [b"/versions/stream/a", b"/versions/stream/b"]
+    else:
+        with pytest.raises(etcd.EtcdNotSupported) as raised:
+            for _ in streamed:
+                pass
+        assert str(raised.value).startswith("KV.RangeStream needs etcd 3.7 or later; ")
+        assert str(raised.value).endswith(f"runs etcd {version}")

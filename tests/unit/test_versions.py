@@ -40,5 +40,5 @@ def test_an_option_is_refused_to_an_older_server_before_sending():
     feature = "a linearizable member list (MemberList linearizable)"
     versions.check_option(feature, True, "127.0.0.1:2379", "3.5.1")
     versions.check_option(feature, False, "127.0.0.1:2379", "3.4.23")
-    with pytest.raises(etcd.EtcdNotSupported, match="needs etcd 3.5 or later"):
+    with pytest.raises(etcd.EtcdNotSupported, match=r"needs etcd 3\.5 or later"):
         versions.check_option(feature, True, "127.0.0.1:2379", "3.4.23")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -365,6 +366,41 @@ class AsyncTransport:
             metadata = (*metadata, ("hasleader", "true"))
         call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
         return call, target
+
+    async def server_stream(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> AsyncIterator[Any]:
+        """The answers of a call that streams them to one request, as they arrive.
+
+        Until the first answer, a failure that allows it is retried on another member;
+        after it, the failure is raised (mapped), since part was delivered already.
+        """
+        deadline = deadline_after(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            call = None
+            target = self.current_endpoint
+            answered = False
+            try:
+                call, target = await self.open_stream(method, request, timeout=time_left(deadline))
+                async for message in messages(call):
+                    answered = True
+                    yield message
+                return
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(error, method, target)
+                self.note_failure(target, code, details, pinned=False)
+                if (
+                    answered
+                    or not self.should_retry_stream(error, attempt)
+                    or not await self.back_off(attempt, deadline)
+                ):
+                    raise mapped from error
+            finally:
+                if call is not None:
+                    call.cancel()
 
     async def first_response(
         self, method: Method, request: Any, *, timeout: float | None

@@ -25,6 +25,7 @@ ADDED_IN: Final[dict[str, str]] = {
     "Cluster.MemberPromote": "3.4",
     "Maintenance.Downgrade": "3.5",
     "Auth.AuthStatus": "3.5",
+    "KV.RangeStream": "3.7",
     # Options an older member would ignore.
     "a learner member (MemberAdd isLearner)": "3.4",
     "a linearizable member list (MemberList linearizable)": "3.5",
