@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._core import exceptions as exc
+from .._core.concurrency import DEFAULT_SESSION_TTL
 from .._core.kv import KeyArg
 from .._core.responses import TxnResponse
 from .._core.stm import DEFAULT_STM_TIMEOUT, Isolation
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from .stm import AsyncSTM
 
 # Go's default for concurrency.NewSession, so that sessions made by either side agree.
-DEFAULT_SESSION_TTL = 60
 
 
 class AsyncFactories(AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls):
