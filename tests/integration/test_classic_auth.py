@@ -93,4 +93,6 @@ def test_auth_active(etcd_server_factory):
         switch = auth.Auth(client)
         assert switch.active is True
         switch.active = False
-        assert switch.active is False
+    # A client with credentials cannot log in once authentication is off: ask without.
+    with etcd.Client(endpoints=[server.endpoint], timeout=10) as client:
+        assert auth.Auth(client).active is False

@@ -14,8 +14,9 @@ from .._core import concurrency as recipes
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.classic import means_no_timeout
-from .._core.concurrency import DEFAULT_SESSION_TTL, LeaderKey
+from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.events import Operation, hub_of
 from .._core.kv import Compare, KeyArg, Op, Txn
 from .._core.responses import (
     KeyValue,
@@ -25,11 +26,12 @@ from .._core.responses import (
     decode_header,
     decode_kv,
 )
-from .._core.validation import Timeout
+from .._core.validation import DEFAULT_SESSION_TTL, Timeout
 from .._core.watch import EventType
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
+from .operations import run_operation
 
 if TYPE_CHECKING:
     from .lease_keeper import AsyncLease
@@ -279,6 +281,18 @@ class AsyncLock(_Contending):
             return await self.try_acquire()
         if means_no_timeout(timeout):
             timeout = None
+
+        async def acquire(operation: Operation | None) -> bool:
+            acquired = await self._acquire(timeout)
+            if operation is not None:
+                operation.attributes["etcd.lock.acquired"] = str(acquired).lower()
+            return acquired
+
+        return await run_operation(
+            hub_of(self._client), "lock.acquire", "lock.acquire", acquire, key=self.name
+        )
+
+    async def _acquire(self, timeout: float | None) -> bool:
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)
         contender = await self._enqueue(b"")
@@ -380,6 +394,18 @@ class AsyncElection(_Contending):
 
     async def campaign(self, value: object, timeout: float | None = None) -> bool:
         """Become leader with ``value``; ``False`` if ``timeout`` seconds pass first."""
+
+        async def campaign(operation: Operation | None) -> bool:
+            elected = await self._campaign(value, timeout)
+            if operation is not None:
+                operation.attributes["etcd.election.elected"] = str(elected).lower()
+            return elected
+
+        return await run_operation(
+            hub_of(self._client), "election.campaign", "election.campaign", campaign, key=self.name
+        )
+
+    async def _campaign(self, value: object, timeout: float | None) -> bool:
         data = check.to_bytes(value, "value")
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)

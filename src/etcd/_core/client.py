@@ -47,6 +47,7 @@ class BaseClient:
         auto_sync_interval: float | None = None,
         coalesce: bool = False,
         lock_prefix: str | None = None,
+        interceptors: Sequence[Any] = (),
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
@@ -71,6 +72,7 @@ class BaseClient:
             server_name=tls_server_name,
             insecure=insecure,
             coalesce=coalesce,
+            interceptors=interceptors,
         )
         if not isinstance(retry_policy, RetryPolicy):
             raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")

@@ -22,10 +22,6 @@ from .responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
 
 __all__ = ["Contender"]
 
-# The TTL of a session a lock, election or recipe takes for itself: how long what it holds
-# outlives a process that dies holding it.
-DEFAULT_SESSION_TTL = 60
-
 
 def name_prefix(name: object) -> bytes:
     """The key prefix of a lock or election: ``name`` followed by ``/``, as Go writes it."""

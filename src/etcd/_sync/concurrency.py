@@ -16,8 +16,9 @@ from .._core import concurrency as recipes
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.classic import means_no_timeout
-from .._core.concurrency import DEFAULT_SESSION_TTL, LeaderKey
+from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.events import Operation, hub_of
 from .._core.kv import Compare, KeyArg, Op, Txn
 from .._core.responses import (
     KeyValue,
@@ -27,11 +28,12 @@ from .._core.responses import (
     decode_header,
     decode_kv,
 )
-from .._core.validation import Timeout
+from .._core.validation import DEFAULT_SESSION_TTL, Timeout
 from .._core.watch import EventType
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
+from .operations import run_operation
 
 if TYPE_CHECKING:
     from .lease_keeper import Lease
@@ -275,6 +277,18 @@ class Lock(_Contending):
             return self.try_acquire()
         if means_no_timeout(timeout):
             timeout = None
+
+        def acquire(operation: Operation | None) -> bool:
+            acquired = self._acquire(timeout)
+            if operation is not None:
+                operation.attributes["etcd.lock.acquired"] = str(acquired).lower()
+            return acquired
+
+        return run_operation(
+            hub_of(self._client), "lock.acquire", "lock.acquire", acquire, key=self.name
+        )
+
+    def _acquire(self, timeout: float | None) -> bool:
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)
         contender = self._enqueue(b"")
@@ -376,6 +390,18 @@ class Election(_Contending):
 
     def campaign(self, value: object, timeout: float | None = None) -> bool:
         """Become leader with ``value``; ``False`` if ``timeout`` seconds pass first."""
+
+        def campaign(operation: Operation | None) -> bool:
+            elected = self._campaign(value, timeout)
+            if operation is not None:
+                operation.attributes["etcd.election.elected"] = str(elected).lower()
+            return elected
+
+        return run_operation(
+            hub_of(self._client), "election.campaign", "election.campaign", campaign, key=self.name
+        )
+
+    def _campaign(self, value: object, timeout: float | None) -> bool:
         data = check.to_bytes(value, "value")
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)

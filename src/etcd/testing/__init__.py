@@ -24,6 +24,7 @@ Importing this package is cheap: it starts nothing and imports neither the clien
 
 from __future__ import annotations
 
+from ._auth import enable_auth
 from ._binary import find_etcd_binary
 from ._cluster import EtcdCluster
 from ._errors import EtcdBinaryNotFound, EtcdStartError
@@ -37,6 +38,7 @@ __all__ = [
     "EtcdServer",
     "EtcdStartError",
     "TLSFiles",
+    "enable_auth",
     "find_etcd_binary",
     "free_port",
     "make_tls",
