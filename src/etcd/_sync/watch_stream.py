@@ -334,13 +334,15 @@ class Watcher:
         for watch in self._watches.values():
             if watch._cursor.created:
                 revision = watch._cursor.next_revision
-                log.debug(
-                    "watch %d on %s resumes from revision %d",
-                    watch.id,
-                    watch.spec.describe(),
-                    revision,
-                    extra=log_fields(watch_id=watch.id, key=watch.spec.key, revision=revision),
-                )
+                # Checked first: a stream may carry thousands of watches.
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "watch %d on %s resumes from revision %d",
+                        watch.id,
+                        watch.spec.describe(),
+                        revision,
+                        extra=log_fields(watch_id=watch.id, key=watch.spec.key, revision=revision),
+                    )
                 if events.active:
                     events.emit(WatchResumed(watch.id, revision))
             requests.put(watch._cursor.create_request(watch.id))
