@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -21,6 +22,7 @@ from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reau
 from .._core.log_fields import log_fields
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
+from .._core.versions import check_option
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
@@ -255,16 +257,21 @@ class AsyncTransport:
         timeout: float | None,
         mutation: bool,
         endpoint: Endpoint | None = None,
+        requires: str | None = None,
     ) -> Any:
         """Send one request and return its response message, retrying what is safe.
 
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
+        ``requires`` names an option of the request (in :data:`versions.ADDED_IN`) that a
+        member older than its release would ignore: such a member is refused it.
         """
         if not self.events.active:
-            return await self._unary(method, request, timeout, mutation, endpoint, None)
+            return await self._unary(method, request, timeout, mutation, endpoint, None, requires)
 
         async def call(operation: Operation | None) -> Any:
-            return await self._unary(method, request, timeout, mutation, endpoint, operation)
+            return await self._unary(
+                method, request, timeout, mutation, endpoint, operation, requires
+            )
 
         return await run_operation(
             self.events,
@@ -283,6 +290,7 @@ class AsyncTransport:
         mutation: bool,
         endpoint: Endpoint | None,
         operation: Operation | None,
+        requires: str | None = None,
     ) -> Any:
         self.check_usable()
         deadline = deadline_after(timeout)
@@ -303,6 +311,10 @@ class AsyncTransport:
                 if logging_in or target.target not in self._connected:
                     await self._prepare_endpoint(target, remaining, pinned=endpoint is not None)
                 current = method
+                if requires is not None:
+                    check_option(
+                        requires, True, str(target), self._server_versions.get(target.target)
+                    )
                 call = self._callable(target, method)
                 response = await call(request, timeout=remaining, metadata=self._metadata)
             except (grpc.RpcError, NotConnected) as error:
@@ -382,6 +394,41 @@ class AsyncTransport:
         call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
         return call, target
 
+    async def server_stream(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> AsyncIterator[Any]:
+        """The answers of a call that streams them to one request, as they arrive.
+
+        Until the first answer, a failure that allows it is retried on another member;
+        after it, the failure is raised (mapped), since part was delivered already.
+        """
+        deadline = deadline_after(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            call = None
+            target = self.current_endpoint
+            answered = False
+            try:
+                call, target = await self.open_stream(method, request, timeout=time_left(deadline))
+                async for message in messages(call):
+                    answered = True
+                    yield message
+                return
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(error, method, target)
+                self.note_failure(target, code, details, pinned=False)
+                if (
+                    answered
+                    or not self.should_retry_stream(error, attempt)
+                    or not await self.back_off(attempt, deadline)
+                ):
+                    raise mapped from error
+            finally:
+                if call is not None:
+                    call.cancel()
+
     async def first_response(
         self, method: Method, request: Any, *, timeout: float | None
     ) -> tuple[Any, Endpoint]:
@@ -433,6 +480,7 @@ class AsyncTransport:
             operation=operation_name(method),
             endpoint=str(endpoint),
             mutation=mutation,
+            server_version=self._server_versions.get(endpoint.target),
         )
 
     def note_failure(self, endpoint: Endpoint, code: str, details: str, *, pinned: bool) -> None:

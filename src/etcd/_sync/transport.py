@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -23,6 +24,7 @@ from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reau
 from .._core.log_fields import log_fields
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
+from .._core.versions import check_option
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
@@ -257,16 +259,19 @@ class Transport:
         timeout: float | None,
         mutation: bool,
         endpoint: Endpoint | None = None,
+        requires: str | None = None,
     ) -> Any:
         """Send one request and return its response message, retrying what is safe.
 
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
+        ``requires`` names an option of the request (in :data:`versions.ADDED_IN`) that a
+        member older than its release would ignore: such a member is refused it.
         """
         if not self.events.active:
-            return self._unary(method, request, timeout, mutation, endpoint, None)
+            return self._unary(method, request, timeout, mutation, endpoint, None, requires)
 
         def call(operation: Operation | None) -> Any:
-            return self._unary(method, request, timeout, mutation, endpoint, operation)
+            return self._unary(method, request, timeout, mutation, endpoint, operation, requires)
 
         return run_operation(
             self.events,
@@ -285,6 +290,7 @@ class Transport:
         mutation: bool,
         endpoint: Endpoint | None,
         operation: Operation | None,
+        requires: str | None = None,
     ) -> Any:
         self.check_usable()
         deadline = deadline_after(timeout)
@@ -305,6 +311,10 @@ class Transport:
                 if logging_in or target.target not in self._connected:
                     self._prepare_endpoint(target, remaining, pinned=endpoint is not None)
                 current = method
+                if requires is not None:
+                    check_option(
+                        requires, True, str(target), self._server_versions.get(target.target)
+                    )
                 call = self._callable(target, method)
                 response = call(request, timeout=remaining, metadata=self._metadata)
             except (grpc.RpcError, NotConnected) as error:
@@ -384,6 +394,41 @@ class Transport:
         call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
         return call, target
 
+    def server_stream(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> Iterator[Any]:
+        """The answers of a call that streams them to one request, as they arrive.
+
+        Until the first answer, a failure that allows it is retried on another member;
+        after it, the failure is raised (mapped), since part was delivered already.
+        """
+        deadline = deadline_after(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            call = None
+            target = self.current_endpoint
+            answered = False
+            try:
+                call, target = self.open_stream(method, request, timeout=time_left(deadline))
+                for message in messages(call):
+                    answered = True
+                    yield message
+                return
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(error, method, target)
+                self.note_failure(target, code, details, pinned=False)
+                if (
+                    answered
+                    or not self.should_retry_stream(error, attempt)
+                    or not self.back_off(attempt, deadline)
+                ):
+                    raise mapped from error
+            finally:
+                if call is not None:
+                    call.cancel()
+
     def first_response(
         self, method: Method, request: Any, *, timeout: float | None
     ) -> tuple[Any, Endpoint]:
@@ -435,6 +480,7 @@ class Transport:
             operation=operation_name(method),
             endpoint=str(endpoint),
             mutation=mutation,
+            server_version=self._server_versions.get(endpoint.target),
         )
 
     def note_failure(self, endpoint: Endpoint, code: str, details: str, *, pinned: bool) -> None:
