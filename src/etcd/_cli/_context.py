@@ -12,6 +12,7 @@ from types import FrameType
 from typing import IO, Any
 
 from .._sync.client import Client
+from ._debug import trace
 from ._errors import CLIError, ExitCode, usage
 from ._global_options import GlobalOptions
 from .printers import Printer, Unsupported, printer
@@ -91,6 +92,8 @@ class Context:
         """A client for ``endpoints`` (default: the endpoints given), closed at the end."""
         client = Client(**self.client_options(endpoints))
         self._clients.append(client)
+        if self.options.debug:
+            client.add_event_listener(trace, inline=True)
         return client
 
     def client_options(self, endpoints: Sequence[str] | None = None) -> dict[str, Any]:
