@@ -161,6 +161,16 @@ class Context:
                 result["ca_cert"] = options.cacert
             if options.cert:
                 result["cert"] = (options.cert, options.key)
+        if options.max_request_bytes < 0 or options.max_recv_bytes < 0:
+            raise usage("--max-request-bytes and --max-recv-bytes cannot be negative")
+        if options.max_request_bytes:
+            result["max_request_bytes"] = options.max_request_bytes
+        if options.max_recv_bytes:
+            result["max_receive_bytes"] = options.max_recv_bytes
+        if options.auth_jwt_token:
+            # As etcdctl: the token wins over --user and --password.
+            result["token"] = options.auth_jwt_token
+            return result
         username, password = self.credentials()
         if username:
             result["username"] = username
