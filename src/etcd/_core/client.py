@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from . import classic, config
+from . import classic, config, srv
 from . import validation as check
 from .config import ClientConfig, Endpoint
 from .kv import Op, PutOp, RangeOp, Txn
@@ -46,11 +46,31 @@ class BaseClient:
         insecure: bool = False,
         auto_sync_interval: float | None = None,
         coalesce: bool = False,
+        lock_prefix: str | None = None,
         interceptors: Sequence[Any] = (),
+        discovery_srv: str | None = None,
+        discovery_srv_name: str | None = None,
+        discovery_nameservers: Sequence[str] | str | None = None,
+        srv_domain: str | None = None,
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
             timeout = None if classic.means_no_timeout(read_timeout) else read_timeout
+        query = srv.query_from_options(
+            discovery_srv=discovery_srv,
+            discovery_srv_name=discovery_srv_name,
+            srv_domain=srv_domain,
+            discovery_nameservers=discovery_nameservers,
+            protocol=protocol,
+            endpoints_given=endpoints is not None,
+        )
+        if query is not None:
+            # Checked first: the lookup's deadline is the client's own per-call one.
+            lookup_timeout = check.timeout(timeout)
+            found = self._look_up_members(
+                query, config.DEFAULT_TIMEOUT if lookup_timeout is None else lookup_timeout
+            )
+            endpoints = [endpoint.url for endpoint in found]
         self._config = config.build_config(
             host=host,
             port=port,
@@ -77,10 +97,17 @@ class BaseClient:
             raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")
         self._retry_policy = retry_policy
         self._auto_sync_interval = check.timeout(auto_sync_interval, "auto_sync_interval")
+        if lock_prefix is not None and not isinstance(lock_prefix, str):
+            raise check.EtcdTypeError("lock_prefix must be a str, such as '/_locks'")
+        self._lock_prefix = lock_prefix
         self._start()
 
     def _start(self) -> None:
         """Set up the I/O side (without connecting yet)."""
+
+    def _look_up_members(self, query: srv.SRVQuery, timeout: float) -> tuple[Endpoint, ...]:
+        """The members ``query``'s domain publishes in DNS (the I/O side looks them up)."""
+        raise NotImplementedError
 
     @classmethod
     def from_env(
@@ -90,11 +117,23 @@ class BaseClient:
 
         Reads ``ETCDCTL_ENDPOINTS``, ``ETCDCTL_CACERT``, ``ETCDCTL_CERT``, ``ETCDCTL_KEY``,
         ``ETCDCTL_USER`` (``name`` or ``name:password``), ``ETCDCTL_PASSWORD``,
-        ``ETCDCTL_DIAL_TIMEOUT`` and ``ETCDCTL_COMMAND_TIMEOUT``; keyword arguments win.
+        ``ETCDCTL_DIAL_TIMEOUT``, ``ETCDCTL_COMMAND_TIMEOUT``, ``ETCDCTL_DISCOVERY_SRV`` and
+        ``ETCDCTL_DISCOVERY_SRV_NAME`` (the members found in DNS win over
+        ``ETCDCTL_ENDPOINTS``, as in etcdctl); keyword arguments win.
         """
         options = config.env_options(os.environ if environ is None else environ)
         options.update(overrides)
         return cls(**options)
+
+    @property
+    def lock_prefix(self) -> str | None:
+        """What the names of this client's locks start with (python-etcd's option).
+
+        ``None`` (the default): a lock's name is its key prefix as given, as with Go's
+        ``concurrency.Mutex`` and ``etcdctl lock``. With ``lock_prefix="/_locks"``,
+        ``client.lock("job")`` and ``etcd.Lock(client, "job")`` lock ``/_locks/job``.
+        """
+        return self._lock_prefix
 
     @property
     def config(self) -> ClientConfig:

@@ -18,6 +18,7 @@ from typing import Any, Final
 from .._version import __version__
 from . import validation as check
 from .exceptions import EtcdTypeError, EtcdValueError
+from .log_fields import log_fields
 
 #: etcd's registered client port (the seed's 4001 was the legacy, pre-2015 port).
 log = logging.getLogger("etcd.config")
@@ -313,6 +314,12 @@ def env_options(environ: Mapping[str, str]) -> dict[str, Any]:
         options["timeout"] = parse_duration(
             environ["ETCDCTL_COMMAND_TIMEOUT"], "ETCDCTL_COMMAND_TIMEOUT"
         )
+    if environ.get("ETCDCTL_DISCOVERY_SRV"):
+        # As in etcdctl, the members found in DNS win over ETCDCTL_ENDPOINTS.
+        options.pop("endpoints", None)
+        options["discovery_srv"] = environ["ETCDCTL_DISCOVERY_SRV"]
+        if environ.get("ETCDCTL_DISCOVERY_SRV_NAME"):
+            options["discovery_srv_name"] = environ["ETCDCTL_DISCOVERY_SRV_NAME"]
     if any(e.lower().startswith("https://") for e in options.get("endpoints", ())):
         options["protocol"] = "https"
     return options
@@ -489,6 +496,7 @@ def check_credentials_transport(
     log.warning(
         "insecure=True: credentials are sent unencrypted to %s",
         ", ".join(str(e) for e in exposed),
+        extra=log_fields(endpoints=exposed),
     )
 
 

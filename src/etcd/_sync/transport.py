@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -20,8 +21,10 @@ from .._core.config import ClientConfig, Endpoint, endpoint_or_none
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reauthenticated, Retry
+from .._core.log_fields import log_fields
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
+from .._core.versions import check_option
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
@@ -102,7 +105,12 @@ class Transport:
             self._current = next_endpoint(
                 targets, self._current % len(targets), self._failed_at, now
             )
-            log.info("switching from %s to %s", failed, self.current_endpoint)
+            log.info(
+                "switching from %s to %s",
+                failed,
+                self.current_endpoint,
+                extra=log_fields(endpoint=failed, next_endpoint=self.current_endpoint, code=code),
+            )
             if self.events.active:
                 self.events.emit(
                     Failover(str(failed), str(self.current_endpoint), code, operation_id)
@@ -253,16 +261,19 @@ class Transport:
         timeout: float | None,
         mutation: bool,
         endpoint: Endpoint | None = None,
+        requires: str | None = None,
     ) -> Any:
         """Send one request and return its response message, retrying what is safe.
 
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
+        ``requires`` names an option of the request (in :data:`versions.ADDED_IN`) that a
+        member older than its release would ignore: such a member is refused it.
         """
         if not self.events.active:
-            return self._unary(method, request, timeout, mutation, endpoint, None)
+            return self._unary(method, request, timeout, mutation, endpoint, None, requires)
 
         def call(operation: Operation | None) -> Any:
-            return self._unary(method, request, timeout, mutation, endpoint, operation)
+            return self._unary(method, request, timeout, mutation, endpoint, operation, requires)
 
         return run_operation(
             self.events,
@@ -281,6 +292,7 @@ class Transport:
         mutation: bool,
         endpoint: Endpoint | None,
         operation: Operation | None,
+        requires: str | None = None,
     ) -> Any:
         self.check_usable()
         deadline = deadline_after(timeout)
@@ -301,6 +313,10 @@ class Transport:
                 if logging_in or target.target not in self._connected:
                     self._prepare_endpoint(target, remaining, pinned=endpoint is not None)
                 current = method
+                if requires is not None:
+                    check_option(
+                        requires, True, str(target), self._server_versions.get(target.target)
+                    )
                 call = self._callable(target, method)
                 response = call(request, timeout=remaining, metadata=self._metadata)
             except (grpc.RpcError, NotConnected) as error:
@@ -311,6 +327,14 @@ class Transport:
                 if self._should_reauthenticate(mapped, reauthenticated):
                     # Expired or foreign token: nothing was applied; get a new one and resend.
                     reauthenticated = True
+                    log.debug(
+                        "%s on %s: the token was refused; logging in again",
+                        operation_name(method),
+                        target,
+                        extra=log_fields(
+                            operation=operation_name(method), endpoint=target, attempt=attempt
+                        ),
+                    )
                     if self.events.active:
                         self.events.emit(Reauthenticated(str(target)))
                     continue
@@ -328,7 +352,20 @@ class Transport:
                 pause = self.retry_policy.delay(attempt)
                 if not self._pause(pause, deadline):
                     raise mapped from error
-                log.debug("%s on %s failed (%s), retrying", operation_name(method), target, code)
+                log.debug(
+                    "%s on %s failed (%s), retrying",
+                    operation_name(method),
+                    target,
+                    code,
+                    extra=log_fields(
+                        operation=operation_name(method),
+                        endpoint=target,
+                        attempt=attempt,
+                        code=code,
+                        error=mapped,
+                        delay=pause,
+                    ),
+                )
                 if operation is not None:
                     self.events.emit(
                         Retry(
@@ -364,6 +401,41 @@ class Transport:
             metadata = (*metadata, ("hasleader", "true"))
         call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
         return call, target
+
+    def server_stream(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> Iterator[Any]:
+        """The answers of a call that streams them to one request, as they arrive.
+
+        Until the first answer, a failure that allows it is retried on another member;
+        after it, the failure is raised (mapped), since part was delivered already.
+        """
+        deadline = deadline_after(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            call = None
+            target = self.current_endpoint
+            answered = False
+            try:
+                call, target = self.open_stream(method, request, timeout=time_left(deadline))
+                for message in messages(call):
+                    answered = True
+                    yield message
+                return
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(error, method, target)
+                self.note_failure(target, code, details, pinned=False)
+                if (
+                    answered
+                    or not self.should_retry_stream(error, attempt)
+                    or not self.back_off(attempt, deadline)
+                ):
+                    raise mapped from error
+            finally:
+                if call is not None:
+                    call.cancel()
 
     def first_response(
         self, method: Method, request: Any, *, timeout: float | None
@@ -416,6 +488,7 @@ class Transport:
             operation=operation_name(method),
             endpoint=str(endpoint),
             mutation=mutation,
+            server_version=self._server_versions.get(endpoint.target),
         )
 
     def note_failure(
@@ -507,7 +580,15 @@ class Transport:
             listed = call(pb.MemberListRequest(), timeout=remaining, metadata=self._metadata)
         except grpc.RpcError as error:
             self._discovered = False
-            log.debug("could not list the cluster's members: %s", error.details())
+            log.debug(
+                "could not list the cluster's members: %s",
+                error.details(),
+                extra=log_fields(
+                    operation=operation_name(methods.CLUSTER_MEMBER_LIST),
+                    endpoint=self.current_endpoint,
+                    code=status_of(error)[0],
+                ),
+            )
             return
         found = [
             endpoint
@@ -519,7 +600,11 @@ class Transport:
         known = {e.target for e in self._endpoints}
         added = tuple(e for e in found if e.target not in known)
         if added:
-            log.info("discovered cluster members at %s", ", ".join(map(str, added)))
+            log.info(
+                "discovered cluster members at %s",
+                ", ".join(map(str, added)),
+                extra=log_fields(endpoints=added),
+            )
             self.set_endpoints(self._endpoints + added)
 
     # --- authentication -------------------------------------------------------------------
@@ -533,7 +618,16 @@ class Transport:
             metadata=self._base_metadata,
         )
         self.set_token(response.token)
-        log.debug("authenticated as %r on %s", self.config.username, endpoint)
+        log.debug(
+            "authenticated as %r on %s",
+            self.config.username,
+            endpoint,
+            extra=log_fields(
+                operation=operation_name(methods.AUTH_AUTHENTICATE),
+                endpoint=endpoint,
+                user=self.config.username,
+            ),
+        )
 
     def set_token(self, token: str | None) -> None:
         self._token = token
