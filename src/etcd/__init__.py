@@ -40,6 +40,13 @@ if _TYPE_CHECKING:
         AsyncNamespace as AsyncNamespace,
         AsyncNamespacedWatch as AsyncNamespacedWatch,
     )
+    from ._async.recipes import (
+        AsyncBarrier as AsyncBarrier,
+        AsyncDoubleBarrier as AsyncDoubleBarrier,
+        AsyncPriorityQueue as AsyncPriorityQueue,
+        AsyncQueue as AsyncQueue,
+        AsyncRWMutex as AsyncRWMutex,
+    )
     from ._async.stm import AsyncSTM as AsyncSTM
     from ._async.watch_stream import AsyncWatch as AsyncWatch
     from ._core.cache import (
@@ -133,6 +140,13 @@ if _TYPE_CHECKING:
         Namespace as Namespace,
         NamespacedWatch as NamespacedWatch,
     )
+    from ._sync.recipes import (
+        Barrier as Barrier,
+        DoubleBarrier as DoubleBarrier,
+        PriorityQueue as PriorityQueue,
+        Queue as Queue,
+        RWMutex as RWMutex,
+    )
     from ._sync.stm import (
         STM as STM,
         run_stm as run_stm,
@@ -159,6 +173,11 @@ _LAZY: dict[str, str] = {
     "AsyncMirror": "._async.mirror",
     "AsyncNamespace": "._async.namespace",
     "AsyncNamespacedWatch": "._async.namespace",
+    "AsyncBarrier": "._async.recipes",
+    "AsyncDoubleBarrier": "._async.recipes",
+    "AsyncPriorityQueue": "._async.recipes",
+    "AsyncQueue": "._async.recipes",
+    "AsyncRWMutex": "._async.recipes",
     "AsyncSTM": "._async.stm",
     "AsyncWatch": "._async.watch_stream",
     "AuthStatus": "._core.auth",
@@ -181,6 +200,11 @@ _LAZY: dict[str, str] = {
     "Session": "._sync.concurrency",
     "Endpoint": "._core.config",
     "Lease": "._sync.lease_keeper",
+    "Barrier": "._sync.recipes",
+    "DoubleBarrier": "._sync.recipes",
+    "PriorityQueue": "._sync.recipes",
+    "Queue": "._sync.recipes",
+    "RWMutex": "._sync.recipes",
     "Mirror": "._sync.mirror",
     "ALL_KEYS": "._core.kv",
     "Compare": "._core.kv",

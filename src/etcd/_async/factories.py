@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from .lease_keeper import AsyncLease
     from .mirror import AsyncMirror, _AsyncMirrorDestination
     from .namespace import AsyncNamespace
+    from .recipes import (
+        AsyncBarrier,
+        AsyncDoubleBarrier,
+        AsyncPriorityQueue,
+        AsyncQueue,
+        AsyncRWMutex,
+    )
     from .stm import AsyncSTM
 
 # Go's default for concurrency.NewSession, so that sessions made by either side agree.
@@ -78,6 +85,50 @@ class AsyncFactories(AsyncKVCalls, AsyncWatchCalls, AsyncLeaseCalls):
         from .concurrency import AsyncElection
 
         return AsyncElection(self, name, ttl, session)
+
+    # --- Go's recipes (etcd._async.recipes) ---------------------------------------------------
+
+    def barrier(self, name: KeyArg) -> AsyncBarrier:
+        """A barrier named ``name``, interoperable with Go's ``recipe.Barrier``."""
+        from .recipes import AsyncBarrier
+
+        return AsyncBarrier(self, name)
+
+    def double_barrier(
+        self,
+        name: KeyArg,
+        count: int,
+        *,
+        ttl: int = DEFAULT_SESSION_TTL,
+        session: AsyncSession | None = None,
+    ) -> AsyncDoubleBarrier:
+        """A barrier that ``count`` participants enter and leave together,
+        interoperable with Go's ``recipe.DoubleBarrier``."""
+        from .recipes import AsyncDoubleBarrier
+
+        return AsyncDoubleBarrier(self, name, count, ttl=ttl, session=session)
+
+    def queue(self, name: KeyArg) -> AsyncQueue:
+        """A first-in first-out queue, interoperable with Go's ``recipe.Queue``."""
+        from .recipes import AsyncQueue
+
+        return AsyncQueue(self, name)
+
+    def priority_queue(self, name: KeyArg) -> AsyncPriorityQueue:
+        """A priority queue, interoperable with Go's ``recipe.PriorityQueue``."""
+        from .recipes import AsyncPriorityQueue
+
+        return AsyncPriorityQueue(self, name)
+
+    def rw_mutex(
+        self, name: KeyArg, *, ttl: int = DEFAULT_SESSION_TTL, session: AsyncSession | None = None
+    ) -> AsyncRWMutex:
+        """A read-write lock, interoperable with Go's ``recipe.RWMutex``."""
+        from .recipes import AsyncRWMutex
+
+        return AsyncRWMutex(self, name, ttl=ttl, session=session)
+
+    # ------------------------------------------------------------------------------------------
 
     @property
     def lock_service(self) -> AsyncLockService:

@@ -108,29 +108,44 @@ class Session:
         return f"<Session lease={self.lease!r}>"
 
 
-class _Contending:
-    """What locks and elections share: a session, a queue, waiting for predecessors."""
+class SessionBound:
+    """What holds keys under a session's lease (locks, elections, some recipes): the
+    session given, or one of its own, taken on first use and ended when it lets go."""
 
-    def __init__(
-        self, client: _ConcurrencyClient, name: object, ttl: int, session: Session | None
-    ) -> None:
+    def __init__(self, client: _ConcurrencyClient, ttl: int, session: Session | None) -> None:
         self._client = client
-        self.name = check.to_bytes(name, "name")
-        self._prefix = recipes.name_prefix(name)
         self._ttl = check.lease_ttl(ttl)
         self._own_session = session is None
         self._session = session
-        self._contender: recipes.Contender | None = None
 
     @property
     def session(self) -> Session | None:
-        """The session in use: the one given, or the one taken when acquiring."""
+        """The session in use (the one given, or the one taken on first use)."""
         return self._session
 
     def _get_session(self) -> Session:
         if self._session is None:
             self._session = self._client.session(ttl=self._ttl)
         return self._session
+
+    def _end_session(self) -> None:
+        if self._own_session and self._session is not None:
+            session, self._session = self._session, None
+            with contextlib.suppress(exc.EtcdException):
+                # Best effort: the lease expires by itself if it cannot be revoked now.
+                session.close()
+
+
+class _Contending(SessionBound):
+    """What locks and elections share: a session, a queue, waiting for predecessors."""
+
+    def __init__(
+        self, client: _ConcurrencyClient, name: object, ttl: int, session: Session | None
+    ) -> None:
+        super().__init__(client, ttl, session)
+        self.name = check.to_bytes(name, "name")
+        self._prefix = recipes.name_prefix(name)
+        self._contender: recipes.Contender | None = None
 
     @property
     def key(self) -> bytes | None:
@@ -189,13 +204,6 @@ class _Contending:
         finally:
             self._end_session()
 
-    def _end_session(self) -> None:
-        if self._own_session and self._session is not None:
-            session, self._session = self._session, None
-            with contextlib.suppress(exc.EtcdException):
-                # Best effort: the lease expires by itself if it cannot be revoked now.
-                session.close()
-
 
 class Lock(_Contending):
     """A distributed lock, fair (first come, first served), compatible with Go's
@@ -248,6 +256,20 @@ class Lock(_Contending):
     def release(self) -> None:
         """Give the lock up (and end the session the lock created for itself)."""
         self._withdraw()
+
+    def is_held(self) -> bool:
+        """Whether the lock is still ours, checked with etcd (a round trip): our key is
+        there, the one we created, under our session's lease. ``False`` once released,
+        or once the lease was lost (then another process may hold the lock)."""
+        contender, session = self._contender, self._session
+        if contender is None or session is None:
+            return False
+        found = self._client.range(contender.key).kvs
+        return (
+            bool(found)
+            and found[0].create_revision == contender.revision
+            and found[0].lease == session.lease_id
+        )
 
     def is_owner(self) -> Compare:
         """A Compare that holds only while this lock is still ours, for fencing::

@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from .lease_keeper import Lease
     from .mirror import Mirror, _MirrorDestination
     from .namespace import Namespace
+    from .recipes import (
+        Barrier,
+        DoubleBarrier,
+        PriorityQueue,
+        Queue,
+        RWMutex,
+    )
     from .stm import STM
 
 # Go's default for concurrency.NewSession, so that sessions made by either side agree.
@@ -80,6 +87,50 @@ class Factories(KVCalls, WatchCalls, LeaseCalls):
         from .concurrency import Election
 
         return Election(self, name, ttl, session)
+
+    # --- Go's recipes (etcd._sync.recipes) ---------------------------------------------------
+
+    def barrier(self, name: KeyArg) -> Barrier:
+        """A barrier named ``name``, interoperable with Go's ``recipe.Barrier``."""
+        from .recipes import Barrier
+
+        return Barrier(self, name)
+
+    def double_barrier(
+        self,
+        name: KeyArg,
+        count: int,
+        *,
+        ttl: int = DEFAULT_SESSION_TTL,
+        session: Session | None = None,
+    ) -> DoubleBarrier:
+        """A barrier that ``count`` participants enter and leave together,
+        interoperable with Go's ``recipe.DoubleBarrier``."""
+        from .recipes import DoubleBarrier
+
+        return DoubleBarrier(self, name, count, ttl=ttl, session=session)
+
+    def queue(self, name: KeyArg) -> Queue:
+        """A first-in first-out queue, interoperable with Go's ``recipe.Queue``."""
+        from .recipes import Queue
+
+        return Queue(self, name)
+
+    def priority_queue(self, name: KeyArg) -> PriorityQueue:
+        """A priority queue, interoperable with Go's ``recipe.PriorityQueue``."""
+        from .recipes import PriorityQueue
+
+        return PriorityQueue(self, name)
+
+    def rw_mutex(
+        self, name: KeyArg, *, ttl: int = DEFAULT_SESSION_TTL, session: Session | None = None
+    ) -> RWMutex:
+        """A read-write lock, interoperable with Go's ``recipe.RWMutex``."""
+        from .recipes import RWMutex
+
+        return RWMutex(self, name, ttl=ttl, session=session)
+
+    # ------------------------------------------------------------------------------------------
 
     @property
     def lock_service(self) -> LockService:
