@@ -93,7 +93,10 @@ class GoProcess:
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            self._lines.put(json.loads(line))
+            try:
+                self._lines.put(json.loads(line))
+            except ValueError:
+                self._lines.put({"event": "not-json", "line": line})
         self._lines.put(None)
 
     def _take(self, timeout: float | None) -> dict[str, Any] | None:
