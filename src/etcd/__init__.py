@@ -49,6 +49,21 @@ if _TYPE_CHECKING:
     )
     from ._async.stm import AsyncSTM as AsyncSTM
     from ._async.watch_stream import AsyncWatch as AsyncWatch
+    from ._async.discovery import (
+        AsyncDiscovery as AsyncDiscovery,
+        AsyncRegistration as AsyncRegistration,
+    )
+    from ._sync.discovery import (
+        Discovery as Discovery,
+        Registration as Registration,
+    )
+    from ._core.discovery import (
+        GRPC_ROUND_ROBIN as GRPC_ROUND_ROBIN,
+        EndpointEvent as EndpointEvent,
+        EndpointEventType as EndpointEventType,
+        ServiceEndpoint as ServiceEndpoint,
+        grpc_target as grpc_target,
+    )
     from ._core.cache import (
         CacheEntry as CacheEntry,
         CacheEvent as CacheEvent,
@@ -252,6 +267,16 @@ _LAZY: dict[str, str] = {
     "EventType": "._core.watch",
     "WatchResponse": "._core.watch",
     "Watch": "._sync.watch_stream",
+    # Service discovery.
+    "AsyncDiscovery": "._async.discovery",
+    "AsyncRegistration": "._async.discovery",
+    "Discovery": "._sync.discovery",
+    "Registration": "._sync.discovery",
+    "EndpointEvent": "._core.discovery",
+    "EndpointEventType": "._core.discovery",
+    "GRPC_ROUND_ROBIN": "._core.discovery",
+    "ServiceEndpoint": "._core.discovery",
+    "grpc_target": "._core.discovery",
 }
 
 __all__ = sorted(["__version__", *_exceptions.__all__, *_LAZY])

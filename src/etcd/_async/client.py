@@ -90,6 +90,10 @@ class AsyncClient(
         coalesce: send concurrent reads of one key, and concurrent small writes, as one
             transaction each, while two requests of their kind are in flight; every call
             keeps its own result, error and linearizability (see "Coalescing" in the docs).
+        interceptors: gRPC client interceptors (``grpc.aio`` ones for
+            :class:`etcd.AsyncClient`, grpcio's for :class:`etcd.Client`), applied in order
+            to every channel the client makes, including channels to members it moves to
+            later (see "Observability" in the docs).
     """
 
     _transport: AsyncTransport

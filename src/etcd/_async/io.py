@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 import grpc
 
+from .._core.exceptions import EtcdTypeError
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -162,10 +164,35 @@ def open_channel(
     target: str,
     options: Sequence[tuple[str, Any]],
     credentials: grpc.ChannelCredentials | None,
+    interceptors: Sequence[Any] = (),
 ) -> grpc.aio.Channel:
+    chain = list(interceptors) or None
     if credentials is None:
-        return grpc.aio.insecure_channel(target, options=options)
-    return grpc.aio.secure_channel(target, credentials, options=options)
+        return grpc.aio.insecure_channel(target, options=options, interceptors=chain)
+    return grpc.aio.secure_channel(target, credentials, options=options, interceptors=chain)
+
+
+def check_interceptors(interceptors: Sequence[object]) -> None:
+    """Refuse, before any channel is made, what ``grpc.aio`` cannot use as an interceptor."""
+    for interceptor in interceptors:
+        if not isinstance(interceptor, grpc.aio.ClientInterceptor):
+            hint = (
+                ": it is an interceptor for grpcio's sync channels; give it to etcd.Client"
+                if isinstance(interceptor, _SYNC_INTERCEPTORS)
+                else ""
+            )
+            raise EtcdTypeError(
+                f"etcd.AsyncClient's interceptors are grpc.aio client interceptors, not "
+                f"{type(interceptor).__name__}{hint}"
+            )
+
+
+_SYNC_INTERCEPTORS = (
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+)
 
 
 def is_active(call: Any) -> bool:

@@ -218,6 +218,11 @@ class AsyncKeepAliver:
             self._stream.start()
             self._condition.notify_all()
 
+    def keeps(self, lease_id: int) -> bool:
+        """Whether a lease of this ID is kept alive here."""
+        with self._condition:
+            return lease_id in self._leases
+
     def remove(self, lease: AsyncLease) -> None:
         with self._condition:
             self._leases.pop(lease.id, None)

@@ -22,7 +22,7 @@ from .._core.stream import token_may_be_stale
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
-from .io import Lock, messages, open_channel, sleep
+from .io import Lock, check_interceptors, messages, open_channel, sleep
 
 log = logging.getLogger("etcd.transport")
 
@@ -36,6 +36,7 @@ class AsyncTransport:
     """Channels to the configured endpoints, and the calls made over them."""
 
     def __init__(self, config: ClientConfig, retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY):
+        check_interceptors(config.interceptors)
         self.config = config
         self.retry_policy = retry_policy
         self._endpoints: tuple[Endpoint, ...] = config.endpoints
@@ -120,7 +121,9 @@ class AsyncTransport:
                 private_key=tls.private_key,
                 certificate_chain=tls.certificate_chain,
             )
-        return open_channel(endpoint.target, self.config.channel_options(), credentials)
+        return open_channel(
+            endpoint.target, self.config.channel_options(), credentials, self.config.interceptors
+        )
 
     async def _ensure_connected(
         self, endpoint: Endpoint, remaining: float | None, *, pinned: bool

@@ -46,6 +46,7 @@ class BaseClient:
         insecure: bool = False,
         auto_sync_interval: float | None = None,
         coalesce: bool = False,
+        interceptors: Sequence[Any] = (),
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
@@ -70,6 +71,7 @@ class BaseClient:
             server_name=tls_server_name,
             insecure=insecure,
             coalesce=coalesce,
+            interceptors=interceptors,
         )
         if not isinstance(retry_policy, RetryPolicy):
             raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")

@@ -340,6 +340,9 @@ class ClientConfig:
     keepalive_time: float = DEFAULT_KEEPALIVE_TIME
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
     coalesce: bool = False
+    # gRPC client interceptors, applied to every channel; checked by the I/O layer, which
+    # knows gRPC's interceptor classes.
+    interceptors: tuple[Any, ...] = ()
 
     @property
     def secure(self) -> bool:
@@ -394,6 +397,7 @@ def build_config(
     token: str | None = None,
     insecure: object = False,
     coalesce: object = False,
+    interceptors: object = (),
 ) -> ClientConfig:
     """Check the constructor's arguments and decide the configuration."""
     resolved = resolve_endpoints(host, port, protocol, endpoints)
@@ -436,7 +440,18 @@ def build_config(
         ),
         max_txn_ops=check.integer(max_txn_ops, "max_txn_ops", minimum=1),
         coalesce=check.boolean(coalesce, "coalesce"),
+        interceptors=interceptor_list(interceptors),
     )
+
+
+def interceptor_list(interceptors: object) -> tuple[Any, ...]:
+    """``interceptors=`` as a tuple (whether each is one of gRPC's kinds is for the I/O
+    layer to say)."""
+    if interceptors is None:
+        return ()
+    if isinstance(interceptors, (str, bytes)) or not isinstance(interceptors, Iterable):
+        raise EtcdTypeError("interceptors must be a list of gRPC client interceptors")
+    return tuple(interceptors)
 
 
 _LOOPBACK_NAMES = ("localhost", "localhost.localdomain")

@@ -18,13 +18,13 @@ from typing import Any, Generic, Protocol, TypeVar
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.cache import CacheEntry, CacheSnapshot, CacheState, CacheUpdate, cache_prefix
-from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.deadline import deadline_after, deadline_passed
 from .._core.kv import KeyArg, Op, RangeOp, next_page
 from .._core.responses import KeyValue, RangeResponse
 from .._core.validation import Timeout
 from .._core.watch import WatchResponse
 from .follower import Follower
-from .io import Condition, Flag, Queue
+from .io import Flag, Queue
 from .watch_stream import Watch
 
 log = logging.getLogger("etcd.cache")
@@ -109,8 +109,6 @@ class Cache(Follower, Generic[V]):
         self._callbacks: list[Callable[[CacheUpdate[V]], object]] = []
         self._subscribers: list[Queue[Any]] = []
         self._ready = Flag()
-        # Woken when the revision reaches one that a caller of wait_for_revision wants.
-        self._revision_reached = Condition()
         self._wanted_revisions: list[int] = []
         self._watching = False
         self.relists = 0
@@ -145,34 +143,20 @@ class Cache(Follower, Generic[V]):
         ``timeout`` seconds.
         """
         wanted = check.integer(revision, "revision", minimum=0)
-        deadline = deadline_after(check.timeout(timeout, "timeout"))
         self._wanted_revisions.append(wanted)
         try:
-            while self._state.revision < wanted:
-                self._raise_error()
-                if self._closed:
-                    raise exc.EtcdClientClosed("the cache is closed")
-                if deadline_passed(deadline):
-                    raise exc.EtcdTimeout(
-                        f"the cache of {self.prefix!r} did not reach revision {wanted} within "
-                        f"{timeout} s (it is at {self._state.revision})"
-                    )
-                left = time_left(deadline)
-                pause = _WAITING_PROBE_INTERVAL if left is None else min(left, 0.25)
-                with self._revision_reached:
-                    # Checked under the lock the consumer notifies under: no wake-up lost.
-                    if self._state.revision >= wanted:
-                        break
-                    reached = self._revision_reached.wait(pause)
-                if not reached and self._watching:
-                    # Nothing arrived: the wanted revision may be a write outside the
-                    # prefix, which only a progress notification reports (and members
-                    # before etcd 3.5.8 cannot be trusted with one: read instead).
-                    self._client.request_progress()
-                    if self._equals_the_store_at(wanted):
-                        return
+            self._wait_for_revision(wanted, timeout)
         finally:
             self._wanted_revisions.remove(wanted)
+
+    def _caught_up_quietly(self, revision: int) -> bool:
+        if not self._watching:
+            return False
+        # The wanted revision may be a write outside the prefix, which only a progress
+        # notification reports (and members before etcd 3.5.8 cannot be trusted with
+        # one: read instead).
+        self._client.request_progress()
+        return self._equals_the_store_at(revision)
 
     def _equals_the_store_at(self, revision: int) -> bool:
         """Whether the copy equals the store at ``revision``, by two reads: no key under
@@ -395,8 +379,7 @@ class Cache(Follower, Generic[V]):
     def _publish(self, updates: list[CacheUpdate[V]]) -> None:
         wanted = self._wanted_revisions
         if wanted and self._state.revision >= min(wanted, default=0):
-            with self._revision_reached:
-                self._revision_reached.notify_all()
+            self._revision_moved()
         for update in updates:
             if not len(update) and not update.reset:
                 continue
@@ -412,5 +395,3 @@ class Cache(Follower, Generic[V]):
         self._ready.set()  # waiters wake up and find the error, or the closed cache
         for queue in list(self._subscribers):
             queue.put(_CLOSED)
-        with self._revision_reached:
-            self._revision_reached.notify_all()

@@ -17,6 +17,7 @@ from .._core import exceptions as exc
 from .._core.kv import KeyArg
 from .._core.responses import TxnResponse
 from .._core.stm import DEFAULT_STM_TIMEOUT, Isolation
+from .._core.validation import UNSET, Timeout
 from .kv import KVCalls
 from .lease import LeaseCalls
 from .watch import WatchCalls
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         LockService,
         Session,
     )
+    from .discovery import Discovery, Registration
     from .lease_keeper import Lease
     from .mirror import Mirror, _MirrorDestination
     from .namespace import Namespace
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 
 # Go's default for concurrency.NewSession, so that sessions made by either side agree.
 DEFAULT_SESSION_TTL = 60
+# A registered instance that dies leaves every list of its service within 10 seconds.
+DEFAULT_REGISTRATION_TTL = 10
 
 
 class Factories(KVCalls, WatchCalls, LeaseCalls):
@@ -263,3 +267,69 @@ class Factories(KVCalls, WatchCalls, LeaseCalls):
             page_size=page_size,
             give_up_after=give_up_after,
         )
+
+    # --- service discovery (see :doc:`/discovery`) -----------------------------------------------
+
+    def register(
+        self,
+        service: str,
+        address: str,
+        metadata: Any = None,
+        *,
+        ttl: int = DEFAULT_REGISTRATION_TTL,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+        on_reregistered: Callable[[Registration], object] | None = None,
+        timeout: Timeout = UNSET,
+    ) -> Registration:
+        """Register ``address`` as an endpoint of ``service``, as Go's
+        ``endpoints.Manager.AddEndpoint`` does, under a lease of ``ttl`` seconds kept alive.
+
+        ::
+
+            with client.register("billing", "10.0.0.5:50051", {"zone": "a"}):
+                serve()
+
+        Returns once the key ``service/address`` is written. If the lease is lost, the key
+        is written again under a new one in the background (``on_lost`` is called with
+        the loss, ``on_reregistered`` with the registration once done). ``metadata`` is
+        any JSON value. Closing the registration deletes the key and revokes the lease.
+        """
+        from .._core import discovery as rules
+        from .._core import validation as check
+        from .discovery import register
+
+        service = rules.service_name(service)
+        address = rules.endpoint_address(address)
+        value = rules.encode_endpoint(address, metadata)
+        for name, callback in (("on_lost", on_lost), ("on_reregistered", on_reregistered)):
+            if callback is not None and not callable(callback):
+                raise exc.EtcdTypeError(f"{name} must be callable")
+        return register(
+            self,
+            service,
+            address,
+            metadata,
+            value,
+            check.lease_ttl(ttl),
+            on_lost=on_lost,
+            on_reregistered=on_reregistered,
+            timeout=timeout,
+        )
+
+    def discover(self, service: str, *, give_up_after: float | None = None) -> Discovery:
+        """The endpoints of ``service`` (keys under ``service/``), kept current, as Go's
+        ``endpoints.Manager`` and its gRPC resolver read them.
+
+        ::
+
+            with client.discover("billing") as billing:
+                billing.wait_ready()
+                billing.addresses()
+
+        With ``give_up_after``, a list that cannot reach etcd for that many seconds fails
+        (its ``error`` says why) instead of trying for ever.
+        """
+        from .._core.discovery import service_name
+        from .discovery import Discovery
+
+        return Discovery(self, service_name(service), give_up_after=give_up_after)

@@ -15,10 +15,15 @@ from types import TracebackType
 from typing import ClassVar, TypeVar
 
 from .._core import exceptions as exc
-from .io import Flag, Worker, is_current, join, spawn
+from .._core import validation as check
+from .._core.deadline import deadline_after, deadline_passed, time_left
+from .io import Condition, Flag, Worker, is_current, join, spawn
 from .watch_stream import Watch
 
 _Self = TypeVar("_Self", bound="Follower")
+
+# How long a wait for a revision sleeps between looks, when nothing wakes it.
+_WAITING_PAUSE = 0.25
 
 
 class Follower:
@@ -34,6 +39,8 @@ class Follower:
         self._watch: Watch | None = None
         self._worker: Worker | None = None
         self._closed = False
+        # Notified whenever the revision followed moves on, and when the work ends.
+        self._revision_changed = Condition()
         self.error: exc.EtcdException | None = None
         """Why it stopped following etcd for good (``None`` while it follows, and after
         a close)."""
@@ -68,6 +75,42 @@ class Follower:
     ) -> None:
         self.close()
 
+    @property
+    def revision(self) -> int:
+        """The source revision the follower has caught up with."""
+        raise NotImplementedError
+
+    def _wait_for_revision(self, revision: int, timeout: float | None) -> None:
+        wanted = check.integer(revision, "revision", minimum=0)
+        deadline = deadline_after(check.timeout(timeout, "timeout"))
+        while self.revision < wanted:
+            self._raise_error()
+            if self._closed:
+                raise exc.EtcdClientClosed(f"the {self._kind} is closed")
+            if deadline_passed(deadline):
+                raise exc.EtcdTimeout(
+                    f"the {self._kind} of {self._followed!r} did not reach revision {wanted} "
+                    f"within {timeout} s (it is at {self.revision})"
+                )
+            left = time_left(deadline)
+            pause = _WAITING_PAUSE if left is None else min(left, _WAITING_PAUSE)
+            with self._revision_changed:
+                # Checked under the lock the worker notifies under: no wake-up is lost.
+                if self.revision >= wanted:
+                    return
+                moved = self._revision_changed.wait(pause)
+            if not moved and self._caught_up_quietly(wanted):
+                return
+
+    def _caught_up_quietly(self, revision: int) -> bool:
+        """Whether ``revision`` is reached though nothing said so (a wait's pause passed
+        without news): a subclass may ask the server."""
+        return False
+
+    def _revision_moved(self) -> None:
+        with self._revision_changed:
+            self._revision_changed.notify_all()
+
     def _follow(self) -> None:
         """The work, until closed; an :class:`etcd.EtcdException` it raises stops it."""
         raise NotImplementedError
@@ -98,6 +141,7 @@ class Follower:
             return
         self._ended.set()
         self._on_end()
+        self._revision_moved()  # waiters for a revision wake up and find why it ended
 
     def _raise_error(self) -> None:
         if self.error is not None:

@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 
+from .._core.exceptions import EtcdTypeError
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -66,10 +68,40 @@ def open_channel(
     target: str,
     options: Sequence[tuple[str, Any]],
     credentials: grpc.ChannelCredentials | None,
+    interceptors: Sequence[Any] = (),
 ) -> grpc.Channel:
     if credentials is None:
-        return grpc.insecure_channel(target, options=options)
-    return grpc.secure_channel(target, credentials, options=options)
+        channel = grpc.insecure_channel(target, options=options)
+    else:
+        channel = grpc.secure_channel(target, credentials, options=options)
+    if interceptors:
+        return grpc.intercept_channel(channel, *interceptors)
+    return channel
+
+
+_INTERCEPTORS = (
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+)
+
+
+def check_interceptors(interceptors: Sequence[object]) -> None:
+    """Refuse, before any channel is made, what grpcio cannot use as an interceptor."""
+    for interceptor in interceptors:
+        if not isinstance(interceptor, _INTERCEPTORS):
+            import grpc.aio  # only to tell the two kinds apart in the message
+
+            hint = (
+                ": it is a grpc.aio interceptor; give it to etcd.AsyncClient"
+                if isinstance(interceptor, grpc.aio.ClientInterceptor)
+                else ""
+            )
+            raise EtcdTypeError(
+                f"etcd.Client's interceptors are grpcio client interceptors, not "
+                f"{type(interceptor).__name__}{hint}"
+            )
 
 
 def is_active(call: Any) -> bool:

@@ -159,6 +159,41 @@ class LeaseCalls(ClientPart):
             lease.keep_alive()
         return lease
 
+    def keep_alive(
+        self,
+        lease: LeaseArg,
+        *,
+        on_lost: Callable[[exc.EtcdLeaseExpired], object] | None = None,
+        timeout: Timeout = check.UNSET,
+    ) -> Lease:
+        """Keep alive in the background a lease granted elsewhere (by another client or
+        process, in any language), as Go's ``KeepAlive(ctx, id)`` does.
+
+        ::
+
+            lease = client.keep_alive(lease_id)
+            ...
+            lease.stop_keep_alive()          # leave it to expire (a block revokes it)
+
+        The lease is looked up first: its TTL is the one it was granted with, and a lease
+        that does not exist raises :class:`etcd.EtcdLeaseNotFound`. The lease returned is
+        the one :meth:`lease` returns, with the same ``on_lost`` and ``wait_lost``.
+        """
+        from .lease_keeper import Lease
+
+        lease_id = self._existing_lease(lease)
+        if self._lease_keeper is not None and self._lease_keeper.keeps(lease_id):
+            raise exc.EtcdValueError(f"lease {lease_id:x} is already kept alive by this client")
+        status = self.lease_time_to_live(lease_id, timeout=timeout)
+        if not status.exists:
+            raise exc.EtcdLeaseNotFound(
+                f"lease {lease_id:x} not found (expired or revoked): it cannot be kept alive",
+                operation="Lease.LeaseTimeToLive",
+            )
+        kept = Lease(self, lease_id, status.granted_ttl, on_lost=on_lost)
+        kept.keep_alive()
+        return kept
+
     def _existing_lease(self, lease: object) -> int:
         lease_id = check.lease_id(lease)
         if not lease_id:

@@ -220,6 +220,11 @@ class KeepAliver:
             self._stream.start()
             self._condition.notify_all()
 
+    def keeps(self, lease_id: int) -> bool:
+        """Whether a lease of this ID is kept alive here."""
+        with self._condition:
+            return lease_id in self._leases
+
     def remove(self, lease: Lease) -> None:
         with self._condition:
             self._leases.pop(lease.id, None)

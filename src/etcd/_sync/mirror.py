@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.deadline import deadline_after, deadline_passed
 from .._core.kv import KeyArg, Op, RangeOp, next_page
 from .._core.mirror import (
     DEFAULT_MAX_TXN_OPS,
@@ -31,7 +31,7 @@ from .._core.responses import RangeResponse
 from .._core.validation import Timeout
 from .._core.watch import WatchResponse
 from .follower import Follower
-from .io import Condition, Flag
+from .io import Flag
 from .watch_stream import Watch
 
 log = logging.getLogger("etcd.mirror")
@@ -43,8 +43,6 @@ _T = TypeVar("_T")
 # it is). It never asks for progress notifications instead: etcd before 3.5.8 may send
 # one ahead of events still on their way to the watch.
 _SOURCE_CHECK_INTERVAL = 5.0
-# How often a wait for a revision looks again (a change applied also wakes it).
-_WAITING_PAUSE = 0.25
 # Pauses between attempts at a read or a write that an outage interrupted.
 _FIRST_RETRY_PAUSE = 0.25
 _LAST_RETRY_PAUSE = 5.0
@@ -125,7 +123,6 @@ class Mirror(Follower):
         self._source = source
         self._destination = destination
         self._synced_flag = Flag()
-        self._revision_changed = Condition()
         self._revision = 0
         self._synced = False
         self.copied = 0
@@ -205,21 +202,7 @@ class Mirror(Follower):
         mirror's ``error`` if it failed, :class:`etcd.EtcdTimeout` after ``timeout``
         seconds.
         """
-        wanted = check.integer(revision, "revision", minimum=0)
-        deadline = deadline_after(check.timeout(timeout, "timeout"))
-        while self._revision < wanted:
-            self._raise_error()
-            if self._closed:
-                raise exc.EtcdClientClosed("the mirror is closed")
-            if deadline_passed(deadline):
-                raise exc.EtcdTimeout(
-                    f"the mirror of {self.prefix!r} did not reach revision {wanted} within "
-                    f"{timeout} s (it is at {self._revision})"
-                )
-            left = time_left(deadline)
-            pause = _WAITING_PAUSE if left is None else min(left, _WAITING_PAUSE)
-            with self._revision_changed:
-                self._revision_changed.wait(pause)
+        self._wait_for_revision(revision, timeout)
 
     def wait_stopped(self, timeout: float | None = None) -> bool:
         """Wait until the mirror stops; ``False`` if it still runs after ``timeout``
@@ -331,10 +314,7 @@ class Mirror(Follower):
     def _advance(self, revision: int) -> None:
         if revision > self._revision:
             self._revision = revision
-            with self._revision_changed:
-                self._revision_changed.notify_all()
+            self._revision_moved()
 
     def _on_end(self) -> None:
         self._synced_flag.set()  # waiters wake up and find the error, or the closed mirror
-        with self._revision_changed:
-            self._revision_changed.notify_all()
