@@ -243,3 +243,32 @@ def test_go_campaign_waits_for_the_python_leader_to_resign(etcd_client, go):
     assert go_candidate.expect("elected")["value"] == "go"
     assert election.leader().value == b"go"
     go_candidate.finish()
+
+
+def test_the_lock_of_a_killed_go_holder_passes_to_python_when_its_session_expires(etcd_client, go):
+    name = "/interop/lock/killed-go-holder"
+    holder = go.start("lock-hold", name=name, ttl=2)
+    holder.expect("locked")
+    lock = etcd_client.lock(name, ttl=10)
+    assert not lock.try_acquire()
+    holder.kill()  # no unlock: Go's session lease is left to expire
+    assert lock.acquire(timeout=60)
+    assert lock.is_held()
+    lock.release()
+
+
+def test_the_lock_of_a_dead_python_holder_passes_to_go_when_its_session_expires(etcd_client, go):
+    name = "/interop/lock/dead-python-holder"
+    lock = etcd_client.lock(name, ttl=2)
+    assert lock.acquire(timeout=10)
+    python_key = lock.key
+    waiter = go.start("lock-hold", name=name)
+
+    def queued():
+        return etcd_client.range(f"{name}/", prefix=True, count_only=True).count == 2
+
+    wait_for(queued, "Go's key to queue behind ours")
+    lock.session.orphan()  # as if this process had died: the lease expires
+    assert waiter.expect("locked")["key"].encode() != python_key
+    assert not lock.is_held()
+    waiter.finish()
