@@ -66,7 +66,8 @@ def go_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _build(go: str, gopath: str, output: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    env = clean_environment(GOPATH=gopath, GO111MODULE="off", GOFLAGS="")
+    # A pure Go build (no cgo) needs no C compiler.
+    env = clean_environment(GOPATH=gopath, GO111MODULE="off", GOFLAGS="", CGO_ENABLED="0")
     if not any(env.get(name) for name in ("GOCACHE", "XDG_CACHE_HOME", "HOME")):
         env["GOCACHE"] = str(tmp_path_factory.mktemp("go-cache"))
     output.parent.mkdir(exist_ok=True)
