@@ -6,6 +6,7 @@ import pytest
 
 import etcd
 from etcd._async.io import join, sleep, spawn
+from etcd.testing import enable_auth
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -118,18 +119,8 @@ async def test_a_watch_created_from_now_resumes_without_a_gap(etcd_cluster):
 
 
 async def test_a_watch_outlives_its_auth_token(etcd_server_factory):
-    from etcd._wire import messages as pb
-    from etcd._wire import methods
-
     server = etcd_server_factory(auth_token="simple", auth_token_ttl=2)
-    async with etcd.AsyncClient(endpoints=[server.endpoint]) as admin:
-        for method, request in (
-            (methods.AUTH_USER_ADD, pb.AuthUserAddRequest(name="root", password="pw")),
-            (methods.AUTH_ROLE_ADD, pb.AuthRoleAddRequest(name="root")),
-            (methods.AUTH_USER_GRANT_ROLE, pb.AuthUserGrantRoleRequest(user="root", role="root")),
-            (methods.AUTH_ENABLE, pb.AuthEnableRequest()),
-        ):
-            await admin._transport.unary(method, request, timeout=5, mutation=True)
+    enable_auth([server.endpoint], "pw")
     async with etcd.AsyncClient(
         endpoints=[server.endpoint], username="root", password="pw"
     ) as client:

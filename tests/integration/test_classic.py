@@ -371,9 +371,7 @@ def test_refresh_resets_the_ttl_and_keeps_the_value(etcd_client):
         etcd_client.refresh("/r-none", ttl=5)
 
 
-def test_what_v3_cannot_do_is_refused_with_a_reason(etcd_client):
-    with pytest.raises(etcd.EtcdNotSupported, match="no directories"):
-        etcd_client.write("/d", None, dir=True)
+def test_bad_values_and_ttls_are_refused_with_a_reason(etcd_client):
     with pytest.raises(etcd.EtcdValueError):
         etcd_client.set("/d", None)
     with pytest.raises(etcd.EtcdValueError):
@@ -486,10 +484,10 @@ def test_read_with_wait_is_a_watch(etcd_client):
     following = etcd_client.read("/rw", wait=True, waitIndex=first + 1, timeout=10)
     assert (following.value, following._prev_node.value) == ("2", "1")
     assert following.modifiedIndex == second
-    timer = later(0.3, etcd_client.set, "/rw/child", "3")
-    below = etcd_client.read("/rw", wait=True, recursive=True, timeout=10)
+    timer = later(0.3, etcd_client.set, "/rwd/child", "3")
+    below = etcd_client.read("/rwd", wait=True, recursive=True, timeout=10)
     join(timer, 10)
-    assert (below.key, below.value, below.newKey) == ("/rw/child", "3", True)
+    assert (below.key, below.value, below.newKey) == ("/rwd/child", "3", True)
     with pytest.raises(etcd.EtcdWatchTimedOut):
         etcd_client.read("/rw", wait=True, waitIndex=second + 2, timeout=0.5)
 

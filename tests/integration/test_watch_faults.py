@@ -8,6 +8,7 @@ import pytest
 
 import etcd
 from etcd._sync.io import join, sleep, spawn
+from etcd.testing import enable_auth
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -116,18 +117,8 @@ def test_a_watch_created_from_now_resumes_without_a_gap(etcd_cluster):
 
 
 def test_a_watch_outlives_its_auth_token(etcd_server_factory):
-    from etcd._wire import messages as pb
-    from etcd._wire import methods
-
     server = etcd_server_factory(auth_token="simple", auth_token_ttl=2)
-    with etcd.Client(endpoints=[server.endpoint]) as admin:
-        for method, request in (
-            (methods.AUTH_USER_ADD, pb.AuthUserAddRequest(name="root", password="pw")),
-            (methods.AUTH_ROLE_ADD, pb.AuthRoleAddRequest(name="root")),
-            (methods.AUTH_USER_GRANT_ROLE, pb.AuthUserGrantRoleRequest(user="root", role="root")),
-            (methods.AUTH_ENABLE, pb.AuthEnableRequest()),
-        ):
-            admin._transport.unary(method, request, timeout=5, mutation=True)
+    enable_auth([server.endpoint], "pw")
     with etcd.Client(endpoints=[server.endpoint], username="root", password="pw") as client:
         first = client.watch_stream("/auth/w")
         assert first.wait_created(5)

@@ -127,8 +127,8 @@ def test_write_condition_validation():
 
 
 def test_append_names_sort_in_creation_order():
-    first, _ = classic.append_txn("/q", 99, b"a", 0)
-    second, _ = classic.append_txn("/q", 100, b"b", 0)
+    first, _ = classic.append_txn("/q", 99, b"a", 0, (0,))
+    second, _ = classic.append_txn("/q", 100, b"b", 0, (0,))
     assert first == "/q/00000000000000000100" and first < second
 
 

@@ -493,3 +493,36 @@ def test_supports_tells_which_outputs_a_format_defines():
     assert printer("json").supports("member_add")
     with pytest.raises(ValueError):
         printer("xml")
+
+
+def test_endpoint_status_from_etcd_3_6_has_etcdctl_3_6_s_columns():
+    from etcd import DowngradeInfo
+
+    status = StatusResponse(
+        header=ResponseHeader(17449359764274137211, 17457945785857666952, 32, 2),
+        endpoint="127.0.0.1:2379",
+        version="3.6.5",
+        db_size=400_000,
+        db_size_in_use=300_000,
+        leader=17457945785857666952,
+        raft_index=43,
+        raft_term=2,
+        raft_applied_index=43,
+        db_size_quota=2_147_483_648,
+        storage_version="3.6.0",
+        downgrade=DowngradeInfo(True, "3.5.0"),
+    )
+    named = [NamedStatus("http://127.0.0.1:2379", status)]
+    assert out("simple", "endpoint_status", named) == (
+        "http://127.0.0.1:2379, f24715323212ef88, 3.6.5, 3.6.0, 400 kB, 300 kB, 25%, 2.1 GB, "
+        "true, false, 2, 43, 43, , 3.5.0, true\n"
+    )
+    table = out("table", "endpoint_status", named).splitlines()
+    assert "STORAGE VERSION" in table[1] and "DOWNGRADE ENABLED" in table[1]
+    assert out("json", "endpoint_status", named).endswith(
+        '"dbSizeInUse":300000,"storageVersion":"3.6.0","dbSizeQuota":2147483648,'
+        '"downgradeInfo":{"enabled":true,"targetVersion":"3.5.0"}}}]\n'
+    )
+    fields = out("fields", "endpoint_status", named)
+    assert '"StorageVersion" : "3.6.0"\n' in fields
+    assert fields.endswith('"DowngradeTargetVersion" : "3.5.0"\n"DowngradeEnabled" : true\n\n')

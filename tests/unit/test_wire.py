@@ -13,7 +13,7 @@ from etcd._wire import methods
 ROOT = Path(__file__).resolve().parents[2]
 
 SERVICES = {
-    "etcdserverpb.KV": {"Range", "Put", "DeleteRange", "Txn", "Compact"},
+    "etcdserverpb.KV": {"Range", "Put", "DeleteRange", "Txn", "Compact", "RangeStream"},
     "etcdserverpb.Watch": {"Watch"},
     "etcdserverpb.Lease": {
         "LeaseGrant",

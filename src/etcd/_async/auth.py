@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.kv import KeyArg
 from .._core.responses import ResponseHeader, decode_header
@@ -66,12 +67,31 @@ class AsyncAuthCalls(AsyncClientPart):
         return decode_header(response.header)
 
     async def auth_status(self, *, timeout: Timeout = check.UNSET) -> AuthStatus:
-        """Whether authentication is enabled, and the revision of the users and roles."""
-        from .._core.auth import decode_auth_status
+        """Whether authentication is enabled, and the revision of the users and roles.
 
-        response = await self._auth_call(
-            methods.AUTH_STATUS, pb.AuthStatusRequest(), timeout, mutation=False
-        )
+        Members older than etcd 3.5.3 have no such call: there, whether a login is
+        refused as "not enabled" tells, and ``auth_revision`` is 0 (unknown).
+        """
+        from .._core.auth import AuthStatus, decode_auth_status
+
+        try:
+            response = await self._auth_call(
+                methods.AUTH_STATUS, pb.AuthStatusRequest(), timeout, mutation=False
+            )
+        except exc.EtcdServerError as error:
+            if "unknown method" not in str(error):
+                raise
+            # A login no user can pass: refused as not enabled, or as a wrong password.
+            probe = pb.AuthenticateRequest(name="\0", password="")
+            try:
+                answer = await self._auth_call(
+                    methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False
+                )
+            except exc.EtcdAuthNotEnabled:
+                return AuthStatus(False, 0, decode_header(pb.ResponseHeader()))
+            except exc.EtcdAuthFailed:
+                return AuthStatus(True, 0, decode_header(pb.ResponseHeader()))
+            return AuthStatus(True, 0, decode_header(answer.header))
         return decode_auth_status(response)
 
     # --- users ------------------------------------------------------------------------------

@@ -7,12 +7,15 @@ request, is :class:`etcd._core.client.BaseClient`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .._core import validation as check
 from .._core.classic import AsyncContainsMixin
 from .._core.client import BaseClient
 from .._core.config import Endpoint
+from .._core.events import ClientEvent
 from . import io
 from .auth import AsyncAuthCalls
 from .classic import AsyncClassicCalls
@@ -126,6 +129,7 @@ class AsyncClient(
         await self._close_watches()
         await self._close_leases()
         await self._transport.close()
+        self._transport.events.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -137,6 +141,27 @@ class AsyncClient(
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+    # --- events ------------------------------------------------------------------------
+
+    def add_event_listener(
+        self, listener: Callable[[ClientEvent], object], *, inline: bool = False
+    ) -> None:
+        """Call ``listener(event)`` for every event of this client (``etcd.events``):
+        retries, fail-overs, logins again, watch resumes and compactions, lost leases,
+        endpoint changes, and the start and end of every call and logical operation.
+
+        By default the listener runs on a thread of the client's, in the order of the
+        events, and a slow one never delays the client. ``inline=True`` calls it where
+        the event happens instead (in the thread or task of the operation), as tracing
+        needs; an inline listener must be quick. An exception it raises is logged on
+        ``etcd.events``, once, and the listener is kept.
+        """
+        self._transport.events.add(listener, inline=check.boolean(inline, "inline"))
+
+    def remove_event_listener(self, listener: Callable[[ClientEvent], object]) -> None:
+        """Stop calling ``listener``."""
+        self._transport.events.remove(listener)
 
     @property
     def endpoints(self) -> list[str]:

@@ -22,6 +22,7 @@ from .._core.coalescing import (
     timed_out,
 )
 from .._core.deadline import deadline_after, time_left
+from .._core.events import CoalescedBatch
 from .._core.kv import Op
 from .._wire import methods
 from .io import Flag, Lock, is_running, run_shielded, spawn
@@ -137,6 +138,8 @@ class AsyncCoalescer:
                 pending.finish(error=error)
             return
         mutation = batch[0].op.is_mutation
+        if self._transport.events.active:
+            self._transport.events.emit(CoalescedBatch("put" if mutation else "get", len(batch)))
         try:
             response = await self._transport.unary(
                 methods.KV_TXN, batch_request(batch), timeout=timeout, mutation=mutation

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._core import concurrency as recipes
 from .._core import exceptions as exc
 from .._core import validation as check
+from .._core.classic import means_no_timeout
 from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.events import Operation, hub_of
 from .._core.kv import Compare, KeyArg, Op, Txn
 from .._core.responses import (
     KeyValue,
@@ -24,11 +26,12 @@ from .._core.responses import (
     decode_header,
     decode_kv,
 )
-from .._core.validation import Timeout
+from .._core.validation import DEFAULT_SESSION_TTL, Timeout
 from .._core.watch import EventType
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
+from .operations import run_operation
 
 if TYPE_CHECKING:
     from .lease_keeper import AsyncLease
@@ -123,6 +126,15 @@ class SessionBound:
         """The session in use (the one given, or the one taken on first use)."""
         return self._session
 
+    def _set_session_ttl(self, ttl: int | None) -> None:
+        """The TTL of the session taken on next use (``None``: the default one)."""
+        if not self._own_session:
+            raise exc.EtcdValueError(
+                "lock_ttl cannot change the TTL of a session given to the lock: make the "
+                "session with the TTL wanted"
+            )
+        self._ttl = DEFAULT_SESSION_TTL if ttl is None else check.lease_ttl(ttl, "lock_ttl")
+
     async def _get_session(self) -> AsyncSession:
         if self._session is None:
             self._session = await self._client.session(ttl=self._ttl)
@@ -209,6 +221,15 @@ class _Contending(SessionBound):
             await self._end_session()
 
 
+def _prefixed(client: object, name: object) -> object:
+    """The lock name with the client's ``lock_prefix`` (python-etcd's option) in front."""
+    prefix = getattr(client, "lock_prefix", None)
+    if not prefix:
+        return name
+    own = check.to_bytes(name, "name")
+    return prefix.encode("utf-8").rstrip(b"/") + b"/" + own.lstrip(b"/")
+
+
 class AsyncLock(_Contending):
     """A distributed lock, fair (first come, first served), compatible with Go's
     ``concurrency.Mutex`` and ``etcdctl lock``.
@@ -220,13 +241,58 @@ class AsyncLock(_Contending):
 
     Ownership lasts as long as the session's lease: fence writes made under the lock
     with :meth:`is_owner` so that a holder that lost its lease cannot write.
+
+    It also has python-etcd's interface: ``etcd.Lock(client, "name")`` makes the same lock
+    as ``client.lock("name")``, and :meth:`acquire` takes python-etcd's ``blocking``,
+    ``lock_ttl`` and ``timeout``; :attr:`is_acquired` and :attr:`lock_key` are there too.
     """
 
-    async def acquire(self, timeout: float | None = None) -> bool:
+    def __init__(
+        self,
+        client: _AsyncConcurrencyClient,
+        name: object,
+        ttl: int = DEFAULT_SESSION_TTL,
+        session: AsyncSession | None = None,
+    ) -> None:
+        super().__init__(client, _prefixed(client, name), ttl, session)
+
+    async def acquire(
+        self,
+        blocking: bool | float | None = True,
+        lock_ttl: int | check._Unset | None = check.UNSET,
+        timeout: float | None = None,
+    ) -> bool:
         """Wait until the lock is ours; ``False`` if ``timeout`` seconds pass first.
+
+        With ``blocking=False`` it never waits (:meth:`try_acquire`). python-etcd's
+        ``timeout=0`` waits as long as it takes, like ``None``. ``lock_ttl`` (python-etcd's
+        name) sets the TTL of the session the lock takes: how long the lock outlives a
+        process that dies holding it (``None``: the default). ``acquire(10)`` is still
+        ``acquire(timeout=10)``, as before python-etcd's arguments came.
 
         Raises :class:`etcd.EtcdLeaseExpired` if the session's lease is lost meanwhile.
         """
+        if not isinstance(blocking, bool):
+            # acquire(10): the timeout, given positionally as this method always took it.
+            blocking, timeout = True, blocking
+        if not isinstance(lock_ttl, check._Unset):
+            self._set_session_ttl(lock_ttl)
+        if not blocking:
+            return await self.try_acquire()
+        if means_no_timeout(timeout):
+            timeout = None
+
+        async def acquire(operation: Operation | None) -> bool:
+            acquired = await self._acquire(timeout)
+            if operation is not None:
+                operation.attributes["etcd.lock.acquired"] = str(acquired).lower()
+            return acquired
+
+        return await run_operation(
+            hub_of(self._client), "lock.acquire", "lock.acquire", acquire, key=self.name
+        )
+
+    async def _acquire(self, timeout: float | None) -> bool:
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)
         contender = await self._enqueue(b"")
@@ -275,6 +341,19 @@ class AsyncLock(_Contending):
             and found[0].lease == session.lease_id
         )
 
+    @property
+    async def is_acquired(self) -> bool:
+        """python-etcd's name for :meth:`is_held` (a round trip to etcd)."""
+        return await self.is_held()
+
+    @property
+    def lock_key(self) -> str:
+        """python-etcd's name for :attr:`key`, as text; :class:`etcd.EtcdValueError` while
+        the lock is not held (python-etcd raised ``ValueError`` too)."""
+        if self._contender is None:
+            raise exc.EtcdValueError(f"lock {self.name!r} is not held: it has no key")
+        return self._contender.key.decode("utf-8", errors="surrogateescape")
+
     def is_owner(self) -> Compare:
         """A Compare that holds only while this lock is still ours, for fencing::
 
@@ -315,6 +394,18 @@ class AsyncElection(_Contending):
 
     async def campaign(self, value: object, timeout: float | None = None) -> bool:
         """Become leader with ``value``; ``False`` if ``timeout`` seconds pass first."""
+
+        async def campaign(operation: Operation | None) -> bool:
+            elected = await self._campaign(value, timeout)
+            if operation is not None:
+                operation.attributes["etcd.election.elected"] = str(elected).lower()
+            return elected
+
+        return await run_operation(
+            hub_of(self._client), "election.campaign", "election.campaign", campaign, key=self.name
+        )
+
+    async def _campaign(self, value: object, timeout: float | None) -> bool:
         data = check.to_bytes(value, "value")
         timeout = check.timeout(timeout, "timeout")
         deadline = deadline_after(timeout)

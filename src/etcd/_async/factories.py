@@ -15,7 +15,7 @@ from .._core import exceptions as exc
 from .._core.kv import KeyArg
 from .._core.responses import TxnResponse
 from .._core.stm import DEFAULT_STM_TIMEOUT, Isolation
-from .._core.validation import UNSET, Timeout
+from .._core.validation import DEFAULT_SESSION_TTL, UNSET, Timeout
 from .kv import AsyncKVCalls
 from .lease import AsyncLeaseCalls
 from .watch import AsyncWatchCalls
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     )
     from .stm import AsyncSTM
 
-# Go's default for concurrency.NewSession, so that sessions made by either side agree.
-DEFAULT_SESSION_TTL = 60
 # A registered instance that dies leaves every list of its service within 10 seconds.
 DEFAULT_REGISTRATION_TTL = 10
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from .._core import exceptions as exc
 from .._core.config import Endpoint
+from .._core.events import EventHub, KeepAliveAnswered, LeaseLost
 from .._core.kv import LeaseArg
 from .._core.lease import (
     KeepAliveSchedule,
@@ -163,9 +164,11 @@ class AsyncLease:
 
     # --- called by the keep-alive task --------------------------------------------------------
 
-    def _mark_lost(self, reason: str) -> None:
+    def _mark_lost(self, reason: str, events: EventHub | None = None) -> None:
         if self._lost.is_set():
             return
+        if events is not None and events.active:
+            events.emit(LeaseLost(self.id, reason))
         self._kept_alive = False
         self._error = exc.EtcdLeaseExpired(f"lease {self.id:x} is lost: {reason}")
         self._lost.set()
@@ -257,11 +260,18 @@ class AsyncKeepAliver:
             if entry is None:
                 return
             lease, schedule = entry
-            if schedule.confirmed(message.TTL, time.monotonic()):
+            now = time.monotonic()
+            round_trip = now - schedule.sent_at
+            if schedule.confirmed(message.TTL, now):
                 self._condition.notify_all()
+                events = self._transport.events
+                if events.active:
+                    events.emit(KeepAliveAnswered(lease.id, round_trip, str(endpoint)))
                 return
             self._leases.pop(message.ID, None)
-        lease._mark_lost("the server says it no longer exists (expired or revoked)")
+        lease._mark_lost(
+            "the server says it no longer exists (expired or revoked)", self._transport.events
+        )
 
     def stream_closed(self) -> None:
         with self._condition:
@@ -274,7 +284,7 @@ class AsyncKeepAliver:
             leases = [lease for lease, _ in self._leases.values()]
             self._leases.clear()
         for lease in leases:
-            lease._mark_lost(str(error))
+            lease._mark_lost(str(error), self._transport.events)
 
     # --- the request side ---------------------------------------------------------------------
 
@@ -294,7 +304,9 @@ class AsyncKeepAliver:
                 for lease, schedule in list(self._leases.values()):
                     if schedule.expired(now):
                         self._leases.pop(lease.id, None)
-                        lease._mark_lost(f"no refresh confirmed for {schedule.ttl} s")
+                        lease._mark_lost(
+                            f"no refresh confirmed for {schedule.ttl} s", self._transport.events
+                        )
                     elif schedule.due(now):
                         schedule.sent(now)
                         due.append(lease.id)
@@ -313,4 +325,6 @@ class AsyncKeepAliver:
             for lease in overdue:
                 self._leases.pop(lease.id, None)
         for lease in overdue:
-            lease._mark_lost("no refresh confirmed within its TTL while reconnecting")
+            lease._mark_lost(
+                "no refresh confirmed within its TTL while reconnecting", self._transport.events
+            )

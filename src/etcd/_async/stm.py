@@ -16,6 +16,7 @@ from typing import Protocol
 
 from .._core import validation as check
 from .._core.deadline import deadline_after, deadline_passed
+from .._core.events import Operation, StmRetry, hub_of
 from .._core.exceptions import (
     EtcdCompareFailed,
     EtcdTimeout,
@@ -34,6 +35,7 @@ from .._core.stm import (
     max_txn_ops_of,
     prefetch_keys,
 )
+from .operations import run_operation
 
 
 class _AsyncSTMClient(Protocol):
@@ -193,21 +195,43 @@ async def run_stm(
     limit = max_txn_ops_of(client)
     deadline = deadline_after(seconds)
     state = STMState(level)
-    attempts = 0
-    while True:
-        attempts += 1
-        response = await _attempt(client, apply, state, keys, limit)
-        if response.succeeded:
-            return response
-        if retries is not None and attempts > retries:
-            raise EtcdCompareFailed(
-                f"the STM transaction ({level.name}) still conflicted after {retries} "
-                f"retries ({attempts} attempts): other writers keep changing its keys",
-                operation="KV.Txn",
-            )
-        if deadline_passed(deadline):
-            raise EtcdTimeout(
-                f"the STM transaction ({level.name}) did not commit within {seconds} s "
-                f"({attempts} attempts, each conflicting with another writer)",
-                operation="KV.Txn",
-            )
+    hub = hub_of(client)
+
+    async def run(operation: Operation | None) -> TxnResponse:
+        attempts = 0
+        while True:
+            attempts += 1
+            if operation is not None:
+                operation.attributes["etcd.stm.attempts"] = attempts
+                if attempts > 1 and hub is not None:
+                    hub.emit(StmRetry(operation.id, attempts))
+            response = await _attempt(client, apply, state, keys, limit)
+            if response.succeeded:
+                return response
+            _give_up_if_due(level, attempts, retries, deadline, seconds)
+
+    return await run_operation(
+        hub, "stm", "stm", run, attributes={"etcd.stm.isolation": level.name.lower()}
+    )
+
+
+def _give_up_if_due(
+    level: Isolation,
+    attempts: int,
+    retries: int | None,
+    deadline: float | None,
+    seconds: float | None,
+) -> None:
+    """Raise if a conflicting STM run may not run again."""
+    if retries is not None and attempts > retries:
+        raise EtcdCompareFailed(
+            f"the STM transaction ({level.name}) still conflicted after {retries} "
+            f"retries ({attempts} attempts): other writers keep changing its keys",
+            operation="KV.Txn",
+        )
+    if deadline_passed(deadline):
+        raise EtcdTimeout(
+            f"the STM transaction ({level.name}) did not commit within {seconds} s "
+            f"({attempts} attempts, each conflicting with another writer)",
+            operation="KV.Txn",
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -17,12 +18,15 @@ from .._core import exceptions as exc
 from .._core.config import ClientConfig, Endpoint, endpoint_or_none
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
+from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reauthenticated, Retry
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
+from .._core.versions import check_option
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
 from .io import Lock, check_interceptors, messages, open_channel, sleep
+from .operations import run_operation
 
 log = logging.getLogger("etcd.transport")
 
@@ -38,6 +42,7 @@ class AsyncTransport:
     def __init__(self, config: ClientConfig, retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY):
         check_interceptors(config.interceptors)
         self.config = config
+        self.events = EventHub()
         self.retry_policy = retry_policy
         self._endpoints: tuple[Endpoint, ...] = config.endpoints
         self._current = 0
@@ -76,6 +81,7 @@ class AsyncTransport:
         if not endpoints:
             raise exc.EtcdValueError("at least one endpoint is needed")
         current = self.current_endpoint
+        before = self._endpoints
         with self._lock:
             self._endpoints = endpoints
             targets = [e.target for e in endpoints]
@@ -83,8 +89,10 @@ class AsyncTransport:
             dropped = [self._forget_channel(t) for t in self._channels if t not in targets]
         for channel in dropped:
             await channel.close()
+        if self.events.active and before != endpoints:
+            self.events.emit(EndpointsChanged(tuple(map(str, before)), tuple(map(str, endpoints))))
 
-    def _advance(self, failed: Endpoint) -> None:
+    def _advance(self, failed: Endpoint, code: str) -> None:
         """Move on from a failed endpoint (unless another thread already did), preferring
         members that have not failed recently."""
         now = time.monotonic()
@@ -95,6 +103,8 @@ class AsyncTransport:
                 targets, self._current % len(targets), self._failed_at, now
             )
             log.info("switching from %s to %s", failed, self.current_endpoint)
+            if self.events.active:
+                self.events.emit(Failover(str(failed), str(self.current_endpoint), code))
 
     def _another_member_ready(self, endpoint: Endpoint) -> bool:
         targets = [other.target for other in self._endpoints]
@@ -241,11 +251,41 @@ class AsyncTransport:
         timeout: float | None,
         mutation: bool,
         endpoint: Endpoint | None = None,
+        requires: str | None = None,
     ) -> Any:
         """Send one request and return its response message, retrying what is safe.
 
         ``endpoint`` pins the call to one member (no failover), for per-member calls.
+        ``requires`` names an option of the request (in :data:`versions.ADDED_IN`) that a
+        member older than its release would ignore: such a member is refused it.
         """
+        if not self.events.active:
+            return await self._unary(method, request, timeout, mutation, endpoint, None, requires)
+
+        async def call(operation: Operation | None) -> Any:
+            return await self._unary(
+                method, request, timeout, mutation, endpoint, operation, requires
+            )
+
+        return await run_operation(
+            self.events,
+            "call",
+            operation_name(method),
+            call,
+            key=getattr(request, "key", None),
+            attributes=_attributes_of(method, request),
+        )
+
+    async def _unary(
+        self,
+        method: Method,
+        request: Any,
+        timeout: float | None,
+        mutation: bool,
+        endpoint: Endpoint | None,
+        operation: Operation | None,
+        requires: str | None = None,
+    ) -> Any:
         self.check_usable()
         deadline = deadline_after(timeout)
         attempt = 0
@@ -259,10 +299,16 @@ class AsyncTransport:
                 remaining = self._remaining(deadline, method, target, timeout, mutation, attempt)
             logging_in = bool(self.config.username) and self._token is None
             current = methods.AUTH_AUTHENTICATE if logging_in else method
+            if operation is not None:
+                operation.endpoint, operation.attempts = str(target), attempt
             try:
                 if logging_in or target.target not in self._connected:
                     await self._prepare_endpoint(target, remaining, pinned=endpoint is not None)
                 current = method
+                if requires is not None:
+                    check_option(
+                        requires, True, str(target), self._server_versions.get(target.target)
+                    )
                 call = self._callable(target, method)
                 response = await call(request, timeout=remaining, metadata=self._metadata)
             except (grpc.RpcError, NotConnected) as error:
@@ -273,15 +319,30 @@ class AsyncTransport:
                 if self._should_reauthenticate(mapped, reauthenticated):
                     # Expired or foreign token: nothing was applied; get a new one and resend.
                     reauthenticated = True
+                    if self.events.active:
+                        self.events.emit(Reauthenticated(str(target)))
                     continue
                 self.note_failure(target, code, details, pinned=endpoint is not None)
                 if not self.retry_policy.should_retry(
                     code, details, mutation=mutation, attempt=attempt
                 ):
                     raise mapped from error
-                if not await self.back_off(attempt, deadline):
+                pause = self.retry_policy.delay(attempt)
+                if not await self._pause(pause, deadline):
                     raise mapped from error
                 log.debug("%s on %s failed (%s), retrying", operation_name(method), target, code)
+                if operation is not None:
+                    self.events.emit(
+                        Retry(
+                            operation.id,
+                            operation.name,
+                            str(target),
+                            attempt,
+                            code,
+                            type(mapped).__name__,
+                            pause,
+                        )
+                    )
                 continue
             if endpoint is None and self._needs_discovery:
                 await self._discover(deadline)
@@ -305,6 +366,41 @@ class AsyncTransport:
             metadata = (*metadata, ("hasleader", "true"))
         call = self._callable(target, method)(request, timeout=timeout, metadata=metadata)
         return call, target
+
+    async def server_stream(
+        self, method: Method, request: Any, *, timeout: float | None
+    ) -> AsyncIterator[Any]:
+        """The answers of a call that streams them to one request, as they arrive.
+
+        Until the first answer, a failure that allows it is retried on another member;
+        after it, the failure is raised (mapped), since part was delivered already.
+        """
+        deadline = deadline_after(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            call = None
+            target = self.current_endpoint
+            answered = False
+            try:
+                call, target = await self.open_stream(method, request, timeout=time_left(deadline))
+                async for message in messages(call):
+                    answered = True
+                    yield message
+                return
+            except (grpc.RpcError, NotConnected) as error:
+                code, details = status_of(error)
+                mapped = self.map_error(error, method, target)
+                self.note_failure(target, code, details, pinned=False)
+                if (
+                    answered
+                    or not self.should_retry_stream(error, attempt)
+                    or not await self.back_off(attempt, deadline)
+                ):
+                    raise mapped from error
+            finally:
+                if call is not None:
+                    call.cancel()
 
     async def first_response(
         self, method: Method, request: Any, *, timeout: float | None
@@ -357,6 +453,7 @@ class AsyncTransport:
             operation=operation_name(method),
             endpoint=str(endpoint),
             mutation=mutation,
+            server_version=self._server_versions.get(endpoint.target),
         )
 
     def note_failure(self, endpoint: Endpoint, code: str, details: str, *, pinned: bool) -> None:
@@ -364,7 +461,7 @@ class AsyncTransport:
         if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
             self._connected.discard(endpoint.target)
         if not pinned and self.retry_policy.should_switch_endpoint(code, details):
-            self._advance(endpoint)
+            self._advance(endpoint, code)
 
     def should_retry_stream(self, error: grpc.RpcError | NotConnected, attempt: int) -> bool:
         """Whether a failed stream (a read) may be opened again."""
@@ -393,7 +490,9 @@ class AsyncTransport:
 
     async def back_off(self, attempt: int, deadline: float | None) -> bool:
         """Sleep before the next attempt; ``False`` when that would pass the deadline."""
-        pause = self.retry_policy.delay(attempt)
+        return await self._pause(self.retry_policy.delay(attempt), deadline)
+
+    async def _pause(self, pause: float, deadline: float | None) -> bool:
         remaining = time_left(deadline)
         if remaining is not None and pause >= remaining:
             return False
@@ -470,3 +569,14 @@ class AsyncTransport:
     def set_token(self, token: str | None) -> None:
         self._token = token
         self._metadata = self._base_metadata + ((("token", token),) if token else ())
+
+
+def _attributes_of(method: Method, request: Any) -> dict[str, int | str]:
+    """What a span may tell of a request without its keys or values: a transaction's size."""
+    if method is methods.KV_TXN:
+        return {
+            "etcd.txn.compares": len(request.compare),
+            "etcd.txn.success_ops": len(request.success),
+            "etcd.txn.failure_ops": len(request.failure),
+        }
+    return {}

@@ -46,6 +46,7 @@ class BaseClient:
         insecure: bool = False,
         auto_sync_interval: float | None = None,
         coalesce: bool = False,
+        lock_prefix: str | None = None,
         interceptors: Sequence[Any] = (),
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
@@ -77,6 +78,9 @@ class BaseClient:
             raise check.EtcdTypeError("retry_policy must be an etcd.RetryPolicy")
         self._retry_policy = retry_policy
         self._auto_sync_interval = check.timeout(auto_sync_interval, "auto_sync_interval")
+        if lock_prefix is not None and not isinstance(lock_prefix, str):
+            raise check.EtcdTypeError("lock_prefix must be a str, such as '/_locks'")
+        self._lock_prefix = lock_prefix
         self._start()
 
     def _start(self) -> None:
@@ -95,6 +99,16 @@ class BaseClient:
         options = config.env_options(os.environ if environ is None else environ)
         options.update(overrides)
         return cls(**options)
+
+    @property
+    def lock_prefix(self) -> str | None:
+        """What the names of this client's locks start with (python-etcd's option).
+
+        ``None`` (the default): a lock's name is its key prefix as given, as with Go's
+        ``concurrency.Mutex`` and ``etcdctl lock``. With ``lock_prefix="/_locks"``,
+        ``client.lock("job")`` and ``etcd.Lock(client, "job")`` lock ``/_locks/job``.
+        """
+        return self._lock_prefix
 
     @property
     def config(self) -> ClientConfig:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import exceptions as exc
+from . import versions
 
 # Server messages, without the "etcdserver: " prefix that most of them carry.
 _BY_MESSAGE: dict[str, type[exc.EtcdException]] = {
@@ -170,12 +171,16 @@ def map_rpc_error(
     operation: str,
     endpoint: str,
     mutation: bool,
+    server_version: str | None = None,
 ) -> exc.EtcdException:
     """Build the exception for a failed call (the caller raises it ``from`` the gRPC error).
 
     ``mutation`` marks calls that change the store: for those, an error that does not prove
-    the request was refused is flagged ``outcome_unknown``.
+    the request was refused is flagged ``outcome_unknown``. ``server_version``, the
+    member's own, names what an older member lacks.
     """
+    if code == "UNIMPLEMENTED" and operation in versions.ADDED_IN:
+        return versions.not_supported(operation, endpoint, server_version, code=code)
     cls = classify(code, details)
     outcome_unknown = mutation and _is_ambiguous(code, details)
     reason = details or code

@@ -34,6 +34,15 @@ ProgressCallback = Callable[[int, "int | None"], object]
 # --- results ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class DowngradeInfo:
+    """Whether the cluster is being downgraded, and to what (etcd 3.6 and later)."""
+
+    enabled: bool
+    target_version: str
+    """The version the cluster goes down to (empty when no downgrade is enabled)."""
+
+
 @dataclass(slots=True)
 class StatusResponse:
     """One member's status (etcd's ``Status``)."""
@@ -58,7 +67,10 @@ class StatusResponse:
     db_size_quota: int = 0
     """The member's backend quota, in bytes, when the server reports it (0 otherwise)."""
     storage_version: str = ""
-    """The storage version, when the server reports it."""
+    """The storage version, when the server reports it (etcd 3.6 and later)."""
+    downgrade: DowngradeInfo | None = None
+    """The downgrade under way, as etcd 3.6 and later report it (``None`` from older
+    members, which do not)."""
 
     @property
     def member_id(self) -> int:
@@ -164,6 +176,11 @@ def decode_status(response: Any, endpoint: str) -> StatusResponse:
         is_learner=response.isLearner,
         db_size_quota=response.dbSizeQuota,
         storage_version=response.storageVersion,
+        downgrade=(
+            DowngradeInfo(response.downgradeInfo.enabled, response.downgradeInfo.targetVersion)
+            if response.HasField("downgradeInfo")
+            else None
+        ),
     )
 
 

@@ -21,6 +21,10 @@ DEFAULT_MAX_REQUEST_BYTES: Final = 1_572_864
 DEFAULT_MAX_TXN_OPS: Final = 128
 #: The largest lease TTL the server grants, in seconds.
 MAX_LEASE_TTL: Final = 9_000_000_000
+# The TTL of a session a lock, election or recipe takes for itself: how long what it holds
+# outlives a process that dies holding it. Go's default for concurrency.NewSession, so that
+# sessions made by either side agree.
+DEFAULT_SESSION_TTL = 60
 
 
 def _type_name(value: object) -> str:

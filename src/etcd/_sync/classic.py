@@ -39,6 +39,9 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
 
     # The cluster the python-etcd reads expect; learned from the first one unless set.
     _expected_cluster_id: int | None = None
+    # Whether a write met a directory with a TTL: from then on writes compare the leases of
+    # the directories above them, rather than that no directory has a TTL.
+    _directories_with_ttl: bool = False
 
     # --- TTLs, as leases -----------------------------------------------------------------
 
@@ -217,61 +220,185 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         creates a new key below ``key`` whose name sorts in creation order. ``ttl`` attaches
         a lease of that many seconds; the lease of the value replaced is released. ``/``
         itself is read-only (:class:`etcd.EtcdRootReadOnly`), as on etcd v2.
+
+        ``dir=True`` (with no value) makes an empty directory, which exists until deleted or
+        until its ``ttl`` runs out, taking everything below it along; with
+        ``prevExist=True`` it changes an existing directory's TTL. As on v2, a key cannot be
+        written where a directory is (:class:`etcd.EtcdNotFile`) nor below a key with a
+        value (:class:`etcd.EtcdNotDir`).
         """
         name = classic.normalize_key(key)
         if not append:
             classic.refuse_root(name)
-        if check.boolean(dir, "dir"):
-            raise exc.EtcdNotSupported(
-                f"cannot create the directory {name}: etcd v3 has no directories. A directory "
-                "exists while keys exist below it; write those keys instead"
-            )
+        directory = check.boolean(dir, "dir")
         if check.boolean(refresh, "refresh"):
             if value is not None:
                 raise exc.EtcdValueError("refresh=True keeps the value: pass value=None")
             return self.refresh(name, ttl, timeout=timeout)
-        data = classic.value_text(value)
         condition = classic.WriteCondition.build(prevValue, prevIndex, prevExist)
-        deadline = self._classic_timeout(timeout)
         if ttl is not None:
             check.lease_ttl(ttl, "ttl")
-        if check.boolean(append, "append") and (condition != classic.WriteCondition()):
-            raise exc.EtcdValueError("append=True cannot be combined with prevValue/Index/Exist")
-        lease = self.lease_grant(ttl, timeout=deadline).id if ttl is not None else 0
-        try:
-            if append:
-                result = self._append(name, data, lease, ttl, deadline)
-            else:
-                response = self.txn(
-                    classic.write_txn(name, data, lease, condition), timeout=deadline
+        deadline = self._classic_timeout(timeout)
+        if directory:
+            if value is not None and value != "":
+                raise exc.EtcdValueError(f"cannot make the directory {name} with a value")
+            if check.boolean(append, "append"):
+                raise exc.EtcdValueError("dir=True and append=True cannot be combined")
+            if condition.prev_value is not None or condition.prev_index is not None:
+                raise exc.EtcdValueError(
+                    "dir=True cannot be combined with prevValue/prevIndex: a directory has "
+                    "neither a value nor an index of its own to compare"
                 )
-                result = classic.write_result(name, data, lease, ttl, condition, response)
+            if condition.prev_exist is True:
+                return self._retime_directory(name, ttl, deadline)
+            return self._place(name, None, ttl, condition, deadline)
+        data = classic.value_text(value)
+        if check.boolean(append, "append"):
+            if condition != classic.WriteCondition():
+                raise exc.EtcdValueError(
+                    "append=True cannot be combined with prevValue/Index/Exist"
+                )
+            return self._append(name, data, ttl, deadline)
+        return self._place(name, data, ttl, condition, deadline)
+
+    def _place(
+        self,
+        name: str,
+        data: bytes | None,
+        ttl: int | None,
+        condition: classic.WriteCondition,
+        timeout: float | None,
+    ) -> EtcdResult:
+        """Write a key (``data`` ``None``: make a directory) within the v2 tree's rules."""
+        own_lease = self.lease_grant(ttl, timeout=timeout).id if ttl is not None else 0
+        lease = own_lease
+        leases = self._expected_leases(name)
+        deadline = deadline_after(timeout)
+        try:
+            while True:
+                if data is None:
+                    txn = classic.directory_txn(name, lease, condition, leases)
+                else:
+                    txn = classic.write_txn(name, data, lease, condition, leases)
+                response = self.txn(txn, timeout=timeout)
+                if response.succeeded:
+                    break
+                tree = classic.read_tree(name, self.txn(classic.tree_txn(name)))
+                failure = classic.write_failure(name, condition, response, tree)
+                if failure is not None:
+                    raise failure
+                # Directories have TTLs: the key expires with the nearest one above it.
+                if deadline_passed(deadline):
+                    raise exc.EtcdTimeout(
+                        f"the directories above {name} kept changing for {timeout} s",
+                        operation="KV.Txn",
+                    )
+                leases, lease = self._follow_tree(tree, own_lease, ttl, timeout)
         except BaseException:
-            self._release_unused_lease(lease, deadline)
+            self._release_unused_lease(own_lease, timeout)
             raise
+        if lease != own_lease:
+            self._release_unused_lease(own_lease, timeout)
+        result = classic.write_result(name, data, lease, ttl, condition, response)
         previous = result._prev_node
         if previous is not None and previous.lease and previous.lease != lease:
-            self._release_unused_lease(previous.lease, deadline)
+            self._release_unused_lease(previous.lease, timeout)
         return result
 
-    def _append(
-        self, directory: str, data: bytes, lease: int, ttl: int | None, timeout: float | None
-    ) -> EtcdResult:
-        condition = classic.WriteCondition(prev_exist=False)
+    def _expected_leases(self, name: str) -> tuple[int, ...] | None:
+        """What a write first expects of the directories above ``name``.
+
+        ``None`` (no directory anywhere has a TTL: one comparison) until this client met
+        one; then no TTL above ``name`` (one comparison per directory above).
+        """
+        return classic.no_leases(name) if self._directories_with_ttl else None
+
+    def _follow_tree(
+        self, tree: classic.Tree, own_lease: int, ttl: int | None, timeout: float | None
+    ) -> tuple[tuple[int, ...], int]:
+        """The leases to expect above a key and the key's lease, once a write found that
+        directories have TTLs."""
+        self._directories_with_ttl = True
+        lease = self._lease_below(tree.inherited_lease, own_lease, ttl, timeout)
+        return tree.ancestor_leases, lease
+
+    def _lease_below(self, inherited: int, own: int, ttl: int | None, timeout: float | None) -> int:
+        """The lease of a key below a directory with the lease ``inherited``: the one that
+        runs out first, the key's own (``ttl``) or the directory's."""
+        if not inherited or not own or ttl is None:
+            return inherited or own
+        remaining = self.lease_time_to_live(inherited, timeout=timeout)
+        return own if remaining.exists and ttl < remaining.ttl else inherited
+
+    def _retime_directory(self, name: str, ttl: int | None, timeout: float | None) -> EtcdResult:
+        """Give the directory ``name`` a new TTL (``None``: none), with everything in it
+        that shared its old one."""
         deadline = deadline_after(timeout)
+        marker_key = classic.directory_prefix(name)
         while True:
+            found = self.range(marker_key, prefix=True, keys_only=True, timeout=timeout)
+            if not found.kvs:
+                exact = self.range(name, count_only=True, timeout=timeout)
+                if exact.count:
+                    raise exc.EtcdNotDir(f"Not a directory : {name} (a key with a value)")
+                raise exc.EtcdKeyNotFound(f"Key not found : {name}")
+            marker = found.kvs[0] if found.kvs[0].key == marker_key else None
+            old = marker.lease if marker else 0
+            moving = [kv for kv in found.kvs if kv.lease == old]
+            lease = 0 if ttl is None else self.lease_grant(ttl, timeout=timeout).id
+            txns = classic.retime_txns(name, marker, moving, lease, self._config.max_txn_ops)
+            try:
+                responses = [self.txn(txn, timeout=timeout) for txn in txns]
+            except BaseException:
+                self._release_unused_lease(lease, timeout)
+                raise
+            if responses[0].succeeded:
+                break
+            # Changed meanwhile: read it again.
+            self._release_unused_lease(lease, timeout)
             if deadline_passed(deadline):
                 raise exc.EtcdTimeout(
-                    f"append below {directory} kept losing races for {timeout} s",
-                    operation="KV.Txn",
+                    f"the directory {name} kept changing for {timeout} s", operation="KV.Txn"
                 )
-            counted = self.range(directory, count_only=True, timeout=timeout)
-            revision = counted.header.revision
-            name, txn = classic.append_txn(directory, revision, data, lease)
-            response = self.txn(txn, timeout=timeout)
-            if response.succeeded:
-                return classic.write_result(name, data, lease, ttl, condition, response)
-            # Another key was created below the directory meanwhile: name after a newer one.
+        self._release_unused_lease(old, timeout)
+        revision = responses[0].header.revision
+        return classic.retime_result(name, marker, lease, ttl, revision)
+
+    def _append(
+        self, directory: str, data: bytes, ttl: int | None, timeout: float | None
+    ) -> EtcdResult:
+        condition = classic.WriteCondition(prev_exist=False)
+        own_lease = self.lease_grant(ttl, timeout=timeout).id if ttl is not None else 0
+        lease = own_lease
+        # Any name below the directory has the same ancestors (the directory the last).
+        placeholder = classic.directory_prefix(directory).decode() + "0"
+        leases = self._expected_leases(placeholder)
+        deadline = deadline_after(timeout)
+        try:
+            while True:
+                if deadline_passed(deadline):
+                    raise exc.EtcdTimeout(
+                        f"append below {directory} kept losing races for {timeout} s",
+                        operation="KV.Txn",
+                    )
+                counted = self.range(directory, count_only=True, timeout=timeout)
+                revision = counted.header.revision
+                name, txn = classic.append_txn(directory, revision, data, lease, leases)
+                response = self.txn(txn, timeout=timeout)
+                if response.succeeded:
+                    break
+                tree = classic.read_tree(name, self.txn(classic.tree_txn(name)))
+                if tree.file_ancestor is not None:
+                    raise exc.EtcdNotDir(f"Not a directory : {tree.file_ancestor}")
+                if leases is None or tree.ancestor_leases != leases:
+                    leases, lease = self._follow_tree(tree, own_lease, ttl, timeout)
+                # Else another key was created below the directory meanwhile: name after it.
+        except BaseException:
+            self._release_unused_lease(own_lease, timeout)
+            raise
+        if lease != own_lease:
+            self._release_unused_lease(own_lease, timeout)
+        return classic.write_result(name, data, lease, ttl, condition, response)
 
     def test_and_set(
         self,
@@ -293,17 +420,20 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         """Write back a result read earlier, if the key was not modified since."""
         if obj.key is None:
             raise exc.EtcdValueError("the result to update has no key")
+        if obj.dir:
+            # A directory has no value: its update is a new TTL (or none).
+            return self.write(obj.key, None, ttl=obj.ttl, dir=True, prevExist=True, timeout=timeout)
         return self.write(
             obj.key,
             obj.value,
             ttl=obj.ttl,
-            prevIndex=obj.modifiedIndex if not obj.dir else None,
+            prevIndex=obj.modifiedIndex,
             prevExist=True,
             timeout=timeout,
         )
 
     def refresh(self, key: str, ttl: int | None, *, timeout: Timeout = check.UNSET) -> EtcdResult:
-        """Give ``key`` a new TTL of ``ttl`` seconds without changing its value."""
+        """Give ``key`` (or a directory) a new TTL of ``ttl`` seconds, keeping its value."""
         name = classic.normalize_key(key)
         classic.refuse_root(name)
         deadline = self._classic_timeout(timeout)
@@ -320,7 +450,8 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         try:
             response = self.txn(txn, timeout=deadline)
             if not response.succeeded:
-                raise exc.EtcdKeyNotFound(f"Key not found : {name}")
+                self._release_unused_lease(lease, deadline)
+                return self._retime_directory(name, ttl, deadline)
         except BaseException:
             self._release_unused_lease(lease, deadline)
             raise
@@ -354,7 +485,8 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         recursive_ = bool(recursive) and check.boolean(recursive, "recursive")
         directory = bool(dir) and check.boolean(dir, "dir")
         deadline = self._classic_timeout(timeout)
-        response = self.txn(classic.delete_txn(name, recursive_, condition), timeout=deadline)
+        txn = classic.delete_txn(name, recursive_, directory, condition)
+        response = self.txn(txn, timeout=deadline)
         result = classic.delete_result(name, recursive_, directory, condition, response)
         # The deleted key's lease is left to run out by itself (within its TTL): revoking it
         # now would make watchers report this deletion as an expiry.
@@ -415,7 +547,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         if recursive:
             watch_key, range_end = classic.subtree_range(name)
         else:
-            watch_key, range_end = name.encode("utf-8"), None
+            watch_key, range_end = classic.node_range(name)
         deadline = deadline_after(timeout)
         with self.watch_stream(watch_key, range_end, start_revision=start, prev_kv=True) as watch:
             while True:

@@ -35,23 +35,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("etcd.cluster")
 
+_LINEARIZABLE_LIST = "a linearizable member list (MemberList linearizable)"
+_LEARNER = "a learner member (MemberAdd isLearner)"
+
 
 def list_members(
     transport: Transport,
     timeout: float | None,
     *,
-    linearizable: bool = True,
+    linearizable: bool | None = None,
     endpoint: Endpoint | None = None,
 ) -> MemberListResponse:
-    """``Cluster.MemberList`` over ``transport`` (shared with the maintenance calls)."""
+    """``Cluster.MemberList`` over ``transport`` (shared with the maintenance calls);
+    ``linearizable=None`` asks for it where the member can (etcd 3.5 and later)."""
     from .._core.cluster import decode_member_list
 
     response = transport.unary(
         methods.CLUSTER_MEMBER_LIST,
-        pb.MemberListRequest(linearizable=linearizable),
+        pb.MemberListRequest(linearizable=linearizable is not False),
         timeout=timeout,
         mutation=False,
         endpoint=endpoint,
+        requires=_LINEARIZABLE_LIST if linearizable else None,
     )
     return decode_member_list(response)
 
@@ -94,20 +99,21 @@ class ClusterCalls(ClientPart):
     _auto_sync: _AutoSync | None = None
 
     def member_list(
-        self, *, linearizable: bool = True, timeout: Timeout = check.UNSET
+        self, *, linearizable: bool | None = None, timeout: Timeout = check.UNSET
     ) -> MemberListResponse:
         """Every member of the cluster (etcd's ``MemberList``).
 
         Args:
-            linearizable: ``True`` (the default) asks the leader's view, so that a member
-                added or removed a moment ago is already shown; ``False`` accepts the
-                contacted member's own, possibly stale, view (works without a leader).
+            linearizable: ``True`` asks the leader's view, so that a member added or
+                removed a moment ago is already shown (etcd 3.5 and later:
+                :class:`etcd.EtcdNotSupported` from an older member); ``False`` accepts
+                the contacted member's own, possibly stale, view (works without a
+                leader). ``None`` (the default) asks for the leader's view where the
+                member can give it.
         """
-        return list_members(
-            self._transport,
-            self._call_timeout(timeout),
-            linearizable=check.boolean(linearizable, "linearizable"),
-        )
+        if linearizable is not None:
+            linearizable = check.boolean(linearizable, "linearizable")
+        return list_members(self._transport, self._call_timeout(timeout), linearizable=linearizable)
 
     def member_add(
         self,
@@ -126,11 +132,14 @@ class ClusterCalls(ClientPart):
         """
         from .._core.cluster import check_peer_urls, decode_member_add
 
-        request = pb.MemberAddRequest(
-            peerURLs=check_peer_urls(peer_urls), isLearner=check.boolean(learner, "learner")
-        )
+        as_learner = check.boolean(learner, "learner")
+        request = pb.MemberAddRequest(peerURLs=check_peer_urls(peer_urls), isLearner=as_learner)
         response = self._transport.unary(
-            methods.CLUSTER_MEMBER_ADD, request, timeout=self._call_timeout(timeout), mutation=True
+            methods.CLUSTER_MEMBER_ADD,
+            request,
+            timeout=self._call_timeout(timeout),
+            mutation=True,
+            requires=_LEARNER if as_learner else None,
         )
         return decode_member_add(response)
 

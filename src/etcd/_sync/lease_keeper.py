@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from .._core import exceptions as exc
 from .._core.config import Endpoint
+from .._core.events import EventHub, KeepAliveAnswered, LeaseLost
 from .._core.kv import LeaseArg
 from .._core.lease import (
     KeepAliveSchedule,
@@ -165,9 +166,11 @@ class Lease:
 
     # --- called by the keep-alive thread --------------------------------------------------------
 
-    def _mark_lost(self, reason: str) -> None:
+    def _mark_lost(self, reason: str, events: EventHub | None = None) -> None:
         if self._lost.is_set():
             return
+        if events is not None and events.active:
+            events.emit(LeaseLost(self.id, reason))
         self._kept_alive = False
         self._error = exc.EtcdLeaseExpired(f"lease {self.id:x} is lost: {reason}")
         self._lost.set()
@@ -259,11 +262,18 @@ class KeepAliver:
             if entry is None:
                 return
             lease, schedule = entry
-            if schedule.confirmed(message.TTL, time.monotonic()):
+            now = time.monotonic()
+            round_trip = now - schedule.sent_at
+            if schedule.confirmed(message.TTL, now):
                 self._condition.notify_all()
+                events = self._transport.events
+                if events.active:
+                    events.emit(KeepAliveAnswered(lease.id, round_trip, str(endpoint)))
                 return
             self._leases.pop(message.ID, None)
-        lease._mark_lost("the server says it no longer exists (expired or revoked)")
+        lease._mark_lost(
+            "the server says it no longer exists (expired or revoked)", self._transport.events
+        )
 
     def stream_closed(self) -> None:
         with self._condition:
@@ -276,7 +286,7 @@ class KeepAliver:
             leases = [lease for lease, _ in self._leases.values()]
             self._leases.clear()
         for lease in leases:
-            lease._mark_lost(str(error))
+            lease._mark_lost(str(error), self._transport.events)
 
     # --- the request side ---------------------------------------------------------------------
 
@@ -296,7 +306,9 @@ class KeepAliver:
                 for lease, schedule in list(self._leases.values()):
                     if schedule.expired(now):
                         self._leases.pop(lease.id, None)
-                        lease._mark_lost(f"no refresh confirmed for {schedule.ttl} s")
+                        lease._mark_lost(
+                            f"no refresh confirmed for {schedule.ttl} s", self._transport.events
+                        )
                     elif schedule.due(now):
                         schedule.sent(now)
                         due.append(lease.id)
@@ -315,4 +327,6 @@ class KeepAliver:
             for lease in overdue:
                 self._leases.pop(lease.id, None)
         for lease in overdue:
-            lease._mark_lost("no refresh confirmed within its TTL while reconnecting")
+            lease._mark_lost(
+                "no refresh confirmed within its TTL while reconnecting", self._transport.events
+            )

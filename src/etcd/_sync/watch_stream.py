@@ -22,6 +22,7 @@ from typing import Any
 from .._core import exceptions as exc
 from .._core.config import Endpoint
 from .._core.deadline import deadline_after, time_left
+from .._core.events import WatchCompacted, WatchDelivered, WatchResumed
 from .._core.stream import token_may_be_stale
 from .._core.watch import (
     BROADCAST_WATCH_ID,
@@ -313,7 +314,10 @@ class Watcher:
     def requests_for_new_stream(self) -> Iterator[Any]:
         # Every watch is created again from its cursor: no event is lost or repeated.
         requests: Queue[Any] = Queue()
+        events = self._transport.events
         for watch in self._watches.values():
+            if events.active and watch._cursor.created:
+                events.emit(WatchResumed(watch.id, watch._cursor.next_revision))
             requests.put(watch._cursor.create_request(watch.id))
         self._requests = requests
         return _drain(requests)
@@ -361,11 +365,21 @@ class Watcher:
         if outcome.kind is OutcomeKind.DELIVER:
             assert outcome.response is not None
             watch._deliver(outcome.response)
+            if self._transport.events.active:
+                self._transport.events.emit(WatchDelivered(watch.id, len(outcome.response.events)))
         elif outcome.kind is OutcomeKind.CREATED:
             watch._relogged = False
             watch._created.set()
         elif outcome.kind is OutcomeKind.FAILED:
             assert outcome.error is not None
+            if isinstance(outcome.error, exc.EtcdCompacted) and self._transport.events.active:
+                self._transport.events.emit(
+                    WatchCompacted(
+                        watch.id,
+                        watch._cursor.next_revision,
+                        outcome.error.compact_revision or 0,
+                    )
+                )
             if self._may_be_a_stale_token(watch, outcome.error):
                 # A watch created on a stream whose token expired is refused as
                 # "permission denied": log in again once before believing it.

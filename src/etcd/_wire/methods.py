@@ -69,6 +69,14 @@ KV_COMPACT = Method(
     messages.CompactionResponse,
     "unary_unary",
 )
+KV_RANGE_STREAM = Method(
+    "/etcdserverpb.KV/RangeStream",
+    "etcdserverpb.KV",
+    "RangeStream",
+    messages.RangeRequest,
+    messages.RangeStreamResponse,
+    "unary_stream",
+)
 WATCH_WATCH = Method(
     "/etcdserverpb.Watch/Watch",
     "etcdserverpb.Watch",
@@ -420,6 +428,7 @@ ALL_METHODS: tuple[Method, ...] = (
     KV_DELETE_RANGE,
     KV_TXN,
     KV_COMPACT,
+    KV_RANGE_STREAM,
     WATCH_WATCH,
     LEASE_GRANT,
     LEASE_REVOKE,

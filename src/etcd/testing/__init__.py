@@ -24,7 +24,8 @@ Importing this package is cheap: it starts nothing and imports neither the clien
 
 from __future__ import annotations
 
-from ._binary import find_etcd_binary
+from ._auth import enable_auth
+from ._binary import etcd_binary_version, find_etcd_binary
 from ._cluster import EtcdCluster
 from ._errors import EtcdBinaryNotFound, EtcdStartError
 from ._ports import free_port
@@ -37,6 +38,8 @@ __all__ = [
     "EtcdServer",
     "EtcdStartError",
     "TLSFiles",
+    "enable_auth",
+    "etcd_binary_version",
     "find_etcd_binary",
     "free_port",
     "make_tls",

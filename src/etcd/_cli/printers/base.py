@@ -308,25 +308,73 @@ def health_rows(healths: Sequence[Health]) -> list[list[str]]:
     return [[h.endpoint, go_bool(h.health), h.took, h.error] for h in healths]
 
 
+def reports_newer_status(statuses: Sequence[NamedStatus]) -> bool:
+    """Whether the members report what etcd 3.6 added to a status (it always sends its
+    downgrade information): then the columns are etcdctl 3.6's, else etcdctl 3.5's."""
+    return any(item.status.downgrade is not None for item in statuses)
+
+
 def status_rows(statuses: Sequence[NamedStatus]) -> list[list[str]]:
-    return [
-        [
-            item.endpoint,
-            f"{item.status.header.member_id:x}",
-            item.status.version,
-            humanize_bytes(item.status.db_size),
-            go_bool(item.status.leader == item.status.header.member_id),
-            go_bool(item.status.is_learner),
-            str(item.status.raft_term),
-            str(item.status.raft_index),
-            str(item.status.raft_applied_index),
-            ", ".join(item.status.errors),
-        ]
-        for item in statuses
-    ]
+    newer = reports_newer_status(statuses)
+    rows = []
+    for item in statuses:
+        status = item.status
+        is_leader = go_bool(status.leader == status.header.member_id)
+        raft = [str(status.raft_term), str(status.raft_index), str(status.raft_applied_index)]
+        errors = ", ".join(status.errors)
+        if not newer:
+            rows.append(
+                [
+                    item.endpoint,
+                    f"{status.header.member_id:x}",
+                    status.version,
+                    humanize_bytes(status.db_size),
+                    is_leader,
+                    go_bool(status.is_learner),
+                    *raft,
+                    errors,
+                ]
+            )
+            continue
+        downgrade = status.downgrade
+        rows.append(
+            [
+                item.endpoint,
+                f"{status.header.member_id:x}",
+                status.version,
+                status.storage_version,
+                humanize_bytes(status.db_size),
+                humanize_bytes(status.db_size_in_use),
+                f"{_percentage_not_in_use(status.db_size, status.db_size_in_use)}%",
+                humanize_bytes(status.db_size_quota),
+                is_leader,
+                go_bool(status.is_learner),
+                *raft,
+                errors,
+                downgrade.target_version if downgrade else "",
+                go_bool(bool(downgrade and downgrade.enabled)),
+            ]
+        )
+    return rows
+
+
+def _percentage_not_in_use(size: int, in_use: int) -> int:
+    # Integer arithmetic, truncated toward zero, as etcdctl computes it.
+    if size <= 0:
+        return 0
+    return 100 - (in_use * 100 // size)
+
+
+def reports_hash_revisions(hashes: Sequence[NamedHash]) -> bool:
+    """Whether the members say up to which revision they hashed (etcd 3.6 and later)."""
+    return any(item.hash.hash_revision for item in hashes)
 
 
 def hash_rows(hashes: Sequence[NamedHash]) -> list[list[str]]:
+    if reports_hash_revisions(hashes):
+        return [
+            [item.endpoint, str(item.hash.hash), str(item.hash.hash_revision)] for item in hashes
+        ]
     return [[item.endpoint, str(item.hash.hash)] for item in hashes]
 
 

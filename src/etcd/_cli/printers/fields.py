@@ -37,6 +37,8 @@ from .base import (
     WatchBatch,
     go_bool,
     lines,
+    reports_hash_revisions,
+    reports_newer_status,
 )
 
 
@@ -183,12 +185,16 @@ class FieldsPrinter(Printer):
 
     def endpoint_status(self, statuses: Sequence[NamedStatus]) -> bytes:
         out: list[str] = []
+        newer = reports_newer_status(statuses)  # then the fields etcdctl 3.6 prints
         for item in statuses:
             status = item.status
+            downgrade = status.downgrade
             out += [
                 *_fields_header(status.header),
                 _field("Version", quote(status.version)),
+                *([_field("StorageVersion", quote(status.storage_version))] if newer else []),
                 _field("DBSize", status.db_size),
+                *([_field("DBSizeInUse", status.db_size_in_use)] if newer else []),
                 _field("Leader", status.leader),
                 _field("IsLearner", status.is_learner),
                 _field("RaftIndex", status.raft_index),
@@ -196,17 +202,30 @@ class FieldsPrinter(Printer):
                 _field("RaftAppliedIndex", status.raft_applied_index),
                 _field("Errors", _go_list(status.errors)),
                 _field("Endpoint", quote(item.endpoint)),
+                *(
+                    [
+                        _field(
+                            "DowngradeTargetVersion",
+                            quote(downgrade.target_version if downgrade else ""),
+                        ),
+                        _field("DowngradeEnabled", bool(downgrade and downgrade.enabled)),
+                    ]
+                    if newer
+                    else []
+                ),
                 "",
             ]
         return lines(*out)
 
     def endpoint_hashkv(self, hashes: Sequence[NamedHash]) -> bytes:
         out: list[str] = []
+        newer = reports_hash_revisions(hashes)
         for item in hashes:
             out += [
                 *_fields_header(item.hash.header),
                 _field("Endpoint", quote(item.endpoint)),
                 _field("Hash", item.hash.hash),
+                *([_field("HashRevision", item.hash.hash_revision)] if newer else []),
                 "",
             ]
         return lines(*out)

@@ -27,7 +27,7 @@ from ..._core.lease import (
     LeaseLeasesResponse,
     LeaseTimeToLiveResponse,
 )
-from ..._core.maintenance import ALARM_TYPES, StatusResponse
+from ..._core.maintenance import ALARM_TYPES, DowngradeInfo, StatusResponse
 from ..._core.responses import (
     DeleteRangeResponse,
     KeyValue,
@@ -199,6 +199,18 @@ def _status_json(status: StatusResponse) -> str:
         ("errors", _arr([json_string(e) for e in status.errors])),
         ("dbSizeInUse", _num(status.db_size_in_use)),
         ("isLearner", _flag(status.is_learner)),
+        # What etcd 3.6 added: absent from older members' answers, as from etcdctl's.
+        ("storageVersion", _str(status.storage_version)),
+        ("dbSizeQuota", _num(status.db_size_quota)),
+        ("downgradeInfo", _downgrade_json(status.downgrade)),
+    )
+
+
+def _downgrade_json(downgrade: DowngradeInfo | None) -> str | None:
+    if downgrade is None:
+        return None
+    return _obj(
+        ("enabled", _flag(downgrade.enabled)), ("targetVersion", _str(downgrade.target_version))
     )
 
 
@@ -339,6 +351,7 @@ class JsonPrinter(Printer):
                         ("header", _header(h.hash.header)),
                         ("hash", _num(h.hash.hash)),
                         ("compact_revision", _num(h.hash.compact_revision)),
+                        ("hash_revision", _num(h.hash.hash_revision)),
                     ),
                 ),
             )

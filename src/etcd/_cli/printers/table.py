@@ -24,6 +24,8 @@ from .base import (
     hash_rows,
     health_rows,
     member_rows,
+    reports_hash_revisions,
+    reports_newer_status,
     snapshot_row,
     status_rows,
 )
@@ -156,7 +158,27 @@ _STATUS_HEADER: Final = [
     "RAFT APPLIED INDEX",
     "ERRORS",
 ]
+# What etcdctl 3.6 prints, for members that report what 3.6 added.
+_NEWER_STATUS_HEADER: Final = [
+    "ENDPOINT",
+    "ID",
+    "VERSION",
+    "STORAGE VERSION",
+    "DB SIZE",
+    "IN USE",
+    "PERCENTAGE NOT IN USE",
+    "QUOTA",
+    "IS LEADER",
+    "IS LEARNER",
+    "RAFT TERM",
+    "RAFT INDEX",
+    "RAFT APPLIED INDEX",
+    "ERRORS",
+    "DOWNGRADE TARGET VERSION",
+    "DOWNGRADE ENABLED",
+]
 _HASH_HEADER: Final = ["ENDPOINT", "HASH"]
+_NEWER_HASH_HEADER: Final = ["ENDPOINT", "HASH", "HASH_REVISION"]
 _SNAPSHOT_HEADER: Final = ["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE"]
 
 
@@ -170,10 +192,12 @@ class TablePrinter(Printer):
         return render(_HEALTH_HEADER, health_rows(healths)).encode()
 
     def endpoint_status(self, statuses: Sequence[NamedStatus]) -> bytes:
-        return render(_STATUS_HEADER, status_rows(statuses)).encode()
+        header = _NEWER_STATUS_HEADER if reports_newer_status(statuses) else _STATUS_HEADER
+        return render(header, status_rows(statuses)).encode()
 
     def endpoint_hashkv(self, hashes: Sequence[NamedHash]) -> bytes:
-        return render(_HASH_HEADER, hash_rows(hashes)).encode()
+        header = _NEWER_HASH_HEADER if reports_hash_revisions(hashes) else _HASH_HEADER
+        return render(header, hash_rows(hashes)).encode()
 
     def snapshot_status(self, status: SnapshotStatus) -> bytes:
         return render(_SNAPSHOT_HEADER, [snapshot_row(status)]).encode()
