@@ -8,6 +8,7 @@ another folder holding the sources (``src/go.etcd.io/etcd/...``).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -18,6 +19,7 @@ from typing import NoReturn
 
 import pytest
 
+import etcd
 from etcd.testing import EtcdServer
 
 from ..integration._etcdctl import clean_environment
@@ -87,11 +89,35 @@ def _build(go: str, gopath: str, output: Path, tmp_path_factory: pytest.TempPath
     partial.rename(output)
 
 
+_PASSED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if report.when == "call":
+        item.stash[_PASSED] = report.passed
+    return report
+
+
 @pytest.fixture
-def go(go_binary: Path, etcd_server: EtcdServer) -> Iterator[GoProgram]:
-    """The Go program pointed at ``etcd_server``; what a test started is killed after it."""
+def go(
+    go_binary: Path, etcd_server: EtcdServer, request: pytest.FixtureRequest
+) -> Iterator[GoProgram]:
+    """The Go program pointed at ``etcd_server``; what a test started is killed after it.
+
+    Both sides must end their sessions: a lease left behind would outlive the test on the
+    shared member. After a test that passed, any left is a failure; it is revoked anyway.
+    """
     program = GoProgram(go_binary, etcd_server.client_url)
     try:
         yield program
     finally:
         program.stop_all()
+    with etcd.Client(endpoints=[etcd_server.endpoint], timeout=10) as client:
+        left = client.lease_leases().ids
+        for lease in left:
+            with contextlib.suppress(etcd.EtcdLeaseNotFound):  # it expired meanwhile
+                client.lease_revoke(lease)
+    if request.node.stash.get(_PASSED, False):
+        assert not left, f"the test left {len(left)} leases behind"

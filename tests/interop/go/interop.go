@@ -33,6 +33,7 @@ import (
 // run holds what every command shares: the client, the deadlines and stdin.
 type run struct {
 	client   *clientv3.Client
+	sessions []*concurrency.Session
 	ctx      context.Context // ends at --deadline: the sessions' keep-alives live in it
 	timeout  time.Duration
 	wait     time.Duration
@@ -80,6 +81,10 @@ func main() {
 	defer client.Close()
 	r := &run{client: client, ctx: ctx, timeout: *timeout, wait: *wait, commands: readLines()}
 	cmd.run(r, flags, flags.Args())
+	// Revoke the sessions' leases, so that none outlives the run.
+	for _, session := range r.sessions {
+		check(session.Close(), "closing a session")
+	}
 }
 
 func usage() {
@@ -169,6 +174,7 @@ func bounded(what string, limit time.Duration, call func() error) {
 func (r *run) session(ttl int) *concurrency.Session {
 	session, err := concurrency.NewSession(r.client, concurrency.WithTTL(ttl), concurrency.WithContext(r.ctx))
 	check(err, "starting a session")
+	r.sessions = append(r.sessions, session)
 	return session
 }
 
