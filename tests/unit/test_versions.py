@@ -42,3 +42,15 @@ def test_an_option_is_refused_to_an_older_server_before_sending():
     versions.check_option(feature, False, "127.0.0.1:2379", "3.4.23")
     with pytest.raises(etcd.EtcdNotSupported, match=r"needs etcd 3\.5 or later"):
         versions.check_option(feature, True, "127.0.0.1:2379", "3.4.23")
+
+
+def test_a_tls_session_closed_after_the_handshake_gets_a_hint():
+    error = map_rpc_error(
+        "UNAVAILABLE",
+        "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:2379: "
+        "Unwrap failed (TSI_DATA_CORRUPTED)",
+        operation="KV.Range",
+        endpoint="127.0.0.1:2379",
+        mutation=False,
+    )
+    assert "refused this client's certificate (or its absence)" in str(error)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.config import Endpoint
+from .._core.log_fields import log_fields
 from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
@@ -86,7 +87,14 @@ class _AutoSync:
                 return
             except Exception as error:
                 # Never fatal: the next round tries again.
-                log.info("endpoint auto-sync failed (retrying in %g s): %s", self.interval, error)
+                log.info(
+                    "endpoint auto-sync failed (retrying in %g s): %s",
+                    self.interval,
+                    error,
+                    extra=log_fields(
+                        endpoint=getattr(error, "endpoint", None), error=error, delay=self.interval
+                    ),
+                )
             finally:
                 del client
 
@@ -219,7 +227,11 @@ class AsyncClusterCalls(AsyncClientPart):
                 "keeping the current endpoints"
             )
         if endpoints != self._transport.endpoints:
-            log.info("endpoints synced: %s", ", ".join(e.url for e in endpoints))
+            log.info(
+                "endpoints synced: %s",
+                ", ".join(e.url for e in endpoints),
+                extra=log_fields(endpoints=endpoints),
+            )
             await self._transport.set_endpoints(endpoints)
         return [endpoint.url for endpoint in endpoints]
 

@@ -24,6 +24,7 @@ from .._core.coalescing import (
 from .._core.deadline import deadline_after, time_left
 from .._core.events import CoalescedBatch
 from .._core.kv import Op
+from .._core.log_fields import log_fields
 from .._wire import methods
 from .io import Flag, Lock, is_running, run_shielded, spawn
 from .transport import AsyncTransport
@@ -106,7 +107,9 @@ class AsyncCoalescer:
                     pending.finish(error=failure)
             if not isinstance(error, Exception):
                 raise
-            log.exception("a coalesced batch failed unexpectedly")
+            log.exception(
+                "a coalesced batch failed unexpectedly", extra=log_fields(count=len(batch))
+            )
         finally:
             for pending in batch:
                 pending.signal.set()
@@ -145,7 +148,18 @@ class AsyncCoalescer:
                 methods.KV_TXN, batch_request(batch), timeout=timeout, mutation=mutation
             )
         except exc.EtcdException as error:
-            log.debug("a batch of %d was refused (%s): sending each alone", len(batch), error)
+            log.debug(
+                "a batch of %d was refused (%s): sending each alone",
+                len(batch),
+                error,
+                extra=log_fields(
+                    operation=error.operation,
+                    endpoint=error.endpoint,
+                    code=error.code,
+                    error=error,
+                    count=len(batch),
+                ),
+            )
             refused(batch, error)
             return
         distribute(batch, response)

@@ -16,7 +16,8 @@ from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.config import Endpoint, parse_endpoint
 from .._core.deadline import deadline_after, time_left
-from .._core.error_mapping import NotConnected, status_of
+from .._core.error_mapping import NotConnected, operation_name, status_of
+from .._core.log_fields import log_fields
 from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
 from .._wire import messages as pb
@@ -341,7 +342,18 @@ class AsyncMaintenanceCalls(AsyncClientPart):
                     and transport.should_retry_stream(error, attempt)
                     and await transport.back_off(attempt, deadline)
                 ):
-                    log.debug("snapshot from %s failed (%s), retrying", endpoint, code)
+                    log.debug(
+                        "snapshot from %s failed (%s), retrying",
+                        endpoint,
+                        code,
+                        extra=log_fields(
+                            operation=operation_name(method),
+                            endpoint=endpoint,
+                            attempt=attempt,
+                            code=code,
+                            error=mapped,
+                        ),
+                    )
                     continue
                 raise mapped from error
             finally:

@@ -16,6 +16,7 @@ from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.deadline import deadline_after, deadline_passed
 from .._core.kv import KeyArg, Op, RangeOp, next_page
+from .._core.log_fields import log_fields
 from .._core.mirror import (
     DEFAULT_MAX_TXN_OPS,
     DEFAULT_PAGE_SIZE,
@@ -231,7 +232,11 @@ class AsyncMirror(AsyncFollower):
                 self.copied += len(txn)
             op = next_page(op, page)
         log.info(
-            "mirror of %r: copied %d keys as of revision %d", self.prefix, self.copied, revision
+            "mirror of %r: copied %d keys as of revision %d",
+            self.prefix,
+            self.copied,
+            revision,
+            extra=log_fields(prefix=self.prefix, revision=revision, count=self.copied),
         )
         self._advance(revision)
         return revision
@@ -249,7 +254,12 @@ class AsyncMirror(AsyncFollower):
             self._advance(start - 1)
             self._synced = True
             self._synced_flag.set()
-            log.info("mirror of %r: following the changes from revision %d", self.prefix, start)
+            log.info(
+                "mirror of %r: following the changes from revision %d",
+                self.prefix,
+                start,
+                extra=log_fields(prefix=self.prefix, revision=start),
+            )
             while True:
                 try:
                     response = await watch.next_response(_SOURCE_CHECK_INTERVAL)
@@ -294,11 +304,26 @@ class AsyncMirror(AsyncFollower):
                 failures += 1
                 level = logging.WARNING if failures == 1 else logging.DEBUG
                 log.log(
-                    level, "mirror of %r: %s failed (%s); trying again", self.prefix, what, error
+                    level,
+                    "mirror of %r: %s failed (%s); trying again",
+                    self.prefix,
+                    what,
+                    error,
+                    extra=log_fields(
+                        prefix=self.prefix,
+                        endpoint=error.endpoint,
+                        failures=failures,
+                        error=error,
+                    ),
                 )
             else:
                 if failures:
-                    log.info("mirror of %r: %s works again", self.prefix, what)
+                    log.info(
+                        "mirror of %r: %s works again",
+                        self.prefix,
+                        what,
+                        extra=log_fields(prefix=self.prefix, failures=failures),
+                    )
                 return result
             await self._ended.wait(pause)
             pause = min(pause * 2, _LAST_RETRY_PAUSE)

@@ -19,7 +19,8 @@ import grpc
 
 from .._core import exceptions as exc
 from .._core.config import Endpoint
-from .._core.error_mapping import NotConnected, StreamStalled, status_of
+from .._core.error_mapping import NotConnected, StreamStalled, operation_name, status_of
+from .._core.log_fields import log_fields
 from .._core.stream import StreamFailure, classify_failure, failure_log_level
 from .._wire.methods import Method
 from .io import Condition, Worker, is_current, join, messages, spawn
@@ -149,7 +150,9 @@ class AsyncStreamSupervisor:
                 if step is _Next.RETRY:
                     await self._back_off()
         except BaseException as error:  # pragma: no cover - a bug must still be heard
-            self._log.exception("the %s task failed", self._name)
+            self._log.exception(
+                "the %s task failed", self._name, extra=log_fields(stream=self._name)
+            )
             self._owner.fail_all(
                 exc.EtcdException(f"the {self._name} failed unexpectedly: {error!r}")
             )
@@ -182,7 +185,12 @@ class AsyncStreamSupervisor:
                 self._failures = 0
                 self._owner.on_message(message, endpoint)
             self._failures += 1
-            self._log.info("%s on %s ended by the server; reopening", self._name, endpoint)
+            self._log.info(
+                "%s on %s ended by the server; reopening",
+                self._name,
+                endpoint,
+                extra=self._fields(endpoint),
+            )
             return _Next.RETRY
         except Reopen as reopen:
             return self._after_reopen(reopen, endpoint)
@@ -203,7 +211,13 @@ class AsyncStreamSupervisor:
             self._transport.set_token(None)
         else:
             self._transport.note_failure(endpoint, "UNAVAILABLE", reopen.reason, pinned=False)
-        self._log.info("%s on %s: %s; reopening", self._name, endpoint, reopen.reason)
+        self._log.info(
+            "%s on %s: %s; reopening",
+            self._name,
+            endpoint,
+            reopen.reason,
+            extra=self._fields(endpoint),
+        )
         return _Next.RETRY
 
     def _after_break(self, error: grpc.RpcError | NotConnected, endpoint: Endpoint) -> _Next:
@@ -225,7 +239,14 @@ class AsyncStreamSupervisor:
             self._transport.set_token(None)
         self._transport.note_failure(endpoint, code, details, pinned=False)
         level = failure_log_level(self._failures)
-        self._log.log(level, "%s on %s failed (%s); reopening", self._name, endpoint, mapped)
+        self._log.log(
+            level,
+            "%s on %s failed (%s); reopening",
+            self._name,
+            endpoint,
+            mapped,
+            extra=self._fields(endpoint, code=code, error=mapped),
+        )
         return _Next.RETRY
 
     def _after_open_failed(self, error: exc.EtcdException) -> _Next:
@@ -236,8 +257,29 @@ class AsyncStreamSupervisor:
             self._owner.fail_all(error)
             return _Next.STOP
         self._failures += 1
-        self._log.info("could not open the %s: %s", self._name, error)
+        self._log.info(
+            "could not open the %s: %s",
+            self._name,
+            error,
+            extra=self._fields(error.endpoint, error=error),
+        )
         return _Next.RETRY
+
+    def _fields(
+        self,
+        endpoint: object,
+        *,
+        code: str | None = None,
+        error: BaseException | None = None,
+    ) -> dict[str, object]:
+        return log_fields(
+            operation=operation_name(self._method),
+            stream=self._name,
+            endpoint=endpoint,
+            failures=self._failures,
+            code=code,
+            error=error,
+        )
 
     async def _back_off(self) -> None:
         with self._condition:

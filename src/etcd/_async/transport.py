@@ -19,6 +19,7 @@ from .._core.config import ClientConfig, Endpoint, endpoint_or_none
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reauthenticated, Retry
+from .._core.log_fields import log_fields
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
 from .._core.versions import check_option
@@ -102,7 +103,12 @@ class AsyncTransport:
             self._current = next_endpoint(
                 targets, self._current % len(targets), self._failed_at, now
             )
-            log.info("switching from %s to %s", failed, self.current_endpoint)
+            log.info(
+                "switching from %s to %s",
+                failed,
+                self.current_endpoint,
+                extra=log_fields(endpoint=failed, next_endpoint=self.current_endpoint, code=code),
+            )
             if self.events.active:
                 self.events.emit(Failover(str(failed), str(self.current_endpoint), code))
 
@@ -319,6 +325,14 @@ class AsyncTransport:
                 if self._should_reauthenticate(mapped, reauthenticated):
                     # Expired or foreign token: nothing was applied; get a new one and resend.
                     reauthenticated = True
+                    log.debug(
+                        "%s on %s: the token was refused; logging in again",
+                        operation_name(method),
+                        target,
+                        extra=log_fields(
+                            operation=operation_name(method), endpoint=target, attempt=attempt
+                        ),
+                    )
                     if self.events.active:
                         self.events.emit(Reauthenticated(str(target)))
                     continue
@@ -330,7 +344,20 @@ class AsyncTransport:
                 pause = self.retry_policy.delay(attempt)
                 if not await self._pause(pause, deadline):
                     raise mapped from error
-                log.debug("%s on %s failed (%s), retrying", operation_name(method), target, code)
+                log.debug(
+                    "%s on %s failed (%s), retrying",
+                    operation_name(method),
+                    target,
+                    code,
+                    extra=log_fields(
+                        operation=operation_name(method),
+                        endpoint=target,
+                        attempt=attempt,
+                        code=code,
+                        error=mapped,
+                        delay=pause,
+                    ),
+                )
                 if operation is not None:
                     self.events.emit(
                         Retry(
@@ -538,7 +565,15 @@ class AsyncTransport:
             listed = await call(pb.MemberListRequest(), timeout=remaining, metadata=self._metadata)
         except grpc.RpcError as error:
             self._discovered = False
-            log.debug("could not list the cluster's members: %s", error.details())
+            log.debug(
+                "could not list the cluster's members: %s",
+                error.details(),
+                extra=log_fields(
+                    operation=operation_name(methods.CLUSTER_MEMBER_LIST),
+                    endpoint=self.current_endpoint,
+                    code=status_of(error)[0],
+                ),
+            )
             return
         found = [
             endpoint
@@ -550,7 +585,11 @@ class AsyncTransport:
         known = {e.target for e in self._endpoints}
         added = tuple(e for e in found if e.target not in known)
         if added:
-            log.info("discovered cluster members at %s", ", ".join(map(str, added)))
+            log.info(
+                "discovered cluster members at %s",
+                ", ".join(map(str, added)),
+                extra=log_fields(endpoints=added),
+            )
             await self.set_endpoints(self._endpoints + added)
 
     # --- authentication -------------------------------------------------------------------
@@ -564,7 +603,16 @@ class AsyncTransport:
             metadata=self._base_metadata,
         )
         self.set_token(response.token)
-        log.debug("authenticated as %r on %s", self.config.username, endpoint)
+        log.debug(
+            "authenticated as %r on %s",
+            self.config.username,
+            endpoint,
+            extra=log_fields(
+                operation=operation_name(methods.AUTH_AUTHENTICATE),
+                endpoint=endpoint,
+                user=self.config.username,
+            ),
+        )
 
     def set_token(self, token: str | None) -> None:
         self._token = token

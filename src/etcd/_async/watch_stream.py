@@ -21,6 +21,7 @@ from .._core import exceptions as exc
 from .._core.config import Endpoint
 from .._core.deadline import deadline_after, time_left
 from .._core.events import WatchCompacted, WatchDelivered, WatchResumed
+from .._core.log_fields import log_fields
 from .._core.stream import token_may_be_stale
 from .._core.watch import (
     BROADCAST_WATCH_ID,
@@ -218,7 +219,17 @@ class AsyncWatch:
                 return
             except exc.EtcdException as error:
                 if on_error is None:
-                    log.error("watch on %s ended: %s", self.spec.describe(), error)
+                    log.error(
+                        "watch on %s ended: %s",
+                        self.spec.describe(),
+                        error,
+                        extra=log_fields(
+                            watch_id=self.id,
+                            key=self.spec.key,
+                            endpoint=error.endpoint,
+                            error=error,
+                        ),
+                    )
                 else:
                     _call_safely(on_error, error, self)
                 return
@@ -231,7 +242,12 @@ def _call_safely(function: Callable[[Any], object], argument: Any, watch: AsyncW
         function(argument)
     except Exception:
         # A failing callback must not stop the watch, nor pass unnoticed.
-        log.exception("watch callback %r on %s raised", function, watch.spec.describe())
+        log.exception(
+            "watch callback %r on %s raised",
+            function,
+            watch.spec.describe(),
+            extra=log_fields(watch_id=watch.id, key=watch.spec.key),
+        )
 
 
 class AsyncWatcher:
@@ -314,8 +330,19 @@ class AsyncWatcher:
         requests: Queue[Any] = Queue()
         events = self._transport.events
         for watch in self._watches.values():
-            if events.active and watch._cursor.created:
-                events.emit(WatchResumed(watch.id, watch._cursor.next_revision))
+            if watch._cursor.created:
+                revision = watch._cursor.next_revision
+                # Checked first: a stream may carry thousands of watches.
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "watch %d on %s resumes from revision %d",
+                        watch.id,
+                        watch.spec.describe(),
+                        revision,
+                        extra=log_fields(watch_id=watch.id, key=watch.spec.key, revision=revision),
+                    )
+                if events.active:
+                    events.emit(WatchResumed(watch.id, revision))
             requests.put(watch._cursor.create_request(watch.id))
         self._requests = requests
         return _drain(requests)
@@ -414,7 +441,11 @@ class AsyncWatcher:
             if verdict == "probe":
                 self.request_progress()
             elif verdict == "dead":
-                log.warning("watch stream: no answer for %.0f s; reopening", liveness.grace)
+                log.warning(
+                    "watch stream: no answer for %.0f s; reopening",
+                    liveness.grace,
+                    extra=log_fields(stream="watch stream", duration=liveness.grace),
+                )
                 with self._condition:
                     if is_active(call):
                         self._stream.cut_stalled("the member stopped answering")

@@ -25,6 +25,7 @@ from . import (
     _commands_misc,
 )
 from ._context import Context, Interrupted
+from ._debug import wants_debug
 from ._errors import CLIError, ExitCode, from_etcd
 from ._parser import (
     Command,
@@ -62,14 +63,14 @@ def run(
 ) -> int:
     """Run one command line and return its exit code (errors are reported on ``stderr``)."""
     err = stderr if stderr is not None else sys.stderr
-    debug = False
+    env = environ if environ is not None else os.environ
     try:
         return _run(
             list(argv),
             stdin=stdin if stdin is not None else sys.stdin.buffer,
             stdout=stdout if stdout is not None else sys.stdout.buffer,
             stderr=err,
-            environ=environ if environ is not None else os.environ,
+            environ=env,
             prog=prog,
         )
     except CLIError as error:
@@ -84,8 +85,7 @@ def run(
     except BrokenPipeError:
         raise
     except Exception as error:  # a bug: still one line, unless debugging
-        debug = "--debug" in argv
-        if debug:
+        if wants_debug(argv, env):
             traceback.print_exc(file=err)
         err.write(f"Error: {type(error).__name__}: {error}\n")
         return ExitCode.ERROR

@@ -46,9 +46,41 @@ def _peer_urls(options: argparse.Namespace) -> list[str]:
 
 def run_member_list(context: Context, options: argparse.Namespace) -> int:
     printer = context.require("member_list")
-    response = call_etcd(lambda: context.client().member_list())
+    if options.consistency not in ("l", "s"):
+        raise CLIError(f'unknown consistency flag "{options.consistency}"', ExitCode.BAD_FEATURE)
+    # As etcdctl 3.6 asks: linearizable by default, which a member before etcd 3.5
+    # answers with its own view (the client asks only where the member can).
+    linearizable = None if options.consistency == "l" else False
+    response = call_etcd(lambda: context.client().member_list(linearizable=linearizable))
     context.write(printer.member_list(response))
     return 0
+
+
+def _member_list_options(parser: CommandLine) -> None:
+    parser.add_argument(
+        "--consistency", default="l", help='Linearizable(l) or Serializable(s) (default "l")'
+    )
+    positionals("")(parser)
+
+
+# --- downgrade ------------------------------------------------------------------------------
+
+
+def _downgrade(action: str) -> Callable[[Context, argparse.Namespace], int]:
+    def run(context: Context, options: argparse.Namespace) -> int:
+        version = ""
+        if action != "CANCEL":
+            if not options.args or not options.args[0]:
+                raise usage("TARGET_VERSION not provided")
+            if len(options.args) > 1:
+                raise usage("too many arguments")
+            version = options.args[0]
+        response = call_etcd(lambda: context.client().downgrade(action, version))
+        done = f"Downgrade {action.lower()} success, cluster version {response.version}\n"
+        context.write(done.encode())
+        return 0
+
+    return run
 
 
 def run_member_add(context: Context, options: argparse.Namespace) -> int:
@@ -402,8 +434,8 @@ errors."""
 COMMANDS = [
     Command(("member", "add"), "Add a member (or a learner) to the cluster",
             "member add <memberName> [options]", run_member_add, _member_add_options),
-    Command(("member", "list"), "List the cluster's members", "member list",
-            run_member_list, positionals(""), _MEMBER_LIST_HELP),
+    Command(("member", "list"), "List the cluster's members", "member list [options]",
+            run_member_list, _member_list_options, _MEMBER_LIST_HELP),
     Command(("member", "promote"), "Make a learner a voting member",
             "member promote <memberID>", run_member_promote, positionals("<memberID>")),
     Command(("member", "remove"), "Remove a member from the cluster",
@@ -422,6 +454,14 @@ COMMANDS = [
             positionals("")),
     Command(("alarm", "list"), "List the raised alarms", "alarm list", run_alarm_list,
             positionals("")),
+    Command(("downgrade", "validate"), "Check that the cluster can go down to a version",
+            "downgrade validate <TARGET_VERSION>", _downgrade("VALIDATE"),
+            positionals("<TARGET_VERSION>")),
+    Command(("downgrade", "enable"), "Start downgrading the cluster to a version",
+            "downgrade enable <TARGET_VERSION>", _downgrade("ENABLE"),
+            positionals("<TARGET_VERSION>")),
+    Command(("downgrade", "cancel"), "Cancel the downgrade under way", "downgrade cancel",
+            _downgrade("CANCEL"), positionals("")),
     Command(("defrag",), "Reclaim free space in each endpoint's database",
             "defrag [options]", run_defrag, _defrag_options),
     Command(("move-leader",), "Hand the leadership to another member",

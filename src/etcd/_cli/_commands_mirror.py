@@ -18,6 +18,7 @@ from .._core import exceptions as exc
 from .._core.validation import DEFAULT_MAX_TXN_OPS
 from .._sync.client import Client
 from ._context import Context, Interrupted, interruptible
+from ._debug import trace
 from ._errors import CLIError, from_etcd, usage
 from ._gofmt import parse_int, quote
 from ._parser import Command, CommandLine, file_encode
@@ -133,7 +134,10 @@ def _destination_client(
     # The client refuses transactions larger than its own limit before sending them: let
     # the destination server judge --max-txn-ops instead.
     settings["max_txn_ops"] = max(options.max_txn_ops, DEFAULT_MAX_TXN_OPS)
-    return Client(**settings)
+    client = Client(**settings)
+    if context.options.debug:
+        client.add_event_listener(trace, inline=True)
+    return client
 
 
 def _destination_credentials(

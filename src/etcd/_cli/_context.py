@@ -12,6 +12,7 @@ from types import FrameType
 from typing import IO, Any
 
 from .._sync.client import Client
+from ._debug import trace
 from ._errors import CLIError, ExitCode, usage
 from ._global_options import GlobalOptions
 from .printers import Printer, Unsupported, printer
@@ -91,6 +92,8 @@ class Context:
         """A client for ``endpoints`` (default: the endpoints given), closed at the end."""
         client = Client(**self.client_options(endpoints))
         self._clients.append(client)
+        if self.options.debug:
+            client.add_event_listener(trace, inline=True)
         return client
 
     def client_options(self, endpoints: Sequence[str] | None = None) -> dict[str, Any]:
@@ -126,6 +129,16 @@ class Context:
                 result["ca_cert"] = options.cacert
             if options.cert:
                 result["cert"] = (options.cert, options.key)
+        if options.max_request_bytes < 0 or options.max_recv_bytes < 0:
+            raise usage("--max-request-bytes and --max-recv-bytes cannot be negative")
+        if options.max_request_bytes:
+            result["max_request_bytes"] = options.max_request_bytes
+        if options.max_recv_bytes:
+            result["max_receive_bytes"] = options.max_recv_bytes
+        if options.auth_jwt_token:
+            # As etcdctl: the token wins over --user and --password.
+            result["token"] = options.auth_jwt_token
+            return result
         username, password = self.credentials()
         if username:
             result["username"] = username

@@ -28,6 +28,9 @@ class GlobalOptions:
     user: str
     password: str
     write_out: str
+    auth_jwt_token: str
+    max_request_bytes: int
+    max_recv_bytes: int
     hex: bool
     debug: bool
     discovery_srv: str

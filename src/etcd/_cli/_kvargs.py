@@ -43,7 +43,20 @@ def add_get_options(parser: CommandLine) -> None:
     parser.add_argument(
         "--sort-by", default="", help="sort by CREATE, KEY, MODIFY, VALUE or VERSION"
     )
+    for name, what in _REVISION_FILTERS.items():
+        parser.add_argument(
+            f"--{name}", type=go_int, default=0, metavar="REV", help=f"{what} (0: any)"
+        )
     parser.add_argument("args", nargs="*", metavar="<key> [range_end]")
+
+
+# etcdctl 3.6's filters of ``get`` by the keys' revisions.
+_REVISION_FILTERS = {
+    "min-create-rev": "only keys created at or after this revision",
+    "max-create-rev": "only keys created at or before this revision",
+    "min-mod-rev": "only keys last modified at or after this revision",
+    "max-mod-rev": "only keys last modified at or before this revision",
+}
 
 
 def add_put_options(parser: CommandLine) -> None:
@@ -115,6 +128,10 @@ def range_op(args: Sequence[bytes], options: argparse.Namespace) -> RangeOp:
     key, range_end, prefix, from_key = _range_of(args, options.prefix, options.from_key)
     if options.limit < 0:
         raise usage(f"bad limit {options.limit}")
+    filters = {name: getattr(options, name.replace("-", "_"), 0) for name in _REVISION_FILTERS}
+    for name, revision in filters.items():
+        if revision < 0:
+            raise usage(f"bad --{name} {revision}")
     return Op.range(
         key,
         range_end,
@@ -127,6 +144,10 @@ def range_op(args: Sequence[bytes], options: argparse.Namespace) -> RangeOp:
         serializable=options.consistency == "s",
         keys_only=options.keys_only,
         count_only=options.count_only,
+        min_create_revision=filters["min-create-rev"],
+        max_create_revision=filters["max-create-rev"],
+        min_mod_revision=filters["min-mod-rev"],
+        max_mod_revision=filters["max-mod-rev"],
     )
 
 

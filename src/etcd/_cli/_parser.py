@@ -34,7 +34,7 @@ class GlobalFlag:
 
     name: str
     kind: str
-    """``"str"``, ``"list"`` (comma-separated), ``"bool"`` or ``"duration"``."""
+    """``"str"``, ``"int"``, ``"list"`` (comma-separated), ``"bool"`` or ``"duration"``."""
     default: Any
     help: str
     short: str | None = None
@@ -127,6 +127,28 @@ GLOBAL_FLAGS: Final = (
         "-w",
         "simple",
     ),
+    GlobalFlag(
+        "auth-jwt-token",
+        "str",
+        "",
+        "an auth token issued elsewhere, used instead of --user and --password",
+    ),
+    GlobalFlag(
+        "max-request-bytes",
+        "int",
+        0,
+        "the largest request to send, checked before sending (0: the server's 1.5 MiB)",
+        None,
+        "0",
+    ),
+    GlobalFlag(
+        "max-recv-bytes",
+        "int",
+        0,
+        "the largest answer to accept (0: 2 GiB)",
+        None,
+        "0",
+    ),
     GlobalFlag("hex", "bool", False, "print keys and values as hexadecimal", None, "false"),
     GlobalFlag("debug", "bool", False, "log the client's own debug messages", None, "false"),
     GlobalFlag(
@@ -161,6 +183,8 @@ def _convert(flag: GlobalFlag, text: str, source: str) -> Any:
             return parse_duration(text, source)
         if flag.kind == "list":
             return [item.strip() for item in text.split(",") if item.strip()]
+        if flag.kind == "int":
+            return int(text.strip(), 10)
     except (ValueError, EtcdValueError) as error:
         raise CLIError(f"invalid value {quote(text)} for {source}: {error}") from None
     return text
@@ -175,7 +199,7 @@ def resolve_globals(namespace: argparse.Namespace, environ: Mapping[str, str]) -
         if given is not None:
             if flag.kind == "list":
                 given = [item.strip() for part in given for item in part.split(",") if item.strip()]
-            elif flag.kind == "duration":
+            elif flag.kind in ("duration", "int"):
                 given = _convert(flag, given, f"--{flag.name}")
             values[flag.dest] = given
         elif environ.get(flag.env):

@@ -18,6 +18,7 @@ from typing import Any, Final
 from .._version import __version__
 from . import validation as check
 from .exceptions import EtcdTypeError, EtcdValueError
+from .log_fields import log_fields
 
 #: etcd's registered client port (the seed's 4001 was the legacy, pre-2015 port).
 log = logging.getLogger("etcd.config")
@@ -489,6 +490,7 @@ def check_credentials_transport(
     log.warning(
         "insecure=True: credentials are sent unencrypted to %s",
         ", ".join(str(e) for e in exposed),
+        extra=log_fields(endpoints=exposed),
     )
 
 

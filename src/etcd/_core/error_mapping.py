@@ -153,6 +153,15 @@ _TLS_HINTS = (
         "the server requires a client certificate: pass cert=",
     ),
     ("wrong_version_number", "the server does not speak TLS here: use http://, not https://"),
+    (
+        # What gRPC reports when a server built with an older Go (etcd 3.4) ends a TLS 1.3
+        # session right after the handshake, as it does when it refuses a client's
+        # certificate, or its absence.
+        "tsi_data_corrupted",
+        "the server closed the TLS session right after the handshake: it most likely "
+        "refused this client's certificate (or its absence): pass cert= with a certificate "
+        "signed by a CA the server trusts",
+    ),
 )
 
 

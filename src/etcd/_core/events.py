@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from .log_fields import log_fields
+
 __all__ = [
     "ClientEvent",
     "CoalescedBatch",
@@ -247,7 +249,9 @@ class EventHub:
                 self.dropped += 1
                 if self.dropped in (1, 1000) or self.dropped % 100_000 == 0:
                     log.warning(
-                        "event listeners fell behind: %d events dropped so far", self.dropped
+                        "event listeners fell behind: %d events dropped so far",
+                        self.dropped,
+                        extra=log_fields(count=self.dropped),
                     )
 
     def close(self) -> None:

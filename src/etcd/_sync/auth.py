@@ -69,8 +69,8 @@ class AuthCalls(ClientPart):
     def auth_status(self, *, timeout: Timeout = check.UNSET) -> AuthStatus:
         """Whether authentication is enabled, and the revision of the users and roles.
 
-        Members older than etcd 3.5.3 have no such call: there, whether a login is
-        refused as "not enabled" tells, and ``auth_revision`` is 0 (unknown).
+        Members before etcd 3.5 have no such call: there, whether a login is refused as
+        "not enabled" tells, and ``auth_revision`` is 0 (unknown).
         """
         from .._core.auth import AuthStatus, decode_auth_status
 
@@ -78,9 +78,7 @@ class AuthCalls(ClientPart):
             response = self._auth_call(
                 methods.AUTH_STATUS, pb.AuthStatusRequest(), timeout, mutation=False
             )
-        except exc.EtcdServerError as error:
-            if "unknown method" not in str(error):
-                raise
+        except exc.EtcdNotSupported:
             # A login no user can pass: refused as not enabled, or as a wrong password.
             probe = pb.AuthenticateRequest(name="\0", password="")
             try:

@@ -20,6 +20,7 @@ from .._core import validation as check
 from .._core.cache import CacheEntry, CacheSnapshot, CacheState, CacheUpdate, cache_prefix
 from .._core.deadline import deadline_after, deadline_passed
 from .._core.kv import KeyArg, Op, RangeOp, next_page
+from .._core.log_fields import log_fields
 from .._core.responses import KeyValue, RangeResponse
 from .._core.validation import Timeout
 from .._core.watch import WatchResponse
@@ -291,7 +292,14 @@ class Cache(Follower, Generic[V]):
             except exc.EtcdCompacted as error:
                 # The history between the copy and now is gone: list again.
                 self.relists += 1
-                log.info("cache of %r: %s; listing the prefix again", self.prefix, error)
+                log.info(
+                    "cache of %r: %s; listing the prefix again",
+                    self.prefix,
+                    error,
+                    extra=log_fields(
+                        prefix=self.prefix, revision=error.compact_revision, error=error
+                    ),
+                )
 
     def _list(self) -> None:
         """Load the whole prefix at one revision, page by page, and apply the difference."""
@@ -302,7 +310,12 @@ class Cache(Follower, Generic[V]):
             except (exc.EtcdConnectionFailed, exc.EtcdTimeout, exc.EtcdNoLeader) as error:
                 if deadline_passed(give_up):
                     raise
-                log.info("cache of %r: listing failed (%s); trying again", self.prefix, error)
+                log.info(
+                    "cache of %r: listing failed (%s); trying again",
+                    self.prefix,
+                    error,
+                    extra=log_fields(prefix=self.prefix, endpoint=error.endpoint, error=error),
+                )
             else:
                 if revision >= self._state.revision:
                     self._publish([self._state.load(kvs, revision, describe=self._listened)])
@@ -389,7 +402,9 @@ class Cache(Follower, Generic[V]):
                 try:
                     callback(update)
                 except Exception:
-                    log.exception("cache callback %r raised", callback)
+                    log.exception(
+                        "cache callback %r raised", callback, extra=log_fields(prefix=self.prefix)
+                    )
 
     def _on_end(self) -> None:
         self._ready.set()  # waiters wake up and find the error, or the closed cache

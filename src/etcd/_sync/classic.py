@@ -20,6 +20,7 @@ from .._core import validation as check
 from .._core.classic import EtcdResult, Member
 from .._core.deadline import deadline_after, deadline_passed, time_left
 from .._core.kv import Compare, Op, Txn
+from .._core.log_fields import log_fields
 from .._core.responses import RangeResponse, ResponseHeader
 from .._core.validation import Timeout
 from .cluster import ClusterCalls
@@ -66,7 +67,12 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             if remaining.exists and not remaining.keys:
                 self.lease_revoke(lease, timeout=timeout)
         except exc.EtcdException as error:
-            log.debug("lease %x not released (it expires by itself): %s", lease, error)
+            log.debug(
+                "lease %x not released (it expires by itself): %s",
+                lease,
+                error,
+                extra=log_fields(lease_id=lease, endpoint=error.endpoint, error=error),
+            )
 
     # --- keys and directories -------------------------------------------------------------
 

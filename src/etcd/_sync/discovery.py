@@ -30,6 +30,7 @@ from .._core.discovery import (
     service_prefix,
 )
 from .._core.kv import Compare, LeaseArg, Op
+from .._core.log_fields import log_fields
 from .._core.responses import PutResponse, ResponseHeader, TxnResponse
 from .._core.retry import RetryPolicy
 from .._core.validation import UNSET, Timeout
@@ -178,7 +179,13 @@ class Registration:
         try:
             self._client.lease_revoke(lease.id, timeout=_DEREGISTER_TIMEOUT)
         except exc.EtcdException as error:
-            log.debug("lease %x of %s left to expire: %s", lease.id, self.key, error)
+            log.debug(
+                "lease %x of %s left to expire: %s",
+                lease.id,
+                self.key,
+                error,
+                extra=log_fields(key=self.key, lease_id=lease.id, error=error),
+            )
 
     def _lease_lost(self, error: exc.EtcdLeaseExpired) -> None:
         """Called (on a thread of its own) when a lease of this registration is lost."""
@@ -188,12 +195,15 @@ class Registration:
                 return  # closing, already registering again, or a lease no longer used
             self._registered.clear()
             self._worker = spawn(self._register_again, name="etcd-registration")
-        log.warning("registration of %s lost (%s); registering it again", self.key, error)
+        fields = log_fields(key=self.key, lease_id=lease.id)
+        log.warning(
+            "registration of %s lost (%s); registering it again", self.key, error, extra=fields
+        )
         if self._on_lost is not None:
             try:
                 self._on_lost(error)
             except Exception:
-                log.exception("on_lost callback %r raised", self._on_lost)
+                log.exception("on_lost callback %r raised", self._on_lost, extra=fields)
 
     def _register_again(self) -> None:
         """Register until that works or the registration is closed; never ends silently."""
@@ -208,7 +218,11 @@ class Registration:
             try:
                 self._register()
             except exc.EtcdClientClosed:
-                log.warning("registration of %s not made again: the client is closed", self.key)
+                log.warning(
+                    "registration of %s not made again: the client is closed",
+                    self.key,
+                    extra=log_fields(key=self.key),
+                )
                 with self._lock:
                     self._worker = None
                 return
@@ -224,10 +238,22 @@ class Registration:
     def _attempt_failed(self, error: Exception, attempt: int) -> None:
         if isinstance(error, exc.EtcdException):
             self.last_error = error
-            log.warning("registering %s again failed (attempt %d): %s", self.key, attempt, error)
+            log.warning(
+                "registering %s again failed (attempt %d): %s",
+                self.key,
+                attempt,
+                error,
+                extra=log_fields(
+                    key=self.key, attempt=attempt, endpoint=error.endpoint, error=error
+                ),
+            )
         else:  # a bug must still be heard, and the registration still tried
             self.last_error = exc.EtcdException(f"registering failed unexpectedly: {error!r}")
-            log.exception("registering %s again failed unexpectedly", self.key)
+            log.exception(
+                "registering %s again failed unexpectedly",
+                self.key,
+                extra=log_fields(key=self.key, attempt=attempt, error=error),
+            )
 
     def _count_reregistration(self) -> None:
         lease = self._lease
@@ -235,12 +261,17 @@ class Registration:
             self.reregistrations += 1
             self.last_error = None
             self._reregistered.notify_all()
-        log.info("%s registered again under lease %x", self.key, lease.id if lease else 0)
+        fields = log_fields(key=self.key, lease_id=lease.id if lease else None)
+        log.info(
+            "%s registered again under lease %x", self.key, lease.id if lease else 0, extra=fields
+        )
         if self._on_reregistered is not None:
             try:
                 self._on_reregistered(self)
             except Exception:
-                log.exception("on_reregistered callback %r raised", self._on_reregistered)
+                log.exception(
+                    "on_reregistered callback %r raised", self._on_reregistered, extra=fields
+                )
 
     # --- closing -------------------------------------------------------------------------------
 
@@ -283,6 +314,9 @@ class Registration:
                 error,
                 lease.id,
                 self.ttl,
+                extra=log_fields(
+                    key=self.key, lease_id=lease.id, endpoint=error.endpoint, error=error
+                ),
             )
 
     def __enter__(self) -> Registration:
@@ -432,7 +466,11 @@ class Discovery:
                 try:
                     callback(event)
                 except Exception:
-                    log.exception("discovery callback %r raised", callback)
+                    log.exception(
+                        "discovery callback %r raised",
+                        callback,
+                        extra=log_fields(service=self.service),
+                    )
 
     def _warn_if_invalid(self, change: CacheEvent[ParsedEndpoint]) -> None:
         entry = change.entry
@@ -447,6 +485,7 @@ class Discovery:
             _key_text(change.key),
             self.service,
             entry.value.reason,
+            extra=log_fields(service=self.service, key=change.key, revision=entry.mod_revision),
         )
 
 

@@ -17,6 +17,7 @@ from typing import ClassVar, TypeVar
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.log_fields import log_fields
 from .io import Condition, Flag, Worker, is_current, join, spawn
 from .watch_stream import Watch
 
@@ -125,7 +126,12 @@ class Follower:
             if not self._closed:
                 self._fail(error)
         except Exception as error:  # pragma: no cover - a bug must still be heard
-            self._log.exception("the %s of %r failed", self._kind, self._followed)
+            self._log.exception(
+                "the %s of %r failed",
+                self._kind,
+                self._followed,
+                extra=log_fields(prefix=self._followed, error=error),
+            )
             self._fail(exc.EtcdException(f"the {self._kind} failed unexpectedly: {error!r}"))
         finally:
             self._end()
@@ -133,7 +139,13 @@ class Follower:
     def _fail(self, error: exc.EtcdException) -> None:
         if self.error is None:
             self.error = error
-            self._log.error("the %s of %r stopped: %s", self._kind, self._followed, error)
+            self._log.error(
+                "the %s of %r stopped: %s",
+                self._kind,
+                self._followed,
+                error,
+                extra=log_fields(prefix=self._followed, endpoint=error.endpoint, error=error),
+            )
         self._end()
 
     def _end(self) -> None:

@@ -28,6 +28,7 @@ from .._core.lease import (
     LeaseKeepAliveResponse,
     LeaseTimeToLiveResponse,
 )
+from .._core.log_fields import log_fields
 from .._core.responses import ResponseHeader
 from .._core.validation import Timeout
 from .._wire import messages as pb
@@ -174,18 +175,20 @@ class Lease:
         self._kept_alive = False
         self._error = exc.EtcdLeaseExpired(f"lease {self.id:x} is lost: {reason}")
         self._lost.set()
-        log.warning("lease %x lost: %s", self.id, reason)
+        log.warning("lease %x lost: %s", self.id, reason, extra=log_fields(lease_id=self.id))
         if self._on_lost is not None:
             callback, error = self._on_lost, self._error
             # On a thread of its own: a slow or failing callback must not stall keep-alives.
-            spawn(_call_safely, callback, error, name="etcd-lease-lost")
+            spawn(_call_safely, callback, error, self.id, name="etcd-lease-lost")
 
 
-def _call_safely(callback: Callable[[exc.EtcdLeaseExpired], object], error: Any) -> None:
+def _call_safely(
+    callback: Callable[[exc.EtcdLeaseExpired], object], error: Any, lease_id: int
+) -> None:
     try:
         callback(error)
     except Exception:
-        log.exception("on_lost callback %r raised", callback)
+        log.exception("on_lost callback %r raised", callback, extra=log_fields(lease_id=lease_id))
 
 
 class KeepAliver:
