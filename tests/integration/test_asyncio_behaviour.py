@@ -177,3 +177,19 @@ def test_a_forked_child_is_refused_the_parents_client(etcd_server):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "codes [" + ", ".join(["0"] * 20) + "]" in result.stdout
     assert "watch 2" in result.stdout and "lease True" in result.stdout
+
+
+async def test_a_client_with_dns_discovery_can_be_built_off_the_loop(etcd_server):
+    # The lookup blocks its constructor; built in a thread, it leaves the loop free.
+    from .._dns_server import Record, dns_server
+
+    with dns_server() as dns:
+        dns.publish("_etcd-client._tcp.aio.example.test", Record(etcd_server.client_port))
+        client = await asyncio.to_thread(
+            etcd.AsyncClient,
+            discovery_srv="aio.example.test",
+            discovery_nameservers=[dns.nameserver],
+        )
+    async with client:
+        await client.put("/aio/discovered", "v")
+        assert (await client.range("/aio/discovered")).kvs[0].value == b"v"

@@ -144,7 +144,9 @@ def test_client_options_follow_etcdctls_rules():
         (["--password=x"], ExitCode.BAD_ARGS),
         (["--user=a:b", "--password=c"], ExitCode.BAD_ARGS),
         (["--insecure-skip-tls-verify"], ExitCode.BAD_FEATURE),
-        (["--discovery-srv=example.com"], ExitCode.BAD_FEATURE),
+        # Refused before any lookup: not a domain, not a service name.
+        (["--discovery-srv=not a domain"], ExitCode.BAD_ARGS),
+        (["--discovery-srv=example.com", "--discovery-srv-name=a.b"], ExitCode.BAD_ARGS),
     ]:
         with pytest.raises(CLIError) as caught:
             context(*argv).client_options()

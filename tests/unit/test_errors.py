@@ -9,6 +9,8 @@ import pytest
 import etcd
 from etcd._core.error_mapping import classify, map_rpc_error, request_never_sent
 
+from ..differential.python_etcd_names import PYTHON_ETCD_EXCEPTIONS
+
 
 @pytest.mark.parametrize(
     ("code", "details", "expected"),
@@ -208,26 +210,7 @@ def test_python_etcds_remaining_names():
     assert issubclass(etcd.EtcdClusterIdChanged, etcd.EtcdException)
     assert etcd.EtcdWatcherCleared is etcd.EtcdWatchCancelled
     assert etcd.EtcdLockExpired is etcd.EtcdLeaseExpired
-    for name in (
-        "EtcdException",
-        "EtcdValueError",
-        "EtcdCompareFailed",
-        "EtcdClusterIdChanged",
-        "EtcdKeyError",
-        "EtcdKeyNotFound",
-        "EtcdNotFile",
-        "EtcdNotDir",
-        "EtcdAlreadyExist",
-        "EtcdEventIndexCleared",
-        "EtcdConnectionFailed",
-        "EtcdInsufficientPermissions",
-        "EtcdWatchTimedOut",
-        "EtcdWatcherCleared",
-        "EtcdLeaderElectionInProgress",
-        "EtcdRootReadOnly",
-        "EtcdDirNotEmpty",
-        "EtcdLockExpired",
-    ):
+    for name in PYTHON_ETCD_EXCEPTIONS:
         assert issubclass(getattr(etcd, name), etcd.EtcdException), name
         assert name in etcd.__all__, name
 

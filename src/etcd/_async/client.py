@@ -11,11 +11,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .. import _dns
 from .._core import validation as check
 from .._core.classic import AsyncContainsMixin
 from .._core.client import BaseClient
 from .._core.config import Endpoint
 from .._core.events import ClientEvent
+from .._core.srv import SRVQuery
 from . import io
 from .auth import AsyncAuthCalls
 from .classic import AsyncClassicCalls
@@ -97,10 +99,25 @@ class AsyncClient(
             :class:`etcd.AsyncClient`, grpcio's for :class:`etcd.Client`), applied in order
             to every channel the client makes, including channels to members it moves to
             later (see "Observability" in the docs).
+        discovery_srv: a DNS domain whose SRV records list the members, as etcd publishes
+            them (``_etcd-client-ssl._tcp.<domain>`` for https, ``_etcd-client._tcp`` for
+            http); looked up once, by the constructor, instead of ``endpoints`` (see
+            "DNS discovery" in the docs). Needs the ``dns`` extra.
+        discovery_srv_name: etcd's ``--discovery-srv-name``: the records are then
+            ``_etcd-client-ssl-<name>._tcp`` and ``_etcd-client-<name>._tcp``.
+        discovery_nameservers: the DNS servers to ask (``"address[:port]"``), instead of
+            the system's.
+        srv_domain: python-etcd's name for ``discovery_srv``; it also looks up
+            python-etcd's ``_etcd._tcp.<domain>`` when etcd's own records are missing.
     """
 
     _transport: AsyncTransport
     _coalescer: AsyncCoalescer | None
+
+    def _look_up_members(self, query: SRVQuery, timeout: float) -> tuple[Endpoint, ...]:
+        # asyncio: a constructor cannot await, so the lookup blocks the event loop for at
+        # most `timeout` seconds, once (docs/configuration.rst says how to avoid even that).
+        return _dns.look_up(query, timeout).chosen
 
     def _start(self) -> None:
         self._transport = AsyncTransport(self._config, self._retry_policy)

@@ -11,6 +11,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
 from typing import IO, Any
 
+from .. import _dns
+from .._core import srv
+from .._core.exceptions import EtcdException, EtcdTypeError, EtcdValueError
 from .._sync.client import Client
 from ._debug import trace
 from ._errors import CLIError, ExitCode, usage
@@ -46,6 +49,7 @@ class Context:
         self._password: str | None = None
         self._write_lock = threading.Lock()
         self._printer: Printer | None = None
+        self._endpoints: list[str] | None = None
 
     # --- output -------------------------------------------------------------------------
 
@@ -80,7 +84,36 @@ class Context:
 
     @property
     def endpoints(self) -> list[str]:
-        return list(self.options.endpoints)
+        """The members found with --discovery-srv, or else the ones given."""
+        if self._endpoints is None:
+            self._endpoints = self._discovered_endpoints() or list(self.options.endpoints)
+        return list(self._endpoints)
+
+    def _discovered_endpoints(self) -> list[str]:
+        """The members --discovery-srv finds, as etcdctl takes them (``[]`` without it).
+
+        One scheme serves all the members of a client, so https members win over http
+        ones; with --insecure-discovery=false http members are never used.
+        """
+        options = self.options
+        if not options.discovery_srv:
+            return []
+        try:
+            query = srv.SRVQuery(
+                srv.domain_name(options.discovery_srv, "--discovery-srv"),
+                srv.service_name(options.discovery_srv_name),
+            )
+        except (EtcdTypeError, EtcdValueError) as error:
+            raise usage(str(error)) from None
+        try:
+            found = _dns.look_up(query, options.command_timeout)
+        except EtcdException as error:
+            raise CLIError(str(error)) from None
+        usable = found.secure if found.secure or not options.insecure_discovery else found.plain
+        for endpoint in found.plain:
+            if endpoint not in usable:
+                self.warn(f'ignoring discovered insecure endpoint "{endpoint.url}"')
+        return [endpoint.url for endpoint in usable]
 
     def client(self) -> Client:
         """The client for the endpoints given (made once)."""
@@ -104,12 +137,7 @@ class Context:
                 "the server's certificate (pass its CA with --cacert)",
                 ExitCode.BAD_FEATURE,
             )
-        if options.discovery_srv:
-            raise CLIError(
-                "--discovery-srv is not supported: list the members with --endpoints",
-                ExitCode.BAD_FEATURE,
-            )
-        targets = list(endpoints if endpoints is not None else options.endpoints)
+        targets = list(endpoints if endpoints is not None else self.endpoints)
         if not targets:
             raise usage("no endpoints given")
         schemes = {t.partition("://")[0].lower() for t in targets if "://" in t}
@@ -125,6 +153,10 @@ class Context:
             "insecure": options.insecure_transport,
         }
         if secure:
+            if options.discovery_srv and not options.insecure_discovery:
+                # etcdctl's secure discovery: the members' certificates must name the domain.
+                domain = srv.domain_name(options.discovery_srv, "--discovery-srv")
+                result["tls_server_name"] = domain
             if options.cacert:
                 result["ca_cert"] = options.cacert
             if options.cert:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from . import classic, config
+from . import classic, config, srv
 from . import validation as check
 from .config import ClientConfig, Endpoint
 from .kv import Op, PutOp, RangeOp, Txn
@@ -48,10 +48,29 @@ class BaseClient:
         coalesce: bool = False,
         lock_prefix: str | None = None,
         interceptors: Sequence[Any] = (),
+        discovery_srv: str | None = None,
+        discovery_srv_name: str | None = None,
+        discovery_nameservers: Sequence[str] | str | None = None,
+        srv_domain: str | None = None,
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
             timeout = None if classic.means_no_timeout(read_timeout) else read_timeout
+        query = srv.query_from_options(
+            discovery_srv=discovery_srv,
+            discovery_srv_name=discovery_srv_name,
+            srv_domain=srv_domain,
+            discovery_nameservers=discovery_nameservers,
+            protocol=protocol,
+            endpoints_given=endpoints is not None,
+        )
+        if query is not None:
+            # Checked first: the lookup's deadline is the client's own per-call one.
+            lookup_timeout = check.timeout(timeout)
+            found = self._look_up_members(
+                query, config.DEFAULT_TIMEOUT if lookup_timeout is None else lookup_timeout
+            )
+            endpoints = [endpoint.url for endpoint in found]
         self._config = config.build_config(
             host=host,
             port=port,
@@ -86,6 +105,10 @@ class BaseClient:
     def _start(self) -> None:
         """Set up the I/O side (without connecting yet)."""
 
+    def _look_up_members(self, query: srv.SRVQuery, timeout: float) -> tuple[Endpoint, ...]:
+        """The members ``query``'s domain publishes in DNS (the I/O side looks them up)."""
+        raise NotImplementedError
+
     @classmethod
     def from_env(
         cls: type[_Self], environ: Mapping[str, str] | None = None, **overrides: Any
@@ -94,7 +117,9 @@ class BaseClient:
 
         Reads ``ETCDCTL_ENDPOINTS``, ``ETCDCTL_CACERT``, ``ETCDCTL_CERT``, ``ETCDCTL_KEY``,
         ``ETCDCTL_USER`` (``name`` or ``name:password``), ``ETCDCTL_PASSWORD``,
-        ``ETCDCTL_DIAL_TIMEOUT`` and ``ETCDCTL_COMMAND_TIMEOUT``; keyword arguments win.
+        ``ETCDCTL_DIAL_TIMEOUT``, ``ETCDCTL_COMMAND_TIMEOUT``, ``ETCDCTL_DISCOVERY_SRV`` and
+        ``ETCDCTL_DISCOVERY_SRV_NAME`` (the members found in DNS win over
+        ``ETCDCTL_ENDPOINTS``, as in etcdctl); keyword arguments win.
         """
         options = config.env_options(os.environ if environ is None else environ)
         options.update(overrides)

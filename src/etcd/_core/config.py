@@ -314,6 +314,12 @@ def env_options(environ: Mapping[str, str]) -> dict[str, Any]:
         options["timeout"] = parse_duration(
             environ["ETCDCTL_COMMAND_TIMEOUT"], "ETCDCTL_COMMAND_TIMEOUT"
         )
+    if environ.get("ETCDCTL_DISCOVERY_SRV"):
+        # As in etcdctl, the members found in DNS win over ETCDCTL_ENDPOINTS.
+        options.pop("endpoints", None)
+        options["discovery_srv"] = environ["ETCDCTL_DISCOVERY_SRV"]
+        if environ.get("ETCDCTL_DISCOVERY_SRV_NAME"):
+            options["discovery_srv_name"] = environ["ETCDCTL_DISCOVERY_SRV_NAME"]
     if any(e.lower().startswith("https://") for e in options.get("endpoints", ())):
         options["protocol"] = "https"
     return options

@@ -22,6 +22,9 @@ __all__ = [
     "EtcdCompareFailed",
     "EtcdConnectionFailed",
     "EtcdDirNotEmpty",
+    "EtcdDiscoveryFailed",
+    "EtcdDiscoveryNotFound",
+    "EtcdDiscoveryTimedOut",
     "EtcdDuplicateKey",
     "EtcdElectionNoLeader",
     "EtcdEventIndexCleared",
@@ -348,6 +351,19 @@ class EtcdTimeout(EtcdConnectionFailed, TimeoutError):
 
 class EtcdWatchTimedOut(EtcdTimeout):
     """A watch saw no change within its timeout (python-etcd's name)."""
+
+
+class EtcdDiscoveryFailed(EtcdConnectionFailed):
+    """The cluster's members could not be looked up in DNS (``discovery_srv=``,
+    ``srv_domain=``): the message names the domain and what went wrong."""
+
+
+class EtcdDiscoveryNotFound(EtcdDiscoveryFailed):
+    """The domain publishes no SRV records of an etcd member under the names asked."""
+
+
+class EtcdDiscoveryTimedOut(EtcdDiscoveryFailed, EtcdTimeout):
+    """The DNS lookup did not end within its deadline."""
 
 
 class EtcdCancelled(EtcdException):
