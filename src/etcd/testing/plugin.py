@@ -31,6 +31,7 @@ It also registers the ``integration`` and ``cluster`` markers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -158,6 +159,19 @@ def _delete_every_key(endpoints: list[str]) -> None:
         client.delete_range(b"\0", from_key=True)
 
 
+def _start_clean(endpoints: list[str]) -> None:
+    """Delete every key and revoke every lease that earlier tests left on a shared member
+    (a test that used the member without a client fixture, or a process such as
+    etcdctl whose session outlives it), so that a test starts from an empty store."""
+    import etcd
+
+    with etcd.Client(endpoints=endpoints, timeout=_CLIENT_TIMEOUT) as client:
+        client.delete_range(b"\0", from_key=True)
+        for lease_id in client.lease_leases().ids:
+            with contextlib.suppress(etcd.EtcdLeaseNotFound):  # expired meanwhile
+                client.lease_revoke(lease_id)
+
+
 class _Shared:
     """A server or cluster shared by the tests, replaced after a test that crashed it.
 
@@ -234,9 +248,11 @@ def etcd_server(_etcd_server_session: _Shared) -> Iterator[EtcdServer]:
 
 @pytest.fixture
 def etcd_client(etcd_server: EtcdServer) -> Iterator[etcd.Client]:
-    """An :class:`etcd.Client` for ``etcd_server``; every key is deleted after the test."""
+    """An :class:`etcd.Client` for ``etcd_server``, which holds no key and no lease when
+    the test starts; every key is deleted after the test."""
     import etcd
 
+    _start_clean([etcd_server.endpoint])
     client = etcd.Client(endpoints=[etcd_server.endpoint], timeout=_CLIENT_TIMEOUT)
     try:
         yield client
@@ -255,9 +271,12 @@ if pytest_asyncio is not None:
 
     @pytest_asyncio.fixture
     async def async_etcd_client(etcd_server: EtcdServer) -> AsyncIterator[etcd.AsyncClient]:
-        """An :class:`etcd.AsyncClient` for ``etcd_server`` (needs ``pytest-asyncio``);
-        every key is deleted after the test."""
+        """An :class:`etcd.AsyncClient` for ``etcd_server`` (needs ``pytest-asyncio``),
+        which holds no key and no lease when the test starts; every key is deleted after
+        the test."""
         import etcd
+
+        _start_clean([etcd_server.endpoint])
 
         client = etcd.AsyncClient(endpoints=[etcd_server.endpoint], timeout=_CLIENT_TIMEOUT)
         try:
