@@ -24,7 +24,6 @@ raises :class:`etcd.EtcdNotSupported` (see :mod:`etcd._core.classic_auth`).
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     from ._sync.client import Client
 
 __all__ = ["Auth", "EtcdAuthBase", "EtcdRole", "EtcdUser"]
-
-log = logging.getLogger("etcd.auth")
 
 
 @contextmanager
