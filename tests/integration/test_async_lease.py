@@ -117,11 +117,13 @@ async def test_keep_alive_survives_the_death_of_its_member(etcd_cluster):
     async with etcd.AsyncClient(endpoints=endpoints, timeout=10, connect_timeout=1) as client:
         assert client._transport.current_endpoint.target == victim.endpoint
         lost = []
-        lease = await client.lease(ttl=3, on_lost=lost.append)
+        # A TTL that leaves room for an election and a reconnection on a loaded machine:
+        # the lease must outlive the kill by more than a whole TTL, refreshed elsewhere.
+        lease = await client.lease(ttl=5, on_lost=lost.append)
         await client.put("/l/survivor", "v", lease=lease)
         victim.kill()
         etcd_cluster.leader(timeout=20)
-        await sleep(8)
+        await sleep(12)
         assert not lease.lost and not lost
         async with etcd.AsyncClient(endpoints=endpoints[1:], timeout=10) as other:
             assert (await other.range("/l/survivor")).kvs

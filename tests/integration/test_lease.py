@@ -117,11 +117,13 @@ def test_keep_alive_survives_the_death_of_its_member(etcd_cluster):
     with etcd.Client(endpoints=endpoints, timeout=10, connect_timeout=1) as client:
         assert client._transport.current_endpoint.target == victim.endpoint
         lost = []
-        lease = client.lease(ttl=3, on_lost=lost.append)
+        # A TTL that leaves room for an election and a reconnection on a loaded machine:
+        # the lease must outlive the kill by more than a whole TTL, refreshed elsewhere.
+        lease = client.lease(ttl=5, on_lost=lost.append)
         client.put("/l/survivor", "v", lease=lease)
         victim.kill()
         etcd_cluster.leader(timeout=20)
-        sleep(8)
+        sleep(12)
         assert not lease.lost and not lost
         with etcd.Client(endpoints=endpoints[1:], timeout=10) as other:
             assert other.range("/l/survivor").kvs
