@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+import etcd
 from etcd._cli import run
+from etcd._core.versions import release
 from etcd.testing import EtcdServer, enable_auth, free_port
 
 from ._etcdctl import clean_environment
@@ -198,9 +200,11 @@ def test_debug_shows_no_password_and_no_token(etcd_server_factory, tmp_path: Pat
         "outcome=EtcdPermissionDenied",
         "authenticated as 'root'",
         "Error: etcdserver: authentication failed, invalid user ID or password",
-        "logging in again",
     ):
         assert expected in everything, expected
+    if server_release(server) >= (3, 5):
+        # etcd 3.4 keeps serving a watch stream whose token expired: nothing logs in again.
+        assert "logging in again" in everything
 
 
 def watch_across_token_expiries(server: EtcdServer, directory: Path) -> str:
@@ -243,3 +247,8 @@ def wait_for(condition, timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def server_release(server: EtcdServer) -> tuple[int, int]:
+    with etcd.Client(endpoints=[server.endpoint], username="root", password=ROOT_PASSWORD) as c:
+        return release(c.status().version) or (0, 0)
