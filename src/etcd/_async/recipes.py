@@ -14,10 +14,16 @@ from collections.abc import AsyncIterator
 from .._core import exceptions as exc
 from .._core import recipes
 from .._core import validation as check
-from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.deadline import deadline_after
 from .._core.kv import Op, RangeOp
-from .._core.watch import Event, EventType
-from .concurrency import AsyncSession, SessionBound, _AsyncConcurrencyClient
+from .._core.watch import EventType
+from .concurrency import (
+    AsyncSession,
+    SessionBound,
+    _AsyncConcurrencyClient,
+    wait_for_event,
+    wait_until_gone,
+)
 
 __all__ = [
     "AsyncBarrier",
@@ -26,43 +32,6 @@ __all__ = [
     "AsyncQueue",
     "AsyncRWMutex",
 ]
-
-# How often a wait looks up from the watch to check its deadline and its session.
-_CHECK_INTERVAL = 1.0
-
-
-async def _wait_for(
-    client: _AsyncConcurrencyClient,
-    key: bytes,
-    start_revision: int,
-    wanted: EventType,
-    deadline: float | None,
-    *,
-    prefix: bool = False,
-    session: AsyncSession | None = None,
-) -> Event | None:
-    """The first ``wanted`` event of ``key`` (or under it, with ``prefix``) from
-    ``start_revision`` on; ``None`` once ``deadline`` passes."""
-    if prefix:
-        watch = client.watch_prefix(key, start_revision=start_revision)
-    else:
-        watch = client.watch_stream(key, start_revision=start_revision)
-    async with watch:
-        while True:
-            if session is not None and session.lost:
-                session.lease.check()
-            remaining = time_left(deadline)
-            try:
-                response = await watch.next_response(
-                    _CHECK_INTERVAL if remaining is None else min(remaining, _CHECK_INTERVAL)
-                )
-            except exc.EtcdWatchTimedOut:
-                if deadline_passed(deadline):
-                    return None
-                continue
-            for event in response.events:
-                if event.type is wanted:
-                    return event
 
 
 async def _create_unique(
@@ -142,7 +111,7 @@ class AsyncBarrier:
         if not current.kvs:
             return True
         start = current.header.revision + 1
-        released = await _wait_for(self._client, self.name, start, EventType.DELETE, deadline)
+        released = await wait_for_event(self._client, self.name, start, EventType.DELETE, deadline)
         return released is not None
 
     def __repr__(self) -> str:
@@ -202,7 +171,7 @@ class AsyncDoubleBarrier(_SessionHolder):
             if waiting.count == self.count:
                 await self._client.do(Op.put(self._ready, b""))
                 return True
-            ready = await _wait_for(
+            ready = await wait_for_event(
                 self._client, self._ready, revision + 1, EventType.PUT, deadline, session=session
             )
         except BaseException:
@@ -239,7 +208,7 @@ class AsyncDoubleBarrier(_SessionHolder):
                     self._key = ours = None
                 awaited = lowest
             start = inside.header.revision + 1
-            if await _wait_for(client, awaited.key, start, EventType.DELETE, deadline) is None:
+            if await wait_for_event(client, awaited.key, start, EventType.DELETE, deadline) is None:
                 return False
         await self._end_session()
         return True
@@ -271,7 +240,7 @@ class _AsyncQueueBase:
                     return bytes(item.value)
                 continue  # another taker was first
             start = first.header.revision + 1
-            event = await _wait_for(
+            event = await wait_for_event(
                 client, self._items, start, EventType.PUT, deadline, prefix=True
             )
             if event is None:
@@ -423,7 +392,9 @@ class AsyncRWMutex(_SessionHolder):
         self._key, revision = await _create_unique(self._client, own, b"", session.lease_id)
         self._writing = writing
         try:
-            acquired = await self._wait_for_blockers(blockers, revision, deadline, session)
+            # Wait, one at a time, for the keys under ``blockers`` written before ours.
+            last_blocker = recipes.last_modified_before(blockers, revision)
+            acquired = await wait_until_gone(self._client, last_blocker, deadline, session)
             if acquired and not (await self._client.range(self._key)).kvs:
                 self._key = None
                 raise exc.EtcdLeaseExpired(
@@ -436,22 +407,6 @@ class AsyncRWMutex(_SessionHolder):
         if not acquired:
             await self._drop_key()
         return acquired
-
-    async def _wait_for_blockers(
-        self, blockers: bytes, revision: int, deadline: float | None, session: AsyncSession
-    ) -> bool:
-        """Wait, one at a time, for the keys under ``blockers`` written before ours."""
-        client = self._client
-        while True:
-            last = await client.do(recipes.last_modified_before(blockers, revision))
-            if not last.kvs:
-                return True
-            start = last.header.revision + 1
-            gone = await _wait_for(
-                client, last.kvs[0].key, start, EventType.DELETE, deadline, session=session
-            )
-            if gone is None:
-                return False
 
     async def _release(self, writing: bool) -> None:
         if self._key is None or self._writing != writing:

@@ -20,7 +20,7 @@ from .._core.classic import means_no_timeout
 from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
 from .._core.events import Operation, hub_of
-from .._core.kv import Compare, KeyArg, Op, Txn
+from .._core.kv import Compare, KeyArg, Op, RangeOp, Txn
 from .._core.responses import (
     KeyValue,
     RangeResponse,
@@ -30,7 +30,7 @@ from .._core.responses import (
     decode_kv,
 )
 from .._core.validation import DEFAULT_SESSION_TTL, Timeout
-from .._core.watch import EventType
+from .._core.watch import Event, EventType
 from .._wire import messages as pb
 from .._wire import methods
 from .._wire.methods import Method
@@ -112,6 +112,67 @@ class Session:
         return f"<Session lease={self.lease!r}>"
 
 
+# How often a wait looks up from its watch to check its deadline and its session.
+_CHECK_INTERVAL = 1.0
+
+
+def wait_for_event(
+    client: _ConcurrencyClient,
+    key: bytes,
+    start_revision: int,
+    wanted: EventType,
+    deadline: float | None,
+    *,
+    prefix: bool = False,
+    session: Session | None = None,
+) -> Event | None:
+    """The first ``wanted`` event of ``key`` (or under it, with ``prefix``) from
+    ``start_revision`` on; ``None`` once ``deadline`` passes. Raises
+    :class:`etcd.EtcdLeaseExpired` as soon as ``session`` is lost."""
+    if prefix:
+        watch = client.watch_prefix(key, start_revision=start_revision)
+    else:
+        # Waiting for a deletion, the server need not send the key's puts.
+        no_put = wanted is EventType.DELETE
+        watch = client.watch_stream(key, start_revision=start_revision, no_put=no_put)
+    with watch:
+        while True:
+            if session is not None and session.lost:
+                session.lease.check()
+            remaining = time_left(deadline)
+            try:
+                response = watch.next_response(
+                    _CHECK_INTERVAL if remaining is None else min(remaining, _CHECK_INTERVAL)
+                )
+            except exc.EtcdWatchTimedOut:
+                if deadline_passed(deadline):
+                    return None
+                continue
+            for event in response.events:
+                if event.type is wanted:
+                    return event
+
+
+def wait_until_gone(
+    client: _ConcurrencyClient,
+    last_blocker: RangeOp,
+    deadline: float | None,
+    session: Session,
+) -> bool:
+    """Wait, one key at a time, until ``last_blocker`` (a range of at most one key: the
+    one to wait for) finds nothing; ``False`` if ``deadline`` passes first."""
+    while True:
+        last = client.do(last_blocker)
+        if not last.kvs:
+            return True
+        start = last.header.revision + 1
+        gone = wait_for_event(
+            client, last.kvs[0].key, start, EventType.DELETE, deadline, session=session
+        )
+        if gone is None:
+            return False
+
+
 class SessionBound:
     """What holds keys under a session's lease (locks, elections, some recipes): the
     session given, or one of its own, taken on first use and ended when it lets go."""
@@ -181,29 +242,9 @@ class _Contending(SessionBound):
 
     def _wait_for_predecessors(self, contender: recipes.Contender, deadline: float | None) -> bool:
         """Wait until every key created before ours is gone; ``False`` on timeout."""
-        client = self._client
-        while True:
-            last = client.do(recipes.last_created_before(self._prefix, contender.revision - 1))
-            if not last.kvs:
-                return True
-            predecessor = last.kvs[0].key
-            with client.watch_stream(
-                predecessor, start_revision=last.header.revision + 1, no_put=True
-            ) as watch:
-                while True:
-                    session = self._get_session()
-                    if session.lost:
-                        session.lease.check()
-                    remaining = time_left(deadline)
-                    wait = 1.0 if remaining is None else min(remaining, 1.0)
-                    try:
-                        response = watch.next_response(wait)
-                    except exc.EtcdWatchTimedOut:
-                        if deadline_passed(deadline):
-                            return False
-                        continue
-                    if response.events:
-                        break
+        last_predecessor = recipes.last_created_before(self._prefix, contender.revision - 1)
+        session = self._get_session()
+        return wait_until_gone(self._client, last_predecessor, deadline, session)
 
     def _leave_queue(self) -> None:
         contender, self._contender = self._contender, None

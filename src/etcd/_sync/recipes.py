@@ -16,10 +16,16 @@ from collections.abc import Iterator
 from .._core import exceptions as exc
 from .._core import recipes
 from .._core import validation as check
-from .._core.deadline import deadline_after, deadline_passed, time_left
+from .._core.deadline import deadline_after
 from .._core.kv import Op, RangeOp
-from .._core.watch import Event, EventType
-from .concurrency import Session, SessionBound, _ConcurrencyClient
+from .._core.watch import EventType
+from .concurrency import (
+    Session,
+    SessionBound,
+    _ConcurrencyClient,
+    wait_for_event,
+    wait_until_gone,
+)
 
 __all__ = [
     "Barrier",
@@ -28,43 +34,6 @@ __all__ = [
     "Queue",
     "RWMutex",
 ]
-
-# How often a wait looks up from the watch to check its deadline and its session.
-_CHECK_INTERVAL = 1.0
-
-
-def _wait_for(
-    client: _ConcurrencyClient,
-    key: bytes,
-    start_revision: int,
-    wanted: EventType,
-    deadline: float | None,
-    *,
-    prefix: bool = False,
-    session: Session | None = None,
-) -> Event | None:
-    """The first ``wanted`` event of ``key`` (or under it, with ``prefix``) from
-    ``start_revision`` on; ``None`` once ``deadline`` passes."""
-    if prefix:
-        watch = client.watch_prefix(key, start_revision=start_revision)
-    else:
-        watch = client.watch_stream(key, start_revision=start_revision)
-    with watch:
-        while True:
-            if session is not None and session.lost:
-                session.lease.check()
-            remaining = time_left(deadline)
-            try:
-                response = watch.next_response(
-                    _CHECK_INTERVAL if remaining is None else min(remaining, _CHECK_INTERVAL)
-                )
-            except exc.EtcdWatchTimedOut:
-                if deadline_passed(deadline):
-                    return None
-                continue
-            for event in response.events:
-                if event.type is wanted:
-                    return event
 
 
 def _create_unique(
@@ -144,7 +113,7 @@ class Barrier:
         if not current.kvs:
             return True
         start = current.header.revision + 1
-        released = _wait_for(self._client, self.name, start, EventType.DELETE, deadline)
+        released = wait_for_event(self._client, self.name, start, EventType.DELETE, deadline)
         return released is not None
 
     def __repr__(self) -> str:
@@ -204,7 +173,7 @@ class DoubleBarrier(_SessionHolder):
             if waiting.count == self.count:
                 self._client.do(Op.put(self._ready, b""))
                 return True
-            ready = _wait_for(
+            ready = wait_for_event(
                 self._client, self._ready, revision + 1, EventType.PUT, deadline, session=session
             )
         except BaseException:
@@ -241,7 +210,7 @@ class DoubleBarrier(_SessionHolder):
                     self._key = ours = None
                 awaited = lowest
             start = inside.header.revision + 1
-            if _wait_for(client, awaited.key, start, EventType.DELETE, deadline) is None:
+            if wait_for_event(client, awaited.key, start, EventType.DELETE, deadline) is None:
                 return False
         self._end_session()
         return True
@@ -273,7 +242,7 @@ class _QueueBase:
                     return bytes(item.value)
                 continue  # another taker was first
             start = first.header.revision + 1
-            event = _wait_for(client, self._items, start, EventType.PUT, deadline, prefix=True)
+            event = wait_for_event(client, self._items, start, EventType.PUT, deadline, prefix=True)
             if event is None:
                 return None
             if client.txn(recipes.take_txn(event.kv)).succeeded:
@@ -421,7 +390,9 @@ class RWMutex(_SessionHolder):
         self._key, revision = _create_unique(self._client, own, b"", session.lease_id)
         self._writing = writing
         try:
-            acquired = self._wait_for_blockers(blockers, revision, deadline, session)
+            # Wait, one at a time, for the keys under ``blockers`` written before ours.
+            last_blocker = recipes.last_modified_before(blockers, revision)
+            acquired = wait_until_gone(self._client, last_blocker, deadline, session)
             if acquired and not self._client.range(self._key).kvs:
                 self._key = None
                 raise exc.EtcdLeaseExpired(
@@ -434,22 +405,6 @@ class RWMutex(_SessionHolder):
         if not acquired:
             self._drop_key()
         return acquired
-
-    def _wait_for_blockers(
-        self, blockers: bytes, revision: int, deadline: float | None, session: Session
-    ) -> bool:
-        """Wait, one at a time, for the keys under ``blockers`` written before ours."""
-        client = self._client
-        while True:
-            last = client.do(recipes.last_modified_before(blockers, revision))
-            if not last.kvs:
-                return True
-            start = last.header.revision + 1
-            gone = _wait_for(
-                client, last.kvs[0].key, start, EventType.DELETE, deadline, session=session
-            )
-            if gone is None:
-                return False
 
     def _release(self, writing: bool) -> None:
         if self._key is None or self._writing != writing:
