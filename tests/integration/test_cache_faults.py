@@ -405,6 +405,33 @@ def test_a_cache_cut_off_while_thousands_of_revisions_are_written_catches_up(etc
     assert_followed(writers, seen, subscriber, etcd_cluster.endpoints)
 
 
+def test_a_cache_closed_as_soon_as_it_caught_up_still_hands_out_every_update(
+    etcd_cluster,
+):
+    # A resumed watch brings many revisions in one response: the copy applies them at
+    # once, then hands them out one by one (here slowly, through a slow callback). Closing
+    # the cache as soon as its revision shows the last of them must not end an iterator
+    # ahead of the updates still being handed out.
+    member = etcd_cluster.members[0]
+    prefix = "/cf/closing/"
+    writers = Writers(etcd_cluster.endpoints, prefix, seed=8)
+    writers.write(1)
+    seen: list[etcd.CacheUpdate[bytes]] = []
+    with FaultProxy(member.client_port) as proxy:
+        with etcd.Client(endpoints=[proxy.address], timeout=5, connect_timeout=1) as client:
+            with watched_cache(client, prefix, seen) as cache:
+                cache.wait_ready(10)
+                subscriber = Subscriber(cache).begin()
+                cache.add_callback(lambda update: time.sleep(0.01))
+                proxy.blackhole()
+                proxy.reset()
+                writers.write(30, pause=0)
+                proxy.heal()
+                caught_up(cache, writers.last_revision)
+            subscriber.end()
+    assert_followed(writers, seen, subscriber, etcd_cluster.endpoints)
+
+
 # --- the whole cluster is gone --------------------------------------------------------------
 
 

@@ -58,10 +58,12 @@ class AsyncFollower:
         watch = self._watch
         if watch is not None:
             watch.cancel()
-        self._end()
         worker = self._worker
         if worker is not None and not is_current(worker):
+            # Ended by the cancelled watch, the worker first hands out every update it
+            # applied: a subscriber's iterator must not end ahead of them.
             await join(worker, 5)
+        self._end()
 
     async def __aenter__(self: _Self) -> _Self:
         return await self.start()

@@ -60,10 +60,12 @@ class Follower:
         watch = self._watch
         if watch is not None:
             watch.cancel()
-        self._end()
         worker = self._worker
         if worker is not None and not is_current(worker):
+            # Ended by the cancelled watch, the worker first hands out every update it
+            # applied: a subscriber's iterator must not end ahead of them.
             join(worker, 5)
+        self._end()
 
     def __enter__(self: _Self) -> _Self:
         return self.start()
