@@ -1,5 +1,7 @@
 """Watch bookkeeping without a server: resume points, fragments, progress, compaction, cancel."""
 
+import pickle
+
 import pytest
 
 import etcd
@@ -133,6 +135,33 @@ def test_decoded_events():
     assert event.type is etcd.EventType.DELETE and event.prev_kv.value == b"old"
     (created,) = c.on_response(response(3, put(b"/k/a", 3))).response.events
     assert created.is_create and created.value == b"v"
+
+
+def test_a_received_event_equals_the_same_event_built_by_hand():
+    c = cursor(start_revision=1)
+    (received,) = c.on_response(response(2, put(b"/k/a", 2, value=b"x"))).response.events
+    (deleted,) = c.on_response(response(3, delete(b"/k/a", 3, prev_value=b"x"))).response.events
+    kv = etcd.KeyValue(b"/k/a", b"x", 2, 2, 1, 0)
+    built = etcd.Event(etcd.EventType.PUT, kv)
+    assert received == built and repr(received) == repr(built)
+    assert received.key == b"/k/a" and received.revision == 2 and received.prev_kv is None
+    assert deleted.prev_kv == etcd.KeyValue(b"/k/a", b"x", 0, 2, 0, 0)
+    assert deleted != received and deleted.type is etcd.EventType.DELETE
+    assert pickle.loads(pickle.dumps(deleted)) == deleted
+    match received:
+        case etcd.Event(etcd.EventType.PUT, etcd.KeyValue(key=key)):
+            assert key == b"/k/a"
+        case _:
+            pytest.fail("an event matches by type, kv and prev_kv")
+
+
+def test_a_replayed_revision_inside_a_fragmented_response_is_dropped():
+    c = cursor(start_revision=4, fragment=True)
+    c.on_response(response(4, put(b"/k/a", 4)))
+    c.on_response(response(5, put(b"/k/a", 4), fragment=True))
+    outcome = c.on_response(response(5, put(b"/k/b", 5)))
+    assert [(e.key, e.revision) for e in outcome.response.events] == [(b"/k/b", 5)]
+    assert c.next_revision == 6
 
 
 def test_watch_specs_are_checked_when_built():

@@ -34,23 +34,55 @@ class EventType(enum.IntEnum):
     DELETE = 1
 
 
-@dataclass(slots=True)
 class Event:
     """One change of one key.
 
     For a ``DELETE``, ``kv`` holds the key and the revision of the deletion (its
     ``mod_revision``), with an empty value; ``prev_kv`` holds what was deleted when the
     watch asked for previous values.
+
+    An event from the server is decoded when it is read, and only as far as it is read:
+    a watcher that looks at ``key`` alone never pays for a :class:`KeyValue`, nor for a
+    ``prev_kv`` it did not ask for.
     """
 
-    type: EventType
-    kv: KeyValue
-    prev_kv: KeyValue | None = None
+    __slots__ = ("_kv", "_prev_kv", "_raw", "_type")
+    __match_args__ = ("type", "kv", "prev_kv")
+
+    def __init__(self, type: EventType, kv: KeyValue, prev_kv: KeyValue | None = None) -> None:
+        self._raw: Any = None
+        self._type = type
+        self._kv: KeyValue | None = kv
+        self._prev_kv: object = prev_kv
+
+    @property
+    def type(self) -> EventType:
+        """``PUT`` or ``DELETE``."""
+        raw = self._raw
+        return self._type if raw is None else _EVENT_TYPES[raw.type]
+
+    @property
+    def kv(self) -> KeyValue:
+        """The key after the change."""
+        kv = self._kv
+        if kv is None:
+            kv = self._kv = decode_kv(self._raw.kv)
+        return kv
+
+    @property
+    def prev_kv(self) -> KeyValue | None:
+        """The key before the change, when the watch asked for it (``prev_kv=True``)."""
+        prev = self._prev_kv
+        if prev is _UNREAD:
+            raw = self._raw
+            prev = self._prev_kv = decode_kv(raw.prev_kv) if raw.HasField("prev_kv") else None
+        return prev  # type: ignore[return-value]
 
     @property
     def key(self) -> bytes:
         """The key that changed."""
-        return self.kv.key
+        kv = self._kv
+        return self._raw.kv.key if kv is None else kv.key
 
     @property
     def value(self) -> bytes:
@@ -60,12 +92,38 @@ class Event:
     @property
     def revision(self) -> int:
         """The revision of the change."""
-        return self.kv.mod_revision
+        kv = self._kv
+        return self._raw.kv.mod_revision if kv is None else kv.mod_revision
 
     @property
     def is_create(self) -> bool:
         """A put that created the key (rather than changing it)."""
         return self.type == EventType.PUT and self.kv.version == 1
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (self.type, self.kv, self.prev_kv) == (other.type, other.kv, other.prev_kv)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Event(type={self.type!r}, kv={self.kv!r}, prev_kv={self.prev_kv!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Event, (self.type, self.kv, self.prev_kv))
+
+
+# An event from the server whose previous value has not been looked at yet.
+_UNREAD = object()
+
+
+def _wire_event(raw: Any, new: Any = Event.__new__, cls: type[Event] = Event) -> Event:
+    event: Event = new(cls)
+    event._raw = raw
+    event._kv = None
+    event._prev_kv = _UNREAD
+    return event
 
 
 @dataclass(slots=True)
@@ -98,8 +156,8 @@ _EVENT_TYPES = (EventType.PUT, EventType.DELETE)
 
 
 def decode_event(event: Any) -> Event:
-    prev = decode_kv(event.prev_kv) if event.HasField("prev_kv") else None
-    return Event(_EVENT_TYPES[event.type], decode_kv(event.kv), prev)
+    """An event as the server sent it, decoded field by field when read."""
+    return _wire_event(event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,14 +313,23 @@ class WatchCursor:
         if message.fragment:
             self._fragments.append(message)
             return _PENDING
-        parts = [*self._fragments, message]
-        self._fragments.clear()
-        events = [decode_event(event) for part in parts for event in part.events]
+        if self._fragments:
+            parts = [*self._fragments, message]
+            self._fragments.clear()
+            raw_events: Any = [event for part in parts for event in part.events]
+        else:
+            parts = [message]
+            raw_events = message.events
         # Anything at or below the resume point was already delivered before a reconnect.
-        events = [event for event in events if event.revision >= self.next_revision]
+        # Events come in revision order: only a response that starts below it needs a look
+        # at each one.
+        if raw_events and raw_events[0].kv.mod_revision < self.next_revision:
+            first_new = self.next_revision
+            raw_events = [event for event in raw_events if event.kv.mod_revision >= first_new]
         header = decode_header(message.header)
-        if events:
-            self.next_revision = events[-1].revision + 1
+        if raw_events:
+            events = [_wire_event(event) for event in raw_events]
+            self.next_revision = raw_events[-1].kv.mod_revision + 1
             return Outcome(
                 OutcomeKind.DELIVER, WatchResponse(header, events, False, self.next_revision - 1)
             )
