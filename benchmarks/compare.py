@@ -10,6 +10,15 @@ times, rotating the order of the clients each round so that drift of the machine
 them all alike. It prints the medians as a table, with each client's ratio to
 etcd-client, and with ``--write`` puts the table in ``benchmarks/RESULTS.md``.
 
+A column "Go clientv3" gives a reference outside Python: etcd's own Go client (etcd 3.4's
+``go.etcd.io/etcd/clientv3``) runs the same workloads in the same rounds, from a program
+(``go/bench.go``, see ``goclient.py``) built once per run in GOPATH mode against etcd's Go
+sources. It uses the same keys, 100-byte values and counts, keeps 64 calls in flight with
+as many goroutines sharing one client, replays the same watch events, and measures time,
+latency, its own CPU time and its peak memory as ``peers.py`` does; it has no import row.
+Without Go or the sources (Debian: golang-go golang-etcd-server-dev) the column is
+skipped, with a message; ``--clients`` selects it like any other.
+
 ``--baseline REV`` also measures our client as it was at the git revision ``REV``: that
 revision's ``src/`` is exported to a temporary directory and put first on ``PYTHONPATH`` of
 the clients named e.g. "etcd-client @1c82365", which run the same workloads in the same
@@ -42,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import goclient
 from results import write_section
 
 import etcd
@@ -68,6 +78,8 @@ CONCURRENT_WORKLOADS = {"concurrent_put", "concurrent_get"}
 #: them): what tracing and metrics cost.
 TELEMETRY = ["etcd-client otel", "etcd-client asyncio otel"]
 FLOORS = ["bare grpcio", "bare grpc.aio"]
+#: Go's clientv3, the reference outside Python (``goclient.py``).
+GO = goclient.NAME
 
 WORKLOADS = [
     ("sequential_put", "ops_per_s", "sequential put (ops/s)"),
@@ -103,11 +115,21 @@ LOWER_IS_BETTER = {
 @dataclass(frozen=True)
 class Runner:
     """How one column is measured: the interpreter, the adapter ``peers.py`` runs, and the
-    source tree put first on ``PYTHONPATH`` (a baseline build of ours), if any."""
+    source tree put first on ``PYTHONPATH`` (a baseline build of ours), if any. A
+    ``native`` column (Go's clientv3) runs ``executable``, a program of its own, instead
+    of ``peers.py``: it takes the arguments that follow the adapter's name and prints the
+    same JSON."""
 
-    python: Path
+    executable: Path
     adapter: str
     source: Path | None = None
+    native: bool = False
+
+    def command(self, workload: str, endpoint: str, params: dict[str, Any]) -> list[str]:
+        arguments = [workload, endpoint, json.dumps(params)]
+        if self.native:
+            return [str(self.executable), *arguments]
+        return [str(self.executable), str(PEERS), self.adapter, *arguments]
 
     def environment(self) -> dict[str, str]:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL")}
@@ -180,7 +202,7 @@ def peer_python(venvs: Path, name: str) -> Path | None:
 
 def measure(runner: Runner, workload: str, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(
-        [str(runner.python), str(PEERS), runner.adapter, workload, endpoint, json.dumps(params)],
+        runner.command(workload, endpoint, params),
         capture_output=True,
         text=True,
         timeout=600,
@@ -358,8 +380,19 @@ def main() -> None:
                 print(f"skipping {name}: its environment could not be made")
             else:
                 runners[name] = Runner(python, name)
+        go_versions = None
+        if args.clients is None or GO in args.clients:
+            try:
+                toolchain = goclient.find_toolchain()
+                scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="etcd-bench-go-"))
+                program = goclient.build(toolchain, Path(scratch))
+            except goclient.Unavailable as reason:
+                print(f"{GO}: skipped: {reason}", flush=True)
+            else:
+                runners[GO] = Runner(program, GO, native=True)
+                go_versions = toolchain.versions()
         clients = [c for c in runners if args.clients is None or c in args.clients]
-        unknown = [c for c in args.clients or [] if c not in runners]
+        unknown = [c for c in args.clients or [] if c not in runners and c != GO]
         if unknown:
             print(f"not measured: {', '.join(unknown)} (known: {', '.join(runners)})")
         results, seconds, server_version = run_rounds(runners, clients, args)
@@ -368,7 +401,7 @@ def main() -> None:
         for name, runner in runners.items()
         if runner.source is not None and name in clients and runner.adapter in clients
     }
-    lines = report(clients, pairs, results, args, server_version, seconds)
+    lines = report(clients, pairs, results, args, server_version, seconds, go_versions)
     print("\n".join(lines))
     if args.write:
         write_section("clients", lines)
@@ -440,8 +473,10 @@ def report(
     args: argparse.Namespace,
     server_version: str,
     seconds: float,
+    go_versions: str | None = None,
 ) -> list[str]:
-    """The tables; ``pairs`` maps each client of ours to its baseline build's column."""
+    """The tables; ``pairs`` maps each client of ours to its baseline build's column, and
+    ``go_versions`` names Go's client and Go when that column was measured."""
 
     def beside_baselines(names: list[str]) -> list[str]:
         # Each baseline column right after its current one.
@@ -451,13 +486,17 @@ def report(
     def measured(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
         return [row for row in rows if any(workload == row[0] for workload, _ in results)]
 
-    ordered = beside_baselines(OURS + TELEMETRY + FLOORS + list(PEER_REQUIREMENTS))
+    ordered = beside_baselines(OURS + TELEMETRY + FLOORS + [GO] + list(PEER_REQUIREMENTS))
     watch_checks = {
         c: all(r.get("complete_and_ordered", False) for r in results.get(("watch", c), []))
         for c in ordered
         if any("events_per_s" in r for r in results.get(("watch", c), []))
     }
     versions = package_versions(args.venvs)
+    go_concurrency = ""
+    if go_versions is not None and GO in clients:
+        versions += f", {go_versions}"
+        go_concurrency = f", {GO} runs 64 goroutines sharing one client"
     lines = [
         "# Benchmark results",
         "",
@@ -474,8 +513,9 @@ def report(
         "only it runs) measured in the same round.",
         "",
         "Concurrent rows: asyncio clients keep 64 requests in flight on one loop, sync "
-        "clients run 16 threads. The watch replays 5,000 puts written by another process "
-        "from their first revision. python-etcd speaks the v2 API (its own key space).",
+        f"clients run 16 threads{go_concurrency}. The watch replays 5,000 puts written by "
+        "another process from their first revision. python-etcd speaks the v2 API (its own "
+        "key space).",
         "",
         *table(ordered, results, measured(WORKLOADS)),
     ]
@@ -492,7 +532,7 @@ def report(
             "flight.",
             "",
             *table(
-                beside_baselines(OURS + COALESCING + FLOORS + list(PEER_REQUIREMENTS)),
+                beside_baselines(OURS + COALESCING + FLOORS + [GO] + list(PEER_REQUIREMENTS)),
                 results,
                 concurrent,
             ),
