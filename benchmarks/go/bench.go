@@ -30,6 +30,8 @@ import (
 const (
 	callTimeout  = 30 * time.Second
 	watchTimeout = 120 * time.Second
+	// Events watched untimed before the timed replay (WATCH_WARM_UP_EVENTS in peers.py).
+	watchWarmUpEvents = 100
 	// Untimed calls before a measurement, at most a tenth of the timed ones (peers.py's
 	// WARM_UP).
 	warmUp = 100
@@ -77,6 +79,8 @@ func main() {
 	case "range":
 		measured = timed(func(int) error { return count(client, "/bench/range/") }, p.Ranges)
 	case "watch":
+		// Untimed first, as peers.py does: the stream and the code path are then ready.
+		watch(client, "/bench/watch/", p.WatchStart, smaller(watchWarmUpEvents, p.Events))
 		measured = watch(client, "/bench/watch/", p.WatchStart, p.Events)
 	default:
 		fail("unknown workload %q", workload)
@@ -292,4 +296,11 @@ func emit(measured result) {
 func fail(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+func smaller(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
 }
