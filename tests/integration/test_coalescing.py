@@ -183,3 +183,26 @@ def test_every_call_keeps_its_own_deadline(etcd_server_factory):
 def test_the_option_is_checked(etcd_server):
     with pytest.raises(etcd.EtcdTypeError, match="coalesce"):
         etcd.Client(endpoints=[etcd_server.endpoint], coalesce="yes")  # type: ignore[arg-type]
+    with pytest.raises(etcd.EtcdTypeError, match="coalesce"):
+        etcd.Client(endpoints=[etcd_server.endpoint], coalesce=1)  # type: ignore[arg-type]
+
+
+def test_the_adaptive_mode_coalesces_under_load_and_keeps_every_answer(etcd_server, etcd_client):
+    for i in range(CALLS):
+        etcd_client.put(f"/co/auto/{i}", f"value {i}")
+    txns = handled(etcd_server, "Txn")
+    with etcd.Client(endpoints=[etcd_server.endpoint], coalesce="auto", timeout=20) as client:
+
+        def read(i):
+            return client.range(f"/co/auto/{i}")
+
+        answers = map_concurrently(read, list(range(CALLS)), name="reader")
+        # One call at a time is never held back: the adaptive lane sends it as itself.
+        before = handled(etcd_server, "Txn")
+        for i in range(5):
+            assert client.range(f"/co/auto/{i}").kvs[0].value == f"value {i}".encode()
+        assert handled(etcd_server, "Txn") == before
+    assert [answer.kvs[0].value for answer in answers] == [
+        f"value {i}".encode() for i in range(CALLS)
+    ]
+    assert handled(etcd_server, "Txn") > txns, "no read was coalesced"

@@ -7,6 +7,7 @@ import pytest
 import etcd
 from etcd import Op
 from etcd._core.coalescing import (
+    AUTO_ALONE_UP_TO,
     IN_FLIGHT,
     SMALL_OP_BYTES,
     Lane,
@@ -80,6 +81,28 @@ def test_the_first_calls_lead_and_the_others_wait():
         assert queue.hand_off(now=0.0) == (None, [])
     assert queue.in_flight == 0
     assert queue.arrive(pending(Op.range("d"))) is True
+
+
+def test_an_adaptive_lane_sends_calls_alone_until_it_holds_more_than_a_few():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000, adaptive=True)
+    for _ in range(AUTO_ALONE_UP_TO):
+        queue.enter()
+        assert queue.take_room() is True  # plain calls, however many are in flight
+    queue.enter()
+    waiting = pending(Op.range("w"))
+    assert queue.take_room() is False and queue.arrive(waiting) is False  # busy: it waits
+    leader, _ = queue.hand_off(now=0.0)
+    assert leader is waiting
+    for _ in range(AUTO_ALONE_UP_TO):
+        queue.exit()
+    assert queue.take_room() is True  # quiet again: sent alone
+
+
+def test_a_fixed_lane_lets_two_out_however_few_calls_it_holds():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    queue.enter()
+    assert all(queue.take_room() for _ in range(IN_FLIGHT))
+    assert queue.take_room() is False
 
 
 def test_a_batch_respects_the_operation_and_byte_limits():

@@ -95,6 +95,8 @@ class AsyncClient(
         coalesce: send concurrent reads of one key, and concurrent small writes, as one
             transaction each, while two requests of their kind are in flight; every call
             keeps its own result, error and linearizability (see "Coalescing" in the docs).
+            ``"auto"`` lets more calls out alone while the batches would be too small to
+            pay for the wait, and coalesces as ``True`` does under load.
         interceptors: gRPC client interceptors (``grpc.aio`` ones for
             :class:`etcd.AsyncClient`, grpcio's for :class:`etcd.Client`), applied in order
             to every channel the client makes, including channels to members it moves to
@@ -127,6 +129,7 @@ class AsyncClient(
 
             self._coalescer = AsyncCoalescer(
                 self._transport,
+                adaptive=self._config.coalesce == "auto",
                 max_ops=self._config.max_txn_ops,
                 # Half the request limit: room for the transaction's own encoding.
                 max_bytes=self._config.max_request_bytes // 2,

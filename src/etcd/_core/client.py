@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import classic, config, srv
 from . import validation as check
@@ -45,7 +45,7 @@ class BaseClient:
         tls_server_name: str | None = None,
         insecure: bool = False,
         auto_sync_interval: float | None = None,
-        coalesce: bool = False,
+        coalesce: bool | Literal["auto"] = False,
         lock_prefix: str | None = None,
         interceptors: Sequence[Any] = (),
         discovery_srv: str | None = None,

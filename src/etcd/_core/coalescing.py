@@ -43,6 +43,11 @@ from .kv import Op, PutOp, RangeOp
 SMALL_OP_BYTES: Final = 16 * 1024
 #: Requests of one lane on the wire at once.
 IN_FLIGHT: Final = 2
+#: With ``coalesce="auto"``, the most calls of a lane at once (sent, waiting or being
+#: answered) that are all sent as themselves. Up to about this many, plain calls overlap
+#: well enough that a call waiting for a batch loses more than batching saves; past it,
+#: the lane coalesces as ``coalesce=True`` does.
+AUTO_ALONE_UP_TO: Final = 8
 #: Bytes reserved in a batch request for what surrounds each operation on the wire.
 _OP_OVERHEAD_BYTES: Final = 32
 
@@ -111,23 +116,40 @@ class Pending:
 class Queue:
     """One lane's waiting calls, and whether a request of the lane is in flight."""
 
-    def __init__(self, lane: Lane, *, max_ops: int, max_bytes: int) -> None:
+    def __init__(self, lane: Lane, *, max_ops: int, max_bytes: int, adaptive: bool = False) -> None:
         self.lane = lane
         self.max_ops = max_ops
         self.max_bytes = max_bytes
         self.waiting: collections.deque[Pending] = collections.deque()
         self.in_flight = 0
+        #: With ``adaptive``, calls are sent as themselves while the lane holds at most
+        #: ``AUTO_ALONE_UP_TO`` calls (:meth:`enter` and :meth:`exit` count them).
+        self.adaptive = adaptive
+        self.calls = 0
+
+    def enter(self) -> None:
+        """A call of this lane begins (the count that ``adaptive`` follows)."""
+        self.calls += 1
+
+    def exit(self) -> None:
+        """A call of this lane has its answer or its error."""
+        self.calls -= 1
+
+    def _has_room(self) -> bool:
+        if self.in_flight < IN_FLIGHT:
+            return True
+        return self.adaptive and self.calls <= AUTO_ALONE_UP_TO
 
     def take_room(self) -> bool:
         """Count one more request in flight if the lane has room and nobody waits."""
-        if self.in_flight >= IN_FLIGHT or self.waiting:
+        if self.waiting or not self._has_room():
             return False
         self.in_flight += 1
         return True
 
     def arrive(self, pending: Pending) -> bool:
         """Queue ``pending``; ``True`` when the lane has room in flight and it must lead."""
-        if self.in_flight >= IN_FLIGHT:
+        if not self._has_room():
             self.waiting.append(pending)
             return False
         self.in_flight += 1

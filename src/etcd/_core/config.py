@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from .._version import __version__
 from . import validation as check
@@ -346,7 +346,7 @@ class ClientConfig:
     max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS
     keepalive_time: float = DEFAULT_KEEPALIVE_TIME
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
-    coalesce: bool = False
+    coalesce: bool | Literal["auto"] = False
     # gRPC client interceptors, applied to every channel; checked by the I/O layer, which
     # knows gRPC's interceptor classes.
     interceptors: tuple[Any, ...] = ()
@@ -446,8 +446,21 @@ def build_config(
             max_receive_bytes, "max_receive_bytes", minimum=1, maximum=2**31 - 1
         ),
         max_txn_ops=check.integer(max_txn_ops, "max_txn_ops", minimum=1),
-        coalesce=check.boolean(coalesce, "coalesce"),
+        coalesce=coalesce_mode(coalesce),
         interceptors=interceptor_list(interceptors),
+    )
+
+
+def coalesce_mode(value: object) -> bool | Literal["auto"]:
+    """``False``, ``True`` or ``"auto"`` (see :mod:`etcd._core.coalescing`)."""
+    if value == "auto" and isinstance(value, str):
+        return "auto"
+    if isinstance(value, bool):
+        return value
+    raise EtcdTypeError(
+        f"coalesce must be True, False or 'auto', not {value!r}"
+        if isinstance(value, str)
+        else f"coalesce must be True, False or 'auto', not {type(value).__name__}"
     )
 
 

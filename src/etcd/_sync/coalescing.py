@@ -35,10 +35,15 @@ log = logging.getLogger("etcd.coalescing")
 
 
 class Coalescer:
-    def __init__(self, transport: Transport, *, max_ops: int, max_bytes: int) -> None:
+    def __init__(
+        self, transport: Transport, *, max_ops: int, max_bytes: int, adaptive: bool = False
+    ) -> None:
         self._transport = transport
         self._lock = Lock()
-        self._queues = {lane: Queue(lane, max_ops=max_ops, max_bytes=max_bytes) for lane in Lane}
+        self._queues = {
+            lane: Queue(lane, max_ops=max_ops, max_bytes=max_bytes, adaptive=adaptive)
+            for lane in Lane
+        }
         # Batches whose leader was cancelled, still being sent in the background.
         self._orphans: set[Any] = set()
 
@@ -50,14 +55,24 @@ class Coalescer:
         """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
         queue = self._queues[lane]
         with self._lock:
+            queue.enter()
             room = queue.take_room()
-        if room:
-            # The lane had room: sent as itself, like any call, and cancelling it concerns
-            # no one else; the lane passes on when it returns, whatever happened.
-            try:
-                return self._send_one(op, request, timeout)
-            finally:
-                self._pass_on(queue)
+        try:
+            if room:
+                # The lane had room: sent as itself, like any call, and cancelling it
+                # concerns no one else; the lane passes on when it returns, whatever
+                # happened.
+                try:
+                    return self._send_one(op, request, timeout)
+                finally:
+                    self._pass_on(queue)
+            return self._call_in_turn(queue, op, request, timeout)
+        finally:
+            with self._lock:
+                queue.exit()
+
+    def _call_in_turn(self, queue: Queue, op: Op, request: Any, timeout: float | None) -> Any:
+        """Wait for the lane, then lead a batch, or get the answer a leader sent for us."""
         woken = Flag()
         pending = Pending(op, request, deadline_after(timeout), woken)
         with self._lock:
