@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from . import classic, config, srv
+from . import config
 from . import validation as check
 from .config import ClientConfig, Endpoint
 from .kv import Op, PutOp, RangeOp, Txn
 from .retry import DEFAULT_RETRY_POLICY, RetryPolicy
+
+if TYPE_CHECKING:
+    from . import srv
 
 _Self = TypeVar("_Self", bound="BaseClient")
 
@@ -55,15 +58,23 @@ class BaseClient:
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
-            timeout = None if classic.means_no_timeout(read_timeout) else read_timeout
-        query = srv.query_from_options(
-            discovery_srv=discovery_srv,
-            discovery_srv_name=discovery_srv_name,
-            srv_domain=srv_domain,
-            discovery_nameservers=discovery_nameservers,
-            protocol=protocol,
-            endpoints_given=endpoints is not None,
-        )
+            from .classic import means_no_timeout
+
+            timeout = None if means_no_timeout(read_timeout) else read_timeout
+        discovery_options = (discovery_srv, discovery_srv_name, discovery_nameservers, srv_domain)
+        query = None
+        if any(option is not None for option in discovery_options):
+            # Imported here: the SRV rules are needed only by clients that look up DNS.
+            from . import srv
+
+            query = srv.query_from_options(
+                discovery_srv=discovery_srv,
+                discovery_srv_name=discovery_srv_name,
+                srv_domain=srv_domain,
+                discovery_nameservers=discovery_nameservers,
+                protocol=protocol,
+                endpoints_given=endpoints is not None,
+            )
         if query is not None:
             # Checked first: the lookup's deadline is the client's own per-call one.
             lookup_timeout = check.timeout(timeout)
