@@ -58,6 +58,7 @@ def test_reaching_both_clients_leaves_the_optional_machinery_unimported():
     deferred = (
         "etcd._dns",
         "etcd._core.srv",
+        "etcd._core.events",
         "dns",
         "dns.resolver",
         "random",

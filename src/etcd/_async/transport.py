@@ -14,11 +14,12 @@ from typing import Any
 
 import grpc
 
+from .. import _core
 from .._core import exceptions as exc
 from .._core.config import ClientConfig, Endpoint, endpoint_or_none
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
-from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reauthenticated, Retry
+from .._core.event_hub import EventHub, Operation
 from .._core.log_fields import log_fields
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
@@ -91,7 +92,9 @@ class AsyncTransport:
         for channel in dropped:
             await channel.close()
         if self.events.active and before != endpoints:
-            self.events.emit(EndpointsChanged(tuple(map(str, before)), tuple(map(str, endpoints))))
+            self.events.emit(
+                _core.events.EndpointsChanged(tuple(map(str, before)), tuple(map(str, endpoints)))
+            )
 
     def _advance(self, failed: Endpoint, code: str, operation_id: int | None) -> None:
         """Move on from a failed endpoint (unless another thread already did), preferring
@@ -111,7 +114,9 @@ class AsyncTransport:
             )
             if self.events.active:
                 self.events.emit(
-                    Failover(str(failed), str(self.current_endpoint), code, operation_id)
+                    _core.events.Failover(
+                        str(failed), str(self.current_endpoint), code, operation_id
+                    )
                 )
 
     def _another_member_ready(self, endpoint: Endpoint) -> bool:
@@ -336,7 +341,7 @@ class AsyncTransport:
                         ),
                     )
                     if self.events.active:
-                        self.events.emit(Reauthenticated(str(target)))
+                        self.events.emit(_core.events.Reauthenticated(str(target)))
                     continue
                 self.note_failure(
                     target,
@@ -368,7 +373,7 @@ class AsyncTransport:
                 )
                 if operation is not None:
                     self.events.emit(
-                        Retry(
+                        _core.events.Retry(
                             operation.id,
                             operation.name,
                             str(target),
