@@ -59,6 +59,7 @@ def test_reaching_both_clients_leaves_the_optional_machinery_unimported():
         "etcd._dns",
         "etcd._core.srv",
         "etcd._core.events",
+        "etcd._core.classic",
         "dns",
         "dns.resolver",
         "random",

@@ -12,8 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._core import validation as check
-from .._core.classic import AsyncContainsMixin
-from .._core.client import BaseClient
+from .._core.client import AsyncContainsMixin, BaseClient
 from .._core.config import Endpoint
 from . import io
 from .auth import AsyncAuthCalls

@@ -12,9 +12,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from . import classic as classic
     from . import events as events
 
-_ON_FIRST_USE = frozenset({"events"})
+_ON_FIRST_USE = frozenset({"classic", "events"})
 
 
 def __getattr__(name: str) -> Any:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from . import config
+from . import exceptions as exc
 from . import validation as check
 from .config import ClientConfig, Endpoint
 from .kv import Op, PutOp, RangeOp, Txn
@@ -189,3 +190,27 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return self._describe()
+
+
+# --- key in client ---------------------------------------------------------------------------
+
+
+class _Contains(Protocol):
+    def contains(self, key: str) -> bool: ...
+
+
+class ContainsMixin:
+    """python-etcd's ``key in client``, for the sync client."""
+
+    def __contains__(self: _Contains, key: str) -> bool:
+        return self.contains(key)
+
+
+class AsyncContainsMixin:
+    """``key in client`` on the asyncio client, where ``in`` cannot wait for an answer."""
+
+    def __contains__(self, key: object) -> bool:
+        raise exc.EtcdTypeError(
+            "`key in client` cannot wait for etcd on an asyncio client: use "
+            "`await client.contains(key)`"
+        )

@@ -14,8 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._core import validation as check
-from .._core.classic import ContainsMixin
-from .._core.client import BaseClient
+from .._core.client import BaseClient, ContainsMixin
 from .._core.config import Endpoint
 from . import io
 from .auth import AuthCalls
