@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import _core
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import KeyArg
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
@@ -26,6 +25,8 @@ from .part import AsyncClientPart
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from .._core.auth import AuthStatus, PermissionType, Role, User
+    from .._core.kv import KeyArg
+    from .._core.responses import ResponseHeader
 
 
 class AsyncAuthCalls(AsyncClientPart):
@@ -57,14 +58,14 @@ class AsyncAuthCalls(AsyncClientPart):
         response = await self._auth_call(
             methods.AUTH_ENABLE, pb.AuthEnableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def auth_disable(self, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Stop requiring authentication (etcd's ``AuthDisable``; needs the root role)."""
         response = await self._auth_call(
             methods.AUTH_DISABLE, pb.AuthDisableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def auth_status(self, *, timeout: Timeout = check.UNSET) -> AuthStatus:
         """Whether authentication is enabled, and the revision of the users and roles.
@@ -86,10 +87,10 @@ class AsyncAuthCalls(AsyncClientPart):
                     methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False
                 )
             except exc.EtcdAuthNotEnabled:
-                return AuthStatus(False, 0, decode_header(pb.ResponseHeader()))
+                return AuthStatus(False, 0, _core.responses.decode_header(pb.ResponseHeader()))
             except exc.EtcdAuthFailed:
-                return AuthStatus(True, 0, decode_header(pb.ResponseHeader()))
-            return AuthStatus(True, 0, decode_header(answer.header))
+                return AuthStatus(True, 0, _core.responses.decode_header(pb.ResponseHeader()))
+            return AuthStatus(True, 0, _core.responses.decode_header(answer.header))
         return decode_auth_status(response)
 
     # --- users ------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = user_add_request(name, password, no_password=no_password)
         response = await self._auth_call(methods.AUTH_USER_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def user_get(self, name: str, *, timeout: Timeout = check.UNSET) -> User:
         """A user and its roles; :class:`etcd.EtcdException` if there is no such user."""
@@ -136,7 +137,7 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = pb.AuthUserDeleteRequest(name=check_name(name, "name"))
         response = await self._auth_call(methods.AUTH_USER_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def user_change_password(
         self, name: str, password: str, *, timeout: Timeout = check.UNSET
@@ -148,7 +149,7 @@ class AsyncAuthCalls(AsyncClientPart):
         response = await self._auth_call(
             methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def user_grant_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -162,7 +163,7 @@ class AsyncAuthCalls(AsyncClientPart):
         response = await self._auth_call(
             methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def user_revoke_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -176,7 +177,7 @@ class AsyncAuthCalls(AsyncClientPart):
         response = await self._auth_call(
             methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     # --- roles ------------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = pb.AuthRoleAddRequest(name=check_name(name, "name"))
         response = await self._auth_call(methods.AUTH_ROLE_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def role_get(self, name: str, *, timeout: Timeout = check.UNSET) -> Role:
         """A role and its key permissions."""
@@ -211,7 +212,7 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = pb.AuthRoleDeleteRequest(role=check_name(name, "name"))
         response = await self._auth_call(methods.AUTH_ROLE_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def role_grant_permission(
         self,
@@ -238,7 +239,7 @@ class AsyncAuthCalls(AsyncClientPart):
         response = await self._auth_call(
             methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def role_revoke_permission(
         self,
@@ -257,4 +258,4 @@ class AsyncAuthCalls(AsyncClientPart):
         response = await self._auth_call(
             methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)

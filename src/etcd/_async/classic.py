@@ -16,9 +16,7 @@ from .. import _core
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.deadline import deadline_after, deadline_passed, time_left
-from .._core.kv import Compare, Op, Txn
 from .._core.log_fields import log_fields
-from .._core.responses import RangeResponse, ResponseHeader
 from .._core.validation import Timeout
 from .cluster import AsyncClusterCalls
 from .kv import AsyncKVCalls
@@ -28,6 +26,7 @@ from .watch import AsyncWatchCalls
 
 if TYPE_CHECKING:
     from .._core.classic import EtcdResult, Member
+    from .._core.responses import ResponseHeader
     from .._core.watch import Event
 
 log = logging.getLogger("etcd.classic")
@@ -466,10 +465,10 @@ class AsyncClassicCalls(
         lease = (await self.lease_grant(ttl, timeout=deadline)).id
         raw = name.encode("utf-8")
         txn = (
-            Txn()
-            .If(Compare.create_revision(raw, ">", 0))
-            .Then(Op.range(raw), Op.put(raw, lease=lease, ignore_value=True))
-            .Else(Op.range(raw))
+            _core.kv.Txn()
+            .If(_core.kv.Compare.create_revision(raw, ">", 0))
+            .Then(_core.kv.Op.range(raw), _core.kv.Op.put(raw, lease=lease, ignore_value=True))
+            .Else(_core.kv.Op.range(raw))
         )
         try:
             response = await self.txn(txn, timeout=deadline)
@@ -480,7 +479,7 @@ class AsyncClassicCalls(
             await self._release_unused_lease(lease, deadline)
             raise
         before = response.responses[0]
-        assert isinstance(before, RangeResponse)
+        assert isinstance(before, _core.responses.RangeResponse)
         previous = before.kvs[0]
         await self._release_unused_lease(previous.lease, deadline)
         condition = _core.classic.WriteCondition(prev_exist=True)

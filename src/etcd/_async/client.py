@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from .._core import validation as check
 from .._core.client import AsyncContainsMixin, BaseClient
-from .._core.config import Endpoint
 from . import io
 from .auth import AsyncAuthCalls
 from .classic import AsyncClassicCalls
@@ -26,6 +25,7 @@ from .transport import AsyncTransport
 from .watch import AsyncWatchCalls
 
 if TYPE_CHECKING:
+    from .._core.config import Endpoint
     from .._core.events import ClientEvent
     from .._core.srv import SRVQuery
     from .coalescing import AsyncCoalescer

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.config import Endpoint
 from .._core.log_fields import log_fields
 from .._core.validation import Timeout
 from .._wire import messages as pb
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
         MemberRemoveResponse,
         MemberUpdateResponse,
     )
+    from .._core.config import Endpoint
     from .transport import AsyncTransport
 
 log = logging.getLogger("etcd.cluster")

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import _core
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import LeaseArg
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
@@ -22,12 +21,14 @@ from .part import AsyncClientPart
 
 # The models are imported by the calls that use them: ``import etcd`` stays light.
 if TYPE_CHECKING:
+    from .._core.kv import LeaseArg
     from .._core.lease import (
         LeaseGrantResponse,
         LeaseKeepAliveResponse,
         LeaseLeasesResponse,
         LeaseTimeToLiveResponse,
     )
+    from .._core.responses import ResponseHeader
     from .lease_keeper import AsyncKeepAliver, AsyncLease
 
 
@@ -81,7 +82,7 @@ class AsyncLeaseCalls(AsyncClientPart):
         response = await self._transport.unary(
             methods.LEASE_REVOKE, request, timeout=self._call_timeout(timeout), mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def lease_time_to_live(
         self, lease: LeaseArg, *, keys: bool = False, timeout: Timeout = check.UNSET

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from .. import _core
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.config import Endpoint, parse_endpoint
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, operation_name, status_of
 from .._core.log_fields import log_fields
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
@@ -29,6 +28,7 @@ from .part import AsyncClientPart
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
+    from .._core.config import Endpoint
     from .._core.maintenance import (
         Alarm,
         DowngradeResponse,
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         SnapshotInfo,
         StatusResponse,
     )
+    from .._core.responses import ResponseHeader
 
 log = logging.getLogger("etcd.maintenance")
 
@@ -47,9 +48,9 @@ class AsyncMaintenanceCalls(AsyncClientPart):
     """Maintenance calls, mixed into :class:`etcd.Client`."""
 
     def _endpoint(self, endpoint: str | Endpoint | None) -> Endpoint | None:
-        if endpoint is None or isinstance(endpoint, Endpoint):
+        if endpoint is None or isinstance(endpoint, _core.config.Endpoint):
             return endpoint
-        return parse_endpoint(endpoint, default_secure=self._transport.config.secure)
+        return _core.config.parse_endpoint(endpoint, default_secure=self._transport.config.secure)
 
     def _maintenance_timeout(self, timeout: Timeout, default: float | None) -> float | None:
         if isinstance(timeout, check._Unset):
@@ -163,7 +164,7 @@ class AsyncMaintenanceCalls(AsyncClientPart):
             mutation=False,
             endpoint=self._endpoint(endpoint),
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def hash(
         self, endpoint: str | Endpoint | None = None, *, timeout: Timeout = check.UNSET
@@ -231,7 +232,7 @@ class AsyncMaintenanceCalls(AsyncClientPart):
             mutation=True,
             endpoint=leader,
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def downgrade(
         self, action: str | int, version: str = "", *, timeout: Timeout = check.UNSET
@@ -255,7 +256,7 @@ class AsyncMaintenanceCalls(AsyncClientPart):
             timeout=self._call_timeout(timeout),
             mutation=kind != pb.DowngradeRequest.VALIDATE,
         )
-        return DowngradeResponse(decode_header(response.header), response.version)
+        return DowngradeResponse(_core.responses.decode_header(response.header), response.version)
 
     # --- snapshot -------------------------------------------------------------------------
 
@@ -325,7 +326,7 @@ class AsyncMaintenanceCalls(AsyncClientPart):
                 )
                 async for response in messages(call):
                     if header is None and response.HasField("header"):
-                        header = decode_header(response.header)
+                        header = _core.responses.decode_header(response.header)
                     version = version or response.version
                     blob = response.blob
                     output.write(blob)

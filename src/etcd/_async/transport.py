@@ -10,13 +10,12 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from .. import _core
 from .._core import exceptions as exc
-from .._core.config import ClientConfig, Endpoint, endpoint_or_none
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from .._core.event_hub import EventHub, Operation
@@ -29,6 +28,9 @@ from .._wire import methods
 from .._wire.methods import Method
 from .io import Lock, check_interceptors, messages, open_channel, sleep
 from .operations import run_operation
+
+if TYPE_CHECKING:
+    from .._core.config import ClientConfig, Endpoint
 
 log = logging.getLogger("etcd.transport")
 
@@ -601,7 +603,7 @@ class AsyncTransport:
             endpoint
             for member in listed.members
             for url in member.clientURLs
-            for endpoint in [endpoint_or_none(url)]
+            for endpoint in [_core.config.endpoint_or_none(url)]
             if endpoint is not None
         ]
         known = {e.target for e in self._endpoints}

@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import classic as classic
+    from . import config as config
     from . import events as events
+    from . import kv as kv
+    from . import responses as responses
 
-_ON_FIRST_USE = frozenset({"classic", "events"})
+_ON_FIRST_USE = frozenset({"classic", "config", "events", "kv", "responses"})
 
 
 def __getattr__(name: str) -> Any:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import _core
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import KeyArg
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
 from .._wire import messages as pb
 from .._wire import methods
@@ -28,6 +27,8 @@ from .part import ClientPart
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from .._core.auth import AuthStatus, PermissionType, Role, User
+    from .._core.kv import KeyArg
+    from .._core.responses import ResponseHeader
 
 
 class AuthCalls(ClientPart):
@@ -57,14 +58,14 @@ class AuthCalls(ClientPart):
         response = self._auth_call(
             methods.AUTH_ENABLE, pb.AuthEnableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def auth_disable(self, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Stop requiring authentication (etcd's ``AuthDisable``; needs the root role)."""
         response = self._auth_call(
             methods.AUTH_DISABLE, pb.AuthDisableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def auth_status(self, *, timeout: Timeout = check.UNSET) -> AuthStatus:
         """Whether authentication is enabled, and the revision of the users and roles.
@@ -84,10 +85,10 @@ class AuthCalls(ClientPart):
             try:
                 answer = self._auth_call(methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False)
             except exc.EtcdAuthNotEnabled:
-                return AuthStatus(False, 0, decode_header(pb.ResponseHeader()))
+                return AuthStatus(False, 0, _core.responses.decode_header(pb.ResponseHeader()))
             except exc.EtcdAuthFailed:
-                return AuthStatus(True, 0, decode_header(pb.ResponseHeader()))
-            return AuthStatus(True, 0, decode_header(answer.header))
+                return AuthStatus(True, 0, _core.responses.decode_header(pb.ResponseHeader()))
+            return AuthStatus(True, 0, _core.responses.decode_header(answer.header))
         return decode_auth_status(response)
 
     # --- users ------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class AuthCalls(ClientPart):
 
         request = user_add_request(name, password, no_password=no_password)
         response = self._auth_call(methods.AUTH_USER_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def user_get(self, name: str, *, timeout: Timeout = check.UNSET) -> User:
         """A user and its roles; :class:`etcd.EtcdException` if there is no such user."""
@@ -134,7 +135,7 @@ class AuthCalls(ClientPart):
 
         request = pb.AuthUserDeleteRequest(name=check_name(name, "name"))
         response = self._auth_call(methods.AUTH_USER_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def user_change_password(
         self, name: str, password: str, *, timeout: Timeout = check.UNSET
@@ -146,7 +147,7 @@ class AuthCalls(ClientPart):
         response = self._auth_call(
             methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def user_grant_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -158,7 +159,7 @@ class AuthCalls(ClientPart):
             user=check_name(name, "name"), role=check_name(role, "role")
         )
         response = self._auth_call(methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def user_revoke_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -170,7 +171,7 @@ class AuthCalls(ClientPart):
             name=check_name(name, "name"), role=check_name(role, "role")
         )
         response = self._auth_call(methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     # --- roles ------------------------------------------------------------------------------
 
@@ -180,7 +181,7 @@ class AuthCalls(ClientPart):
 
         request = pb.AuthRoleAddRequest(name=check_name(name, "name"))
         response = self._auth_call(methods.AUTH_ROLE_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def role_get(self, name: str, *, timeout: Timeout = check.UNSET) -> Role:
         """A role and its key permissions."""
@@ -205,7 +206,7 @@ class AuthCalls(ClientPart):
 
         request = pb.AuthRoleDeleteRequest(role=check_name(name, "name"))
         response = self._auth_call(methods.AUTH_ROLE_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def role_grant_permission(
         self,
@@ -232,7 +233,7 @@ class AuthCalls(ClientPart):
         response = self._auth_call(
             methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def role_revoke_permission(
         self,
@@ -251,4 +252,4 @@ class AuthCalls(ClientPart):
         response = self._auth_call(
             methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from .._core import validation as check
 from .._core.client import BaseClient, ContainsMixin
-from .._core.config import Endpoint
 from . import io
 from .auth import AuthCalls
 from .classic import ClassicCalls
@@ -28,6 +27,7 @@ from .transport import Transport
 from .watch import WatchCalls
 
 if TYPE_CHECKING:
+    from .._core.config import Endpoint
     from .._core.events import ClientEvent
     from .._core.srv import SRVQuery
     from .coalescing import Coalescer
