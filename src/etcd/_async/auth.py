@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import _core
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .part import AsyncClientPart
 
 # The models are imported by the calls that use them: most programs never make these
@@ -56,14 +54,14 @@ class AsyncAuthCalls(AsyncClientPart):
         client created with ``username``/``password``.
         """
         response = await self._auth_call(
-            methods.AUTH_ENABLE, pb.AuthEnableRequest(), timeout, mutation=True
+            _wire.methods.AUTH_ENABLE, _wire.messages.AuthEnableRequest(), timeout, mutation=True
         )
         return _core.responses.decode_header(response.header)
 
     async def auth_disable(self, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Stop requiring authentication (etcd's ``AuthDisable``; needs the root role)."""
         response = await self._auth_call(
-            methods.AUTH_DISABLE, pb.AuthDisableRequest(), timeout, mutation=True
+            _wire.methods.AUTH_DISABLE, _wire.messages.AuthDisableRequest(), timeout, mutation=True
         )
         return _core.responses.decode_header(response.header)
 
@@ -77,19 +75,26 @@ class AsyncAuthCalls(AsyncClientPart):
 
         try:
             response = await self._auth_call(
-                methods.AUTH_STATUS, pb.AuthStatusRequest(), timeout, mutation=False
+                _wire.methods.AUTH_STATUS,
+                _wire.messages.AuthStatusRequest(),
+                timeout,
+                mutation=False,
             )
         except exc.EtcdNotSupported:
             # A login no user can pass: refused as not enabled, or as a wrong password.
-            probe = pb.AuthenticateRequest(name="\0", password="")
+            probe = _wire.messages.AuthenticateRequest(name="\0", password="")
             try:
                 answer = await self._auth_call(
-                    methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False
+                    _wire.methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False
                 )
             except exc.EtcdAuthNotEnabled:
-                return AuthStatus(False, 0, _core.responses.decode_header(pb.ResponseHeader()))
+                return AuthStatus(
+                    False, 0, _core.responses.decode_header(_wire.messages.ResponseHeader())
+                )
             except exc.EtcdAuthFailed:
-                return AuthStatus(True, 0, _core.responses.decode_header(pb.ResponseHeader()))
+                return AuthStatus(
+                    True, 0, _core.responses.decode_header(_wire.messages.ResponseHeader())
+                )
             return AuthStatus(True, 0, _core.responses.decode_header(answer.header))
         return decode_auth_status(response)
 
@@ -111,7 +116,9 @@ class AsyncAuthCalls(AsyncClientPart):
         from .._core.auth import user_add_request
 
         request = user_add_request(name, password, no_password=no_password)
-        response = await self._auth_call(methods.AUTH_USER_ADD, request, timeout, mutation=True)
+        response = await self._auth_call(
+            _wire.methods.AUTH_USER_ADD, request, timeout, mutation=True
+        )
         return _core.responses.decode_header(response.header)
 
     async def user_get(self, name: str, *, timeout: Timeout = check.UNSET) -> User:
@@ -120,14 +127,20 @@ class AsyncAuthCalls(AsyncClientPart):
 
         user = check_name(name, "name")
         response = await self._auth_call(
-            methods.AUTH_USER_GET, pb.AuthUserGetRequest(name=user), timeout, mutation=False
+            _wire.methods.AUTH_USER_GET,
+            _wire.messages.AuthUserGetRequest(name=user),
+            timeout,
+            mutation=False,
         )
         return decode_user(user, response)
 
     async def user_list(self, *, timeout: Timeout = check.UNSET) -> list[str]:
         """The names of every user, sorted."""
         response = await self._auth_call(
-            methods.AUTH_USER_LIST, pb.AuthUserListRequest(), timeout, mutation=False
+            _wire.methods.AUTH_USER_LIST,
+            _wire.messages.AuthUserListRequest(),
+            timeout,
+            mutation=False,
         )
         return list(response.users)
 
@@ -135,8 +148,10 @@ class AsyncAuthCalls(AsyncClientPart):
         """Delete a user."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserDeleteRequest(name=check_name(name, "name"))
-        response = await self._auth_call(methods.AUTH_USER_DELETE, request, timeout, mutation=True)
+        request = _wire.messages.AuthUserDeleteRequest(name=check_name(name, "name"))
+        response = await self._auth_call(
+            _wire.methods.AUTH_USER_DELETE, request, timeout, mutation=True
+        )
         return _core.responses.decode_header(response.header)
 
     async def user_change_password(
@@ -147,7 +162,7 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = change_password_request(name, password)
         response = await self._auth_call(
-            methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
+            _wire.methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
         )
         return _core.responses.decode_header(response.header)
 
@@ -157,11 +172,11 @@ class AsyncAuthCalls(AsyncClientPart):
         """Give a user a role (and so its permissions)."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserGrantRoleRequest(
+        request = _wire.messages.AuthUserGrantRoleRequest(
             user=check_name(name, "name"), role=check_name(role, "role")
         )
         response = await self._auth_call(
-            methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True
+            _wire.methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True
         )
         return _core.responses.decode_header(response.header)
 
@@ -171,11 +186,11 @@ class AsyncAuthCalls(AsyncClientPart):
         """Take a role away from a user."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserRevokeRoleRequest(
+        request = _wire.messages.AuthUserRevokeRoleRequest(
             name=check_name(name, "name"), role=check_name(role, "role")
         )
         response = await self._auth_call(
-            methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True
+            _wire.methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True
         )
         return _core.responses.decode_header(response.header)
 
@@ -185,8 +200,10 @@ class AsyncAuthCalls(AsyncClientPart):
         """Create a role without permissions."""
         from .._core.auth import check_name
 
-        request = pb.AuthRoleAddRequest(name=check_name(name, "name"))
-        response = await self._auth_call(methods.AUTH_ROLE_ADD, request, timeout, mutation=True)
+        request = _wire.messages.AuthRoleAddRequest(name=check_name(name, "name"))
+        response = await self._auth_call(
+            _wire.methods.AUTH_ROLE_ADD, request, timeout, mutation=True
+        )
         return _core.responses.decode_header(response.header)
 
     async def role_get(self, name: str, *, timeout: Timeout = check.UNSET) -> Role:
@@ -195,14 +212,20 @@ class AsyncAuthCalls(AsyncClientPart):
 
         role = check_name(name, "name")
         response = await self._auth_call(
-            methods.AUTH_ROLE_GET, pb.AuthRoleGetRequest(role=role), timeout, mutation=False
+            _wire.methods.AUTH_ROLE_GET,
+            _wire.messages.AuthRoleGetRequest(role=role),
+            timeout,
+            mutation=False,
         )
         return decode_role(role, response)
 
     async def role_list(self, *, timeout: Timeout = check.UNSET) -> list[str]:
         """The names of every role, sorted."""
         response = await self._auth_call(
-            methods.AUTH_ROLE_LIST, pb.AuthRoleListRequest(), timeout, mutation=False
+            _wire.methods.AUTH_ROLE_LIST,
+            _wire.messages.AuthRoleListRequest(),
+            timeout,
+            mutation=False,
         )
         return list(response.roles)
 
@@ -210,8 +233,10 @@ class AsyncAuthCalls(AsyncClientPart):
         """Delete a role (users that had it lose its permissions)."""
         from .._core.auth import check_name
 
-        request = pb.AuthRoleDeleteRequest(role=check_name(name, "name"))
-        response = await self._auth_call(methods.AUTH_ROLE_DELETE, request, timeout, mutation=True)
+        request = _wire.messages.AuthRoleDeleteRequest(role=check_name(name, "name"))
+        response = await self._auth_call(
+            _wire.methods.AUTH_ROLE_DELETE, request, timeout, mutation=True
+        )
         return _core.responses.decode_header(response.header)
 
     async def role_grant_permission(
@@ -237,7 +262,7 @@ class AsyncAuthCalls(AsyncClientPart):
             role, key, range_end, prefix=prefix, from_key=from_key, permission=permission
         )
         response = await self._auth_call(
-            methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
+            _wire.methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
         )
         return _core.responses.decode_header(response.header)
 
@@ -256,6 +281,6 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = revoke_permission_request(role, key, range_end, prefix=prefix, from_key=from_key)
         response = await self._auth_call(
-            methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
+            _wire.methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
         )
         return _core.responses.decode_header(response.header)

@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .. import _core
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.defaults import SortOrder, SortTarget
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .part import ClientPart
 
 if TYPE_CHECKING:
@@ -238,7 +236,7 @@ class KVCalls(KVMethods, ClientPart):
             keys_only=keys_only,
         )
         chunks = self._transport.server_stream(
-            methods.KV_RANGE_STREAM, self._prepare(op), timeout=self._call_timeout(timeout)
+            _wire.methods.KV_RANGE_STREAM, self._prepare(op), timeout=self._call_timeout(timeout)
         )
         for chunk in chunks:
             yield from op.decode(chunk.range_response).kvs
@@ -251,11 +249,11 @@ class KVCalls(KVMethods, ClientPart):
         With ``physical=True`` the call returns only once the space is reclaimed in the
         backend.
         """
-        request = pb.CompactionRequest(
+        request = _wire.messages.CompactionRequest(
             revision=check.integer(revision, "revision", minimum=1),
             physical=check.boolean(physical, "physical"),
         )
         response = self._transport.unary(
-            methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
+            _wire.methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
         )
         return _core.responses.decode_compact(response)
