@@ -76,7 +76,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(exc|check|pb)\.\w+"),
     # Type aliases of signatures whose models are imported only when the call is made
     # (autodoc then reads the annotations as text).
-    (r"py:class", r"Timeout|ProgressCallback|KeyArg|LeaseArg"),
+    (r"py:class", r"Timeout|ProgressCallback|KeyArg|LeaseArg|ClientConfig"),
     # OpenTelemetry's providers, in etcd.otel's signatures: its documentation is not
     # among the inventories read.
     (r"py:class", r"(opentelemetry\.\w+\.)?(TracerProvider|MeterProvider)"),

@@ -4,6 +4,7 @@ import pytest
 
 import etcd
 from etcd._core import classic
+from etcd._core.client import ContainsMixin
 from etcd._core.responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
 
 
@@ -225,7 +226,7 @@ def test_contains_reads_the_key_and_one_key_below_it_at_once():
 
 
 def test_key_in_client_asks_the_sync_client_and_refuses_on_the_asyncio_one():
-    class Answering(classic.ContainsMixin):
+    class Answering(ContainsMixin):
         def __init__(self):
             self.asked = []
 
@@ -239,7 +240,7 @@ def test_key_in_client_asks_the_sync_client_and_refuses_on_the_asyncio_one():
     client = etcd.AsyncClient(port=1)
     with pytest.raises(etcd.EtcdTypeError, match=r"await client\.contains\(key\)"):
         "/k" in client  # noqa: B015
-    assert issubclass(etcd.Client, classic.ContainsMixin)
+    assert issubclass(etcd.Client, ContainsMixin)
 
 
 def test_read_timeout_zero_means_no_deadline_as_in_python_etcd():

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 import etcd
-from etcd._core.events import EventHub, Operation, hub_of
+from etcd._core.event_hub import EventHub, Operation, hub_of
 from etcd.events import OperationEnded, OperationStarted, Retry
 
 

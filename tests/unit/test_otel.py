@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import etcd.otel
-from etcd._core.events import EventHub
+from etcd._core.event_hub import EventHub
 from etcd.events import OperationEnded, OperationStarted, Retry
 
 

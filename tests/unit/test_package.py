@@ -52,6 +52,28 @@ def test_the_clients_leave_the_rarely_used_modules_unimported():
     assert loaded_after("import etcd; etcd.Client(); etcd.AsyncClient", later) == []
 
 
+def test_reaching_both_clients_leaves_the_optional_machinery_unimported():
+    # `import etcd; etcd.Client; etcd.AsyncClient` is what every program pays; these are
+    # imported by the first construction or call that needs them.
+    deferred = (
+        "etcd._dns",
+        "etcd._core.srv",
+        "etcd._core.events",
+        "etcd._core.classic",
+        "etcd._core.config",
+        "etcd._core.kv",
+        "etcd._core.responses",
+        "etcd._core.stm",
+        "etcd._wire.messages",
+        "etcd._wire.methods",
+        "google.protobuf",
+        "dns",
+        "dns.resolver",
+        "random",
+    )
+    assert loaded_after("import etcd; etcd.Client; etcd.AsyncClient", deferred) == []
+
+
 def test_every_public_name_resolves_under_its_public_path():
     for name in etcd.__all__:
         value = getattr(etcd, name)

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import KeyArg
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .part import AsyncClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from .._core.auth import AuthStatus, PermissionType, Role, User
+    from .._core.kv import KeyArg
+    from .._core.responses import ResponseHeader
 
 
 class AsyncAuthCalls(AsyncClientPart):
@@ -55,16 +54,16 @@ class AsyncAuthCalls(AsyncClientPart):
         client created with ``username``/``password``.
         """
         response = await self._auth_call(
-            methods.AUTH_ENABLE, pb.AuthEnableRequest(), timeout, mutation=True
+            _wire.methods.AUTH_ENABLE, _wire.messages.AuthEnableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def auth_disable(self, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Stop requiring authentication (etcd's ``AuthDisable``; needs the root role)."""
         response = await self._auth_call(
-            methods.AUTH_DISABLE, pb.AuthDisableRequest(), timeout, mutation=True
+            _wire.methods.AUTH_DISABLE, _wire.messages.AuthDisableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def auth_status(self, *, timeout: Timeout = check.UNSET) -> AuthStatus:
         """Whether authentication is enabled, and the revision of the users and roles.
@@ -76,20 +75,27 @@ class AsyncAuthCalls(AsyncClientPart):
 
         try:
             response = await self._auth_call(
-                methods.AUTH_STATUS, pb.AuthStatusRequest(), timeout, mutation=False
+                _wire.methods.AUTH_STATUS,
+                _wire.messages.AuthStatusRequest(),
+                timeout,
+                mutation=False,
             )
         except exc.EtcdNotSupported:
             # A login no user can pass: refused as not enabled, or as a wrong password.
-            probe = pb.AuthenticateRequest(name="\0", password="")
+            probe = _wire.messages.AuthenticateRequest(name="\0", password="")
             try:
                 answer = await self._auth_call(
-                    methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False
+                    _wire.methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False
                 )
             except exc.EtcdAuthNotEnabled:
-                return AuthStatus(False, 0, decode_header(pb.ResponseHeader()))
+                return AuthStatus(
+                    False, 0, _core.responses.decode_header(_wire.messages.ResponseHeader())
+                )
             except exc.EtcdAuthFailed:
-                return AuthStatus(True, 0, decode_header(pb.ResponseHeader()))
-            return AuthStatus(True, 0, decode_header(answer.header))
+                return AuthStatus(
+                    True, 0, _core.responses.decode_header(_wire.messages.ResponseHeader())
+                )
+            return AuthStatus(True, 0, _core.responses.decode_header(answer.header))
         return decode_auth_status(response)
 
     # --- users ------------------------------------------------------------------------------
@@ -110,8 +116,10 @@ class AsyncAuthCalls(AsyncClientPart):
         from .._core.auth import user_add_request
 
         request = user_add_request(name, password, no_password=no_password)
-        response = await self._auth_call(methods.AUTH_USER_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        response = await self._auth_call(
+            _wire.methods.AUTH_USER_ADD, request, timeout, mutation=True
+        )
+        return _core.responses.decode_header(response.header)
 
     async def user_get(self, name: str, *, timeout: Timeout = check.UNSET) -> User:
         """A user and its roles; :class:`etcd.EtcdException` if there is no such user."""
@@ -119,14 +127,20 @@ class AsyncAuthCalls(AsyncClientPart):
 
         user = check_name(name, "name")
         response = await self._auth_call(
-            methods.AUTH_USER_GET, pb.AuthUserGetRequest(name=user), timeout, mutation=False
+            _wire.methods.AUTH_USER_GET,
+            _wire.messages.AuthUserGetRequest(name=user),
+            timeout,
+            mutation=False,
         )
         return decode_user(user, response)
 
     async def user_list(self, *, timeout: Timeout = check.UNSET) -> list[str]:
         """The names of every user, sorted."""
         response = await self._auth_call(
-            methods.AUTH_USER_LIST, pb.AuthUserListRequest(), timeout, mutation=False
+            _wire.methods.AUTH_USER_LIST,
+            _wire.messages.AuthUserListRequest(),
+            timeout,
+            mutation=False,
         )
         return list(response.users)
 
@@ -134,9 +148,11 @@ class AsyncAuthCalls(AsyncClientPart):
         """Delete a user."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserDeleteRequest(name=check_name(name, "name"))
-        response = await self._auth_call(methods.AUTH_USER_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        request = _wire.messages.AuthUserDeleteRequest(name=check_name(name, "name"))
+        response = await self._auth_call(
+            _wire.methods.AUTH_USER_DELETE, request, timeout, mutation=True
+        )
+        return _core.responses.decode_header(response.header)
 
     async def user_change_password(
         self, name: str, password: str, *, timeout: Timeout = check.UNSET
@@ -146,9 +162,9 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = change_password_request(name, password)
         response = await self._auth_call(
-            methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
+            _wire.methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def user_grant_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -156,13 +172,13 @@ class AsyncAuthCalls(AsyncClientPart):
         """Give a user a role (and so its permissions)."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserGrantRoleRequest(
+        request = _wire.messages.AuthUserGrantRoleRequest(
             user=check_name(name, "name"), role=check_name(role, "role")
         )
         response = await self._auth_call(
-            methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True
+            _wire.methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def user_revoke_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -170,13 +186,13 @@ class AsyncAuthCalls(AsyncClientPart):
         """Take a role away from a user."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserRevokeRoleRequest(
+        request = _wire.messages.AuthUserRevokeRoleRequest(
             name=check_name(name, "name"), role=check_name(role, "role")
         )
         response = await self._auth_call(
-            methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True
+            _wire.methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     # --- roles ------------------------------------------------------------------------------
 
@@ -184,9 +200,11 @@ class AsyncAuthCalls(AsyncClientPart):
         """Create a role without permissions."""
         from .._core.auth import check_name
 
-        request = pb.AuthRoleAddRequest(name=check_name(name, "name"))
-        response = await self._auth_call(methods.AUTH_ROLE_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        request = _wire.messages.AuthRoleAddRequest(name=check_name(name, "name"))
+        response = await self._auth_call(
+            _wire.methods.AUTH_ROLE_ADD, request, timeout, mutation=True
+        )
+        return _core.responses.decode_header(response.header)
 
     async def role_get(self, name: str, *, timeout: Timeout = check.UNSET) -> Role:
         """A role and its key permissions."""
@@ -194,14 +212,20 @@ class AsyncAuthCalls(AsyncClientPart):
 
         role = check_name(name, "name")
         response = await self._auth_call(
-            methods.AUTH_ROLE_GET, pb.AuthRoleGetRequest(role=role), timeout, mutation=False
+            _wire.methods.AUTH_ROLE_GET,
+            _wire.messages.AuthRoleGetRequest(role=role),
+            timeout,
+            mutation=False,
         )
         return decode_role(role, response)
 
     async def role_list(self, *, timeout: Timeout = check.UNSET) -> list[str]:
         """The names of every role, sorted."""
         response = await self._auth_call(
-            methods.AUTH_ROLE_LIST, pb.AuthRoleListRequest(), timeout, mutation=False
+            _wire.methods.AUTH_ROLE_LIST,
+            _wire.messages.AuthRoleListRequest(),
+            timeout,
+            mutation=False,
         )
         return list(response.roles)
 
@@ -209,9 +233,11 @@ class AsyncAuthCalls(AsyncClientPart):
         """Delete a role (users that had it lose its permissions)."""
         from .._core.auth import check_name
 
-        request = pb.AuthRoleDeleteRequest(role=check_name(name, "name"))
-        response = await self._auth_call(methods.AUTH_ROLE_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        request = _wire.messages.AuthRoleDeleteRequest(role=check_name(name, "name"))
+        response = await self._auth_call(
+            _wire.methods.AUTH_ROLE_DELETE, request, timeout, mutation=True
+        )
+        return _core.responses.decode_header(response.header)
 
     async def role_grant_permission(
         self,
@@ -236,9 +262,9 @@ class AsyncAuthCalls(AsyncClientPart):
             role, key, range_end, prefix=prefix, from_key=from_key, permission=permission
         )
         response = await self._auth_call(
-            methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
+            _wire.methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     async def role_revoke_permission(
         self,
@@ -255,6 +281,6 @@ class AsyncAuthCalls(AsyncClientPart):
 
         request = revoke_permission_request(role, key, range_end, prefix=prefix, from_key=from_key)
         response = await self._auth_call(
-            methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
+            _wire.methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)

@@ -11,13 +11,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .. import _dns
 from .._core import validation as check
-from .._core.classic import AsyncContainsMixin
-from .._core.client import BaseClient
-from .._core.config import Endpoint
-from .._core.events import ClientEvent
-from .._core.srv import SRVQuery
+from .._core.client import AsyncContainsMixin, BaseClient
 from . import io
 from .auth import AsyncAuthCalls
 from .classic import AsyncClassicCalls
@@ -30,6 +25,9 @@ from .transport import AsyncTransport
 from .watch import AsyncWatchCalls
 
 if TYPE_CHECKING:
+    from .._core.config import Endpoint
+    from .._core.events import ClientEvent
+    from .._core.srv import SRVQuery
     from .coalescing import AsyncCoalescer
 
 
@@ -119,6 +117,9 @@ class AsyncClient(
     def _look_up_members(self, query: SRVQuery, timeout: float) -> tuple[Endpoint, ...]:
         # asyncio: a constructor cannot await, so the lookup blocks the event loop for at
         # most `timeout` seconds, once (docs/configuration.rst says how to avoid even that).
+        # Imported here: only clients made with discovery_srv or srv_domain look up DNS.
+        from .. import _dns
+
         return _dns.look_up(query, timeout).chosen
 
     def _start(self) -> None:

@@ -17,7 +17,7 @@ from .._core import validation as check
 from .._core.classic import means_no_timeout
 from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
-from .._core.events import Operation, hub_of
+from .._core.event_hub import Operation, hub_of
 from .._core.kv import Compare, KeyArg, Op, RangeOp, Txn
 from .._core.responses import (
     KeyValue,

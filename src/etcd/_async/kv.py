@@ -11,24 +11,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import Compare, KeyArg, LeaseArg, Op, RangeOp, SortOrder, SortTarget, Txn, next_page
-from .._core.responses import (
-    CompactResponse,
-    DeleteRangeResponse,
-    KeyValue,
-    PutResponse,
-    RangeResponse,
-    TxnResponse,
-    decode_compact,
-)
+from .._core.defaults import SortOrder, SortTarget
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .part import AsyncClientPart
 
 if TYPE_CHECKING:
+    from .._core.kv import Compare, KeyArg, LeaseArg, Op, RangeOp, Txn
+    from .._core.responses import (
+        CompactResponse,
+        DeleteRangeResponse,
+        KeyValue,
+        PutResponse,
+        RangeResponse,
+        TxnResponse,
+    )
     from .coalescing import AsyncCoalescer
 
 
@@ -60,7 +59,7 @@ class AsyncKVMethods:
         timeout: Timeout = check.UNSET,
     ) -> RangeResponse:
         """Read keys (etcd's ``Range``); see :meth:`etcd.Op.range` for the options."""
-        op = Op.range(
+        op = _core.kv.Op.range(
             key,
             range_end,
             prefix=prefix,
@@ -100,7 +99,7 @@ class AsyncKVMethods:
         snapshot even while others write (it fails with :class:`etcd.EtcdCompacted` if that
         revision is compacted meanwhile).
         """
-        op: RangeOp | None = Op.range(
+        op: RangeOp | None = _core.kv.Op.range(
             key,
             range_end,
             prefix=prefix,
@@ -114,7 +113,7 @@ class AsyncKVMethods:
             page: RangeResponse = await self.do(op, timeout=timeout)
             for kv in page.kvs:
                 yield kv
-            op = next_page(op, page)
+            op = _core.kv.next_page(op, page)
 
     async def put(
         self,
@@ -128,7 +127,7 @@ class AsyncKVMethods:
         timeout: Timeout = check.UNSET,
     ) -> PutResponse:
         """Write a key (etcd's ``Put``); see :meth:`etcd.Op.put` for the options."""
-        op = Op.put(
+        op = _core.kv.Op.put(
             key,
             value,
             lease=lease,
@@ -150,7 +149,9 @@ class AsyncKVMethods:
         timeout: Timeout = check.UNSET,
     ) -> DeleteRangeResponse:
         """Delete keys (etcd's ``DeleteRange``); see :meth:`etcd.Op.delete_range`."""
-        op = Op.delete_range(key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv)
+        op = _core.kv.Op.delete_range(
+            key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv
+        )
         result: DeleteRangeResponse = await self.do(op, timeout=timeout)
         return result
 
@@ -168,19 +169,19 @@ class AsyncKVMethods:
         Pass either the three lists or one :class:`etcd.Txn` built with
         ``If/Then/Else``.
         """
-        if isinstance(compare, Txn):
+        if isinstance(compare, _core.kv.Txn):
             if success or failure:
                 raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
             txn = compare
         else:
-            txn = Op.txn(compare, success, failure)
+            txn = _core.kv.Op.txn(compare, success, failure)
         result: TxnResponse = await self.do(txn, timeout=timeout)
         return result
 
     def transaction(self) -> Txn:
         """A transaction builder bound to this client: ``.If(...).Then(...).Else(...)``,
         then ``.commit()``."""
-        return Txn(_executor=self)
+        return _core.kv.Txn(_executor=self)
 
 
 class AsyncKVCalls(AsyncKVMethods, AsyncClientPart):
@@ -224,7 +225,7 @@ class AsyncKVCalls(AsyncKVMethods, AsyncClientPart):
         :class:`etcd.EtcdNotSupported` says so (:meth:`range_iter` reads a range of any
         size from any release, page by page).
         """
-        op = Op.range(
+        op = _core.kv.Op.range(
             key,
             range_end,
             prefix=prefix,
@@ -234,7 +235,7 @@ class AsyncKVCalls(AsyncKVMethods, AsyncClientPart):
             keys_only=keys_only,
         )
         chunks = self._transport.server_stream(
-            methods.KV_RANGE_STREAM, self._prepare(op), timeout=self._call_timeout(timeout)
+            _wire.methods.KV_RANGE_STREAM, self._prepare(op), timeout=self._call_timeout(timeout)
         )
         async for chunk in chunks:
             for kv in op.decode(chunk.range_response).kvs:
@@ -248,11 +249,11 @@ class AsyncKVCalls(AsyncKVMethods, AsyncClientPart):
         With ``physical=True`` the call returns only once the space is reclaimed in the
         backend.
         """
-        request = pb.CompactionRequest(
+        request = _wire.messages.CompactionRequest(
             revision=check.integer(revision, "revision", minimum=1),
             physical=check.boolean(physical, "physical"),
         )
         response = await self._transport.unary(
-            methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
+            _wire.methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
         )
-        return decode_compact(response)
+        return _core.responses.decode_compact(response)

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from .._core import exceptions as exc
 from .._core.config import Endpoint
-from .._core.events import EventHub, KeepAliveAnswered, LeaseLost
+from .._core.event_hub import EventHub
+from .._core.events import KeepAliveAnswered, LeaseLost
 from .._core.kv import LeaseArg
 from .._core.lease import (
     KeepAliveSchedule,

@@ -16,7 +16,8 @@ from typing import Protocol
 
 from .._core import validation as check
 from .._core.deadline import deadline_after, deadline_passed
-from .._core.events import Operation, StmRetry, hub_of
+from .._core.event_hub import Operation, hub_of
+from .._core.events import StmRetry
 from .._core.exceptions import (
     EtcdCompareFailed,
     EtcdTimeout,

@@ -10,24 +10,25 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from .. import _core, _wire
 from .._core import exceptions as exc
-from .._core.config import ClientConfig, Endpoint, endpoint_or_none
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
-from .._core.events import EndpointsChanged, EventHub, Failover, Operation, Reauthenticated, Retry
+from .._core.event_hub import EventHub, Operation
 from .._core.log_fields import log_fields
 from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
 from .._core.stream import token_may_be_stale
 from .._core.versions import check_option
-from .._wire import messages as pb
-from .._wire import methods
-from .._wire.methods import Method
 from .io import Lock, check_interceptors, messages, open_channel, sleep
 from .operations import run_operation
+
+if TYPE_CHECKING:
+    from .._core.config import ClientConfig, Endpoint
+    from .._wire.methods import Method
 
 log = logging.getLogger("etcd.transport")
 
@@ -91,7 +92,9 @@ class AsyncTransport:
         for channel in dropped:
             await channel.close()
         if self.events.active and before != endpoints:
-            self.events.emit(EndpointsChanged(tuple(map(str, before)), tuple(map(str, endpoints))))
+            self.events.emit(
+                _core.events.EndpointsChanged(tuple(map(str, before)), tuple(map(str, endpoints)))
+            )
 
     def _advance(self, failed: Endpoint, code: str, operation_id: int | None) -> None:
         """Move on from a failed endpoint (unless another thread already did), preferring
@@ -111,7 +114,9 @@ class AsyncTransport:
             )
             if self.events.active:
                 self.events.emit(
-                    Failover(str(failed), str(self.current_endpoint), code, operation_id)
+                    _core.events.Failover(
+                        str(failed), str(self.current_endpoint), code, operation_id
+                    )
                 )
 
     def _another_member_ready(self, endpoint: Endpoint) -> bool:
@@ -164,9 +169,9 @@ class AsyncTransport:
         # thread fails noisily when the channel is closed under it.) Without waiting for
         # readiness, it still waits for a connection attempt under way, and fails with the
         # attempt's reason when that attempt fails.
-        probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
+        probe = self._callable(endpoint, _wire.methods.MAINTENANCE_STATUS)
         try:
-            status = await probe(pb.StatusRequest(), timeout=wait, wait_for_ready=waits)
+            status = await probe(_wire.messages.StatusRequest(), timeout=wait, wait_for_ready=waits)
             self._server_versions[endpoint.target] = status.version
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -191,9 +196,9 @@ class AsyncTransport:
         member that is merely slow (or paused) makes it time out instead, and the caller
         reports that.
         """
-        probe = self._callable(endpoint, methods.MAINTENANCE_STATUS)
+        probe = self._callable(endpoint, _wire.methods.MAINTENANCE_STATUS)
         try:
-            await probe(pb.StatusRequest(), timeout=timeout, wait_for_ready=False)
+            await probe(_wire.messages.StatusRequest(), timeout=timeout, wait_for_ready=False)
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.UNAVAILABLE:
                 raise
@@ -306,7 +311,7 @@ class AsyncTransport:
             else:
                 remaining = self._remaining(deadline, method, target, timeout, mutation, attempt)
             logging_in = bool(self.config.username) and self._token is None
-            current = methods.AUTH_AUTHENTICATE if logging_in else method
+            current = _wire.methods.AUTH_AUTHENTICATE if logging_in else method
             if operation is not None:
                 operation.endpoint, operation.attempts = str(target), attempt
             try:
@@ -336,7 +341,7 @@ class AsyncTransport:
                         ),
                     )
                     if self.events.active:
-                        self.events.emit(Reauthenticated(str(target)))
+                        self.events.emit(_core.events.Reauthenticated(str(target)))
                     continue
                 self.note_failure(
                     target,
@@ -368,7 +373,7 @@ class AsyncTransport:
                 )
                 if operation is not None:
                     self.events.emit(
-                        Retry(
+                        _core.events.Retry(
                             operation.id,
                             operation.name,
                             str(target),
@@ -578,15 +583,17 @@ class AsyncTransport:
         if remaining is not None:
             remaining = max(remaining, 0.5)
         try:
-            call = self._callable(self.current_endpoint, methods.CLUSTER_MEMBER_LIST)
-            listed = await call(pb.MemberListRequest(), timeout=remaining, metadata=self._metadata)
+            call = self._callable(self.current_endpoint, _wire.methods.CLUSTER_MEMBER_LIST)
+            listed = await call(
+                _wire.messages.MemberListRequest(), timeout=remaining, metadata=self._metadata
+            )
         except grpc.RpcError as error:
             self._discovered = False
             log.debug(
                 "could not list the cluster's members: %s",
                 error.details(),
                 extra=log_fields(
-                    operation=operation_name(methods.CLUSTER_MEMBER_LIST),
+                    operation=operation_name(_wire.methods.CLUSTER_MEMBER_LIST),
                     endpoint=self.current_endpoint,
                     code=status_of(error)[0],
                 ),
@@ -596,7 +603,7 @@ class AsyncTransport:
             endpoint
             for member in listed.members
             for url in member.clientURLs
-            for endpoint in [endpoint_or_none(url)]
+            for endpoint in [_core.config.endpoint_or_none(url)]
             if endpoint is not None
         ]
         known = {e.target for e in self._endpoints}
@@ -613,9 +620,11 @@ class AsyncTransport:
 
     async def _authenticate(self, endpoint: Endpoint, remaining: float | None) -> None:
         """Exchange the user name and password for a token (kept out of every log)."""
-        call = self._callable(endpoint, methods.AUTH_AUTHENTICATE)
+        call = self._callable(endpoint, _wire.methods.AUTH_AUTHENTICATE)
         response = await call(
-            pb.AuthenticateRequest(name=self.config.username, password=self.config.password),
+            _wire.messages.AuthenticateRequest(
+                name=self.config.username, password=self.config.password
+            ),
             timeout=remaining,
             metadata=self._base_metadata,
         )
@@ -625,7 +634,7 @@ class AsyncTransport:
             self.config.username,
             endpoint,
             extra=log_fields(
-                operation=operation_name(methods.AUTH_AUTHENTICATE),
+                operation=operation_name(_wire.methods.AUTH_AUTHENTICATE),
                 endpoint=endpoint,
                 user=self.config.username,
             ),
@@ -638,7 +647,7 @@ class AsyncTransport:
 
 def _attributes_of(method: Method, request: Any) -> dict[str, int | str]:
     """What a span may tell of a request without its keys or values: a transaction's size."""
-    if method is methods.KV_TXN:
+    if method is _wire.methods.KV_TXN:
         return {
             "etcd.txn.compares": len(request.compare),
             "etcd.txn.success_ops": len(request.success),

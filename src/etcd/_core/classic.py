@@ -27,7 +27,7 @@ import datetime
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import exceptions as exc
 from . import validation as check
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from .watch import Event
 
 __all__ = [
-    "AsyncContainsMixin",
-    "ContainsMixin",
     "EtcdResult",
     "Member",
     "normalize_key",
@@ -315,27 +313,6 @@ def decode_member(message: Any) -> Member:
 
 
 # --- key in client ---------------------------------------------------------------------------
-
-
-class _Contains(Protocol):
-    def contains(self, key: str) -> bool: ...
-
-
-class ContainsMixin:
-    """python-etcd's ``key in client``, for the sync client."""
-
-    def __contains__(self: _Contains, key: str) -> bool:
-        return self.contains(key)
-
-
-class AsyncContainsMixin:
-    """``key in client`` on the asyncio client, where ``in`` cannot wait for an answer."""
-
-    def __contains__(self, key: object) -> bool:
-        raise exc.EtcdTypeError(
-            "`key in client` cannot wait for etcd on an asyncio client: use "
-            "`await client.contains(key)`"
-        )
 
 
 def contains_txn(key: str) -> Txn:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from . import classic, config, srv
+from .. import _core
+from . import defaults
+from . import exceptions as exc
 from . import validation as check
-from .config import ClientConfig, Endpoint
-from .kv import Op, PutOp, RangeOp, Txn
 from .retry import DEFAULT_RETRY_POLICY, RetryPolicy
+
+if TYPE_CHECKING:
+    from . import srv
+    from .config import ClientConfig, Endpoint
+    from .kv import Op
 
 _Self = TypeVar("_Self", bound="BaseClient")
 
@@ -23,8 +28,8 @@ class BaseClient:
 
     def __init__(
         self,
-        host: str | tuple[tuple[str, int], ...] = config.DEFAULT_HOST,
-        port: int = config.DEFAULT_PORT,
+        host: str | tuple[tuple[str, int], ...] = defaults.DEFAULT_HOST,
+        port: int = defaults.DEFAULT_PORT,
         *,
         endpoints: Sequence[str] | str | None = None,
         protocol: str = "http",
@@ -32,13 +37,13 @@ class BaseClient:
         ca_cert: str | None = None,
         username: str | None = None,
         password: str | None = None,
-        timeout: float | None = config.DEFAULT_TIMEOUT,
+        timeout: float | None = defaults.DEFAULT_TIMEOUT,
         read_timeout: float | check._Unset | None = check.UNSET,
-        connect_timeout: float = config.DEFAULT_CONNECT_TIMEOUT,
+        connect_timeout: float = defaults.DEFAULT_CONNECT_TIMEOUT,
         allow_redirect: bool = True,
         allow_reconnect: bool = False,
         max_request_bytes: int = check.DEFAULT_MAX_REQUEST_BYTES,
-        max_receive_bytes: int = config.DEFAULT_MAX_RECEIVE_BYTES,
+        max_receive_bytes: int = defaults.DEFAULT_MAX_RECEIVE_BYTES,
         max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         token: str | None = None,
@@ -55,23 +60,31 @@ class BaseClient:
     ) -> None:
         if not isinstance(read_timeout, check._Unset):
             # python-etcd's name for the per-call timeout, where 0 meant "no timeout".
-            timeout = None if classic.means_no_timeout(read_timeout) else read_timeout
-        query = srv.query_from_options(
-            discovery_srv=discovery_srv,
-            discovery_srv_name=discovery_srv_name,
-            srv_domain=srv_domain,
-            discovery_nameservers=discovery_nameservers,
-            protocol=protocol,
-            endpoints_given=endpoints is not None,
-        )
+            from .classic import means_no_timeout
+
+            timeout = None if means_no_timeout(read_timeout) else read_timeout
+        discovery_options = (discovery_srv, discovery_srv_name, discovery_nameservers, srv_domain)
+        query = None
+        if any(option is not None for option in discovery_options):
+            # Imported here: the SRV rules are needed only by clients that look up DNS.
+            from . import srv
+
+            query = srv.query_from_options(
+                discovery_srv=discovery_srv,
+                discovery_srv_name=discovery_srv_name,
+                srv_domain=srv_domain,
+                discovery_nameservers=discovery_nameservers,
+                protocol=protocol,
+                endpoints_given=endpoints is not None,
+            )
         if query is not None:
             # Checked first: the lookup's deadline is the client's own per-call one.
             lookup_timeout = check.timeout(timeout)
             found = self._look_up_members(
-                query, config.DEFAULT_TIMEOUT if lookup_timeout is None else lookup_timeout
+                query, defaults.DEFAULT_TIMEOUT if lookup_timeout is None else lookup_timeout
             )
             endpoints = [endpoint.url for endpoint in found]
-        self._config = config.build_config(
+        self._config = _core.config.build_config(
             host=host,
             port=port,
             protocol=protocol,
@@ -121,7 +134,7 @@ class BaseClient:
         ``ETCDCTL_DISCOVERY_SRV_NAME`` (the members found in DNS win over
         ``ETCDCTL_ENDPOINTS``, as in etcdctl); keyword arguments win.
         """
-        options = config.env_options(os.environ if environ is None else environ)
+        options = _core.config.env_options(os.environ if environ is None else environ)
         options.update(overrides)
         return cls(**options)
 
@@ -147,21 +160,21 @@ class BaseClient:
 
     def _prepare(self, op: Op) -> Any:
         """The request for ``op``, refused here if the server would refuse it."""
-        if type(op) is RangeOp:
+        if type(op) is _core.kv.RangeOp:
             return op.to_request()  # the most common call, and nothing to check
-        if not isinstance(op, Op):
+        if not isinstance(op, _core.kv.Op):
             raise check.EtcdTypeError(
                 f"expected an operation built with etcd.Op, not {type(op).__name__}"
             )
         limit = self._config.max_request_bytes
-        if isinstance(op, PutOp):
+        if isinstance(op, _core.kv.PutOp):
             # Cheap precheck on the hot path; the exact size only matters near the limit.
             if len(op.value) + len(op.key) > limit - 64:
                 request = op.to_request()
                 check.check_request_size(request.ByteSize(), limit, "put request")
                 return request
             return op.to_request()
-        if isinstance(op, Txn):
+        if isinstance(op, _core.kv.Txn):
             op.check_limits(self._config.max_txn_ops)
             request = op.to_request()
             check.check_request_size(request.ByteSize(), limit, "transaction")
@@ -178,3 +191,27 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return self._describe()
+
+
+# --- key in client ---------------------------------------------------------------------------
+
+
+class _Contains(Protocol):
+    def contains(self, key: str) -> bool: ...
+
+
+class ContainsMixin:
+    """python-etcd's ``key in client``, for the sync client."""
+
+    def __contains__(self: _Contains, key: str) -> bool:
+        return self.contains(key)
+
+
+class AsyncContainsMixin:
+    """``key in client`` on the asyncio client, where ``in`` cannot wait for an answer."""
+
+    def __contains__(self, key: object) -> bool:
+        raise exc.EtcdTypeError(
+            "`key in client` cannot wait for etcd on an asyncio client: use "
+            "`await client.contains(key)`"
+        )

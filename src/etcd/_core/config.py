@@ -17,20 +17,16 @@ from typing import Any, Final, Literal
 
 from .._version import __version__
 from . import validation as check
+from .defaults import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
+from .defaults import DEFAULT_HOST as DEFAULT_HOST
+from .defaults import DEFAULT_MAX_RECEIVE_BYTES as DEFAULT_MAX_RECEIVE_BYTES
+from .defaults import DEFAULT_PORT as DEFAULT_PORT
+from .defaults import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .exceptions import EtcdTypeError, EtcdValueError
 from .log_fields import log_fields
 
-#: etcd's registered client port (the seed's 4001 was the legacy, pre-2015 port).
 log = logging.getLogger("etcd.config")
 
-DEFAULT_PORT: Final = 2379
-DEFAULT_HOST: Final = "127.0.0.1"
-#: Per-call deadline when none is given, in seconds (as etcdctl's --command-timeout).
-DEFAULT_TIMEOUT: Final = 5.0
-#: How long to wait for a connection before trying another endpoint.
-DEFAULT_CONNECT_TIMEOUT: Final = 2.0
-#: Receive limit: as Go's client, effectively unbounded (gRPC's own default is 4 MiB).
-DEFAULT_MAX_RECEIVE_BYTES: Final = 2**31 - 1
 #: The gRPC server inside etcd accepts the request limit plus this much framing.
 _SEND_LIMIT_MARGIN: Final = 512 * 1024
 #: HTTP/2 keepalive: etcd refuses pings more often than every 5 s by default.

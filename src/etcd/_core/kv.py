@@ -16,6 +16,7 @@ from .._wire import messages as pb
 from .._wire import methods
 from . import responses as _models
 from . import validation as check
+from .defaults import SortOrder, SortTarget
 from .exceptions import EtcdDuplicateKey, EtcdTooManyOps, EtcdTypeError, EtcdValueError
 
 if TYPE_CHECKING:
@@ -72,24 +73,6 @@ ALL_KEYS: Final = _AllKeys()
 _ZERO: Final = 0
 
 KeyArg = str | bytes | bytearray | memoryview | _AllKeys
-
-
-class SortOrder(enum.IntEnum):
-    """Order of a range's results."""
-
-    NONE = 0
-    ASCEND = 1
-    DESCEND = 2
-
-
-class SortTarget(enum.IntEnum):
-    """What a range's results are sorted by."""
-
-    KEY = 0
-    VERSION = 1
-    CREATE = 2
-    MOD = 3
-    VALUE = 4
 
 
 class CompareResult(enum.IntEnum):

@@ -8,11 +8,12 @@ I/O.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import validation as check
+from .defaults import DEFAULT_STM_TIMEOUT as DEFAULT_STM_TIMEOUT
+from .defaults import Isolation as Isolation
 from .exceptions import (
     EtcdTooManyOps,
     EtcdTypeError,
@@ -20,29 +21,6 @@ from .exceptions import (
 )
 from .kv import Compare, DeleteRangeOp, Op, PutOp, RangeOp, Txn
 from .responses import KeyValue, RangeResponse, TxnResponse
-
-#: How long :func:`run_stm` keeps retrying a conflicting transaction by default, in seconds.
-DEFAULT_STM_TIMEOUT = 30.0
-
-
-class Isolation(enum.IntEnum):
-    """How much of a concurrent change an STM transaction detects (Go's isolation levels).
-
-    From the strongest to the weakest:
-    """
-
-    SERIALIZABLE_SNAPSHOT = 0
-    """Every read is served at the revision of the first read (one consistent snapshot);
-    the commit fails if any key read, or any key written, changed since that snapshot."""
-    SERIALIZABLE = 1
-    """Every read is served at the revision of the first read; the commit fails if any key
-    read changed since it was read. Keys only written are not checked."""
-    REPEATABLE_READS = 2
-    """Every read sees the latest revision (a key read twice gives the same answer: the
-    first one is kept); the commit fails if any key read changed since it was read."""
-    READ_COMMITTED = 3
-    """Every read sees the latest revision; the commit checks nothing: concurrent changes
-    are silently overwritten."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import KeyArg
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .part import ClientPart
 
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from .._core.auth import AuthStatus, PermissionType, Role, User
+    from .._core.kv import KeyArg
+    from .._core.responses import ResponseHeader
 
 
 class AuthCalls(ClientPart):
@@ -55,16 +54,16 @@ class AuthCalls(ClientPart):
         client created with ``username``/``password``.
         """
         response = self._auth_call(
-            methods.AUTH_ENABLE, pb.AuthEnableRequest(), timeout, mutation=True
+            _wire.methods.AUTH_ENABLE, _wire.messages.AuthEnableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def auth_disable(self, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Stop requiring authentication (etcd's ``AuthDisable``; needs the root role)."""
         response = self._auth_call(
-            methods.AUTH_DISABLE, pb.AuthDisableRequest(), timeout, mutation=True
+            _wire.methods.AUTH_DISABLE, _wire.messages.AuthDisableRequest(), timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def auth_status(self, *, timeout: Timeout = check.UNSET) -> AuthStatus:
         """Whether authentication is enabled, and the revision of the users and roles.
@@ -76,18 +75,27 @@ class AuthCalls(ClientPart):
 
         try:
             response = self._auth_call(
-                methods.AUTH_STATUS, pb.AuthStatusRequest(), timeout, mutation=False
+                _wire.methods.AUTH_STATUS,
+                _wire.messages.AuthStatusRequest(),
+                timeout,
+                mutation=False,
             )
         except exc.EtcdNotSupported:
             # A login no user can pass: refused as not enabled, or as a wrong password.
-            probe = pb.AuthenticateRequest(name="\0", password="")
+            probe = _wire.messages.AuthenticateRequest(name="\0", password="")
             try:
-                answer = self._auth_call(methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False)
+                answer = self._auth_call(
+                    _wire.methods.AUTH_AUTHENTICATE, probe, timeout, mutation=False
+                )
             except exc.EtcdAuthNotEnabled:
-                return AuthStatus(False, 0, decode_header(pb.ResponseHeader()))
+                return AuthStatus(
+                    False, 0, _core.responses.decode_header(_wire.messages.ResponseHeader())
+                )
             except exc.EtcdAuthFailed:
-                return AuthStatus(True, 0, decode_header(pb.ResponseHeader()))
-            return AuthStatus(True, 0, decode_header(answer.header))
+                return AuthStatus(
+                    True, 0, _core.responses.decode_header(_wire.messages.ResponseHeader())
+                )
+            return AuthStatus(True, 0, _core.responses.decode_header(answer.header))
         return decode_auth_status(response)
 
     # --- users ------------------------------------------------------------------------------
@@ -108,8 +116,8 @@ class AuthCalls(ClientPart):
         from .._core.auth import user_add_request
 
         request = user_add_request(name, password, no_password=no_password)
-        response = self._auth_call(methods.AUTH_USER_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        response = self._auth_call(_wire.methods.AUTH_USER_ADD, request, timeout, mutation=True)
+        return _core.responses.decode_header(response.header)
 
     def user_get(self, name: str, *, timeout: Timeout = check.UNSET) -> User:
         """A user and its roles; :class:`etcd.EtcdException` if there is no such user."""
@@ -117,14 +125,20 @@ class AuthCalls(ClientPart):
 
         user = check_name(name, "name")
         response = self._auth_call(
-            methods.AUTH_USER_GET, pb.AuthUserGetRequest(name=user), timeout, mutation=False
+            _wire.methods.AUTH_USER_GET,
+            _wire.messages.AuthUserGetRequest(name=user),
+            timeout,
+            mutation=False,
         )
         return decode_user(user, response)
 
     def user_list(self, *, timeout: Timeout = check.UNSET) -> list[str]:
         """The names of every user, sorted."""
         response = self._auth_call(
-            methods.AUTH_USER_LIST, pb.AuthUserListRequest(), timeout, mutation=False
+            _wire.methods.AUTH_USER_LIST,
+            _wire.messages.AuthUserListRequest(),
+            timeout,
+            mutation=False,
         )
         return list(response.users)
 
@@ -132,9 +146,9 @@ class AuthCalls(ClientPart):
         """Delete a user."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserDeleteRequest(name=check_name(name, "name"))
-        response = self._auth_call(methods.AUTH_USER_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        request = _wire.messages.AuthUserDeleteRequest(name=check_name(name, "name"))
+        response = self._auth_call(_wire.methods.AUTH_USER_DELETE, request, timeout, mutation=True)
+        return _core.responses.decode_header(response.header)
 
     def user_change_password(
         self, name: str, password: str, *, timeout: Timeout = check.UNSET
@@ -144,9 +158,9 @@ class AuthCalls(ClientPart):
 
         request = change_password_request(name, password)
         response = self._auth_call(
-            methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
+            _wire.methods.AUTH_USER_CHANGE_PASSWORD, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def user_grant_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -154,11 +168,13 @@ class AuthCalls(ClientPart):
         """Give a user a role (and so its permissions)."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserGrantRoleRequest(
+        request = _wire.messages.AuthUserGrantRoleRequest(
             user=check_name(name, "name"), role=check_name(role, "role")
         )
-        response = self._auth_call(methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        response = self._auth_call(
+            _wire.methods.AUTH_USER_GRANT_ROLE, request, timeout, mutation=True
+        )
+        return _core.responses.decode_header(response.header)
 
     def user_revoke_role(
         self, name: str, role: str, *, timeout: Timeout = check.UNSET
@@ -166,11 +182,13 @@ class AuthCalls(ClientPart):
         """Take a role away from a user."""
         from .._core.auth import check_name
 
-        request = pb.AuthUserRevokeRoleRequest(
+        request = _wire.messages.AuthUserRevokeRoleRequest(
             name=check_name(name, "name"), role=check_name(role, "role")
         )
-        response = self._auth_call(methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        response = self._auth_call(
+            _wire.methods.AUTH_USER_REVOKE_ROLE, request, timeout, mutation=True
+        )
+        return _core.responses.decode_header(response.header)
 
     # --- roles ------------------------------------------------------------------------------
 
@@ -178,9 +196,9 @@ class AuthCalls(ClientPart):
         """Create a role without permissions."""
         from .._core.auth import check_name
 
-        request = pb.AuthRoleAddRequest(name=check_name(name, "name"))
-        response = self._auth_call(methods.AUTH_ROLE_ADD, request, timeout, mutation=True)
-        return decode_header(response.header)
+        request = _wire.messages.AuthRoleAddRequest(name=check_name(name, "name"))
+        response = self._auth_call(_wire.methods.AUTH_ROLE_ADD, request, timeout, mutation=True)
+        return _core.responses.decode_header(response.header)
 
     def role_get(self, name: str, *, timeout: Timeout = check.UNSET) -> Role:
         """A role and its key permissions."""
@@ -188,14 +206,20 @@ class AuthCalls(ClientPart):
 
         role = check_name(name, "name")
         response = self._auth_call(
-            methods.AUTH_ROLE_GET, pb.AuthRoleGetRequest(role=role), timeout, mutation=False
+            _wire.methods.AUTH_ROLE_GET,
+            _wire.messages.AuthRoleGetRequest(role=role),
+            timeout,
+            mutation=False,
         )
         return decode_role(role, response)
 
     def role_list(self, *, timeout: Timeout = check.UNSET) -> list[str]:
         """The names of every role, sorted."""
         response = self._auth_call(
-            methods.AUTH_ROLE_LIST, pb.AuthRoleListRequest(), timeout, mutation=False
+            _wire.methods.AUTH_ROLE_LIST,
+            _wire.messages.AuthRoleListRequest(),
+            timeout,
+            mutation=False,
         )
         return list(response.roles)
 
@@ -203,9 +227,9 @@ class AuthCalls(ClientPart):
         """Delete a role (users that had it lose its permissions)."""
         from .._core.auth import check_name
 
-        request = pb.AuthRoleDeleteRequest(role=check_name(name, "name"))
-        response = self._auth_call(methods.AUTH_ROLE_DELETE, request, timeout, mutation=True)
-        return decode_header(response.header)
+        request = _wire.messages.AuthRoleDeleteRequest(role=check_name(name, "name"))
+        response = self._auth_call(_wire.methods.AUTH_ROLE_DELETE, request, timeout, mutation=True)
+        return _core.responses.decode_header(response.header)
 
     def role_grant_permission(
         self,
@@ -230,9 +254,9 @@ class AuthCalls(ClientPart):
             role, key, range_end, prefix=prefix, from_key=from_key, permission=permission
         )
         response = self._auth_call(
-            methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
+            _wire.methods.AUTH_ROLE_GRANT_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def role_revoke_permission(
         self,
@@ -249,6 +273,6 @@ class AuthCalls(ClientPart):
 
         request = revoke_permission_request(role, key, range_end, prefix=prefix, from_key=from_key)
         response = self._auth_call(
-            methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
+            _wire.methods.AUTH_ROLE_REVOKE_PERMISSION, request, timeout, mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)

@@ -14,14 +14,11 @@ import logging
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .._core import classic
+from .. import _core
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.classic import EtcdResult, Member
 from .._core.deadline import deadline_after, deadline_passed, time_left
-from .._core.kv import Compare, Op, Txn
 from .._core.log_fields import log_fields
-from .._core.responses import RangeResponse, ResponseHeader
 from .._core.validation import Timeout
 from .cluster import ClusterCalls
 from .kv import KVCalls
@@ -30,6 +27,8 @@ from .maintenance import MaintenanceCalls
 from .watch import WatchCalls
 
 if TYPE_CHECKING:
+    from .._core.classic import EtcdResult, Member
+    from .._core.responses import ResponseHeader
     from .._core.watch import Event
 
 log = logging.getLogger("etcd.classic")
@@ -124,13 +123,13 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
 
     @expected_cluster_id.setter
     def expected_cluster_id(self, value: str | None) -> None:
-        self._expected_cluster_id = classic.parse_cluster_id(value)
+        self._expected_cluster_id = _core.classic.parse_cluster_id(value)
 
     def _check_cluster_id(self, header: ResponseHeader) -> None:
         expected = self._expected_cluster_id
         if header.cluster_id:
             self._expected_cluster_id = header.cluster_id
-        changed = classic.cluster_id_change(
+        changed = _core.classic.cluster_id_change(
             expected, header.cluster_id, endpoint=str(self._transport.current_endpoint)
         )
         if changed is not None:
@@ -138,7 +137,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
 
     def _classic_timeout(self, timeout: Timeout) -> float | None:
         # python-etcd read a timeout of 0 as "no deadline"; the v3 calls refuse it.
-        if classic.means_no_timeout(timeout):
+        if _core.classic.means_no_timeout(timeout):
             return None
         return self._call_timeout(timeout)
 
@@ -148,10 +147,12 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         The key and the keys below it are read at one revision. On :class:`etcd.Client`,
         python-etcd's test ``key in client`` asks the same.
         """
-        name = classic.normalize_key(key)
-        response = self.txn(classic.contains_txn(name), timeout=self._classic_timeout(timeout))
+        name = _core.classic.normalize_key(key)
+        response = self.txn(
+            _core.classic.contains_txn(name), timeout=self._classic_timeout(timeout)
+        )
         self._check_cluster_id(response.header)
-        return classic.contains_result(name, response)
+        return _core.classic.contains_result(name, response)
 
     def get(
         self, key: str, *, recursive: bool = False, timeout: Timeout = check.UNSET
@@ -186,19 +187,21 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         if check.boolean(wait, "wait"):
             watch_timeout = None if isinstance(timeout, check._Unset) else timeout
             return self.watch(key, index=waitIndex, timeout=watch_timeout, recursive=recursive)
-        name = classic.normalize_key(key)
+        name = _core.classic.normalize_key(key)
         serializable = not check.boolean(quorum, "quorum")
         deadline = self._classic_timeout(timeout)
         exact = self.range(name, serializable=serializable, timeout=deadline)
         self._check_cluster_id(exact.header)
         below = None
         if not exact.kvs or name == "/":
-            prefix = classic.directory_prefix(name)
+            prefix = _core.classic.directory_prefix(name)
             below = self.range(prefix, prefix=True, serializable=serializable, timeout=deadline)
             self._check_cluster_id(below.header)
         kvs = list(exact.kvs) + (list(below.kvs) if below else [])
         ttls = self._lease_ttls((kv.lease for kv in kvs), deadline)
-        return classic.read_result(name, exact, below, check.boolean(recursive, "recursive"), ttls)
+        return _core.classic.read_result(
+            name, exact, below, check.boolean(recursive, "recursive"), ttls
+        )
 
     def set(self, key: str, value: object, ttl: int | None = None, **options: Any) -> EtcdResult:
         """Write ``value`` (stored as text: ``1`` becomes ``"1"``); ``ttl`` in seconds."""
@@ -233,15 +236,15 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         written where a directory is (:class:`etcd.EtcdNotFile`) nor below a key with a
         value (:class:`etcd.EtcdNotDir`).
         """
-        name = classic.normalize_key(key)
+        name = _core.classic.normalize_key(key)
         if not append:
-            classic.refuse_root(name)
+            _core.classic.refuse_root(name)
         directory = check.boolean(dir, "dir")
         if check.boolean(refresh, "refresh"):
             if value is not None:
                 raise exc.EtcdValueError("refresh=True keeps the value: pass value=None")
             return self.refresh(name, ttl, timeout=timeout)
-        condition = classic.WriteCondition.build(prevValue, prevIndex, prevExist)
+        condition = _core.classic.WriteCondition.build(prevValue, prevIndex, prevExist)
         if ttl is not None:
             check.lease_ttl(ttl, "ttl")
         deadline = self._classic_timeout(timeout)
@@ -258,9 +261,9 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             if condition.prev_exist is True:
                 return self._retime_directory(name, ttl, deadline)
             return self._place(name, None, ttl, condition, deadline)
-        data = classic.value_text(value)
+        data = _core.classic.value_text(value)
         if check.boolean(append, "append"):
-            if condition != classic.WriteCondition():
+            if condition != _core.classic.WriteCondition():
                 raise exc.EtcdValueError(
                     "append=True cannot be combined with prevValue/Index/Exist"
                 )
@@ -272,7 +275,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         name: str,
         data: bytes | None,
         ttl: int | None,
-        condition: classic.WriteCondition,
+        condition: _core.classic.WriteCondition,
         timeout: float | None,
     ) -> EtcdResult:
         """Write a key (``data`` ``None``: make a directory) within the v2 tree's rules."""
@@ -283,14 +286,14 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         try:
             while True:
                 if data is None:
-                    txn = classic.directory_txn(name, lease, condition, leases)
+                    txn = _core.classic.directory_txn(name, lease, condition, leases)
                 else:
-                    txn = classic.write_txn(name, data, lease, condition, leases)
+                    txn = _core.classic.write_txn(name, data, lease, condition, leases)
                 response = self.txn(txn, timeout=timeout)
                 if response.succeeded:
                     break
-                tree = classic.read_tree(name, self.txn(classic.tree_txn(name)))
-                failure = classic.write_failure(name, condition, response, tree)
+                tree = _core.classic.read_tree(name, self.txn(_core.classic.tree_txn(name)))
+                failure = _core.classic.write_failure(name, condition, response, tree)
                 if failure is not None:
                     raise failure
                 # Directories have TTLs: the key expires with the nearest one above it.
@@ -305,7 +308,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             raise
         if lease != own_lease:
             self._release_unused_lease(own_lease, timeout)
-        result = classic.write_result(name, data, lease, ttl, condition, response)
+        result = _core.classic.write_result(name, data, lease, ttl, condition, response)
         previous = result._prev_node
         if previous is not None and previous.lease and previous.lease != lease:
             self._release_unused_lease(previous.lease, timeout)
@@ -317,10 +320,10 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         ``None`` (no directory anywhere has a TTL: one comparison) until this client met
         one; then no TTL above ``name`` (one comparison per directory above).
         """
-        return classic.no_leases(name) if self._directories_with_ttl else None
+        return _core.classic.no_leases(name) if self._directories_with_ttl else None
 
     def _follow_tree(
-        self, tree: classic.Tree, own_lease: int, ttl: int | None, timeout: float | None
+        self, tree: _core.classic.Tree, own_lease: int, ttl: int | None, timeout: float | None
     ) -> tuple[tuple[int, ...], int]:
         """The leases to expect above a key and the key's lease, once a write found that
         directories have TTLs."""
@@ -340,7 +343,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         """Give the directory ``name`` a new TTL (``None``: none), with everything in it
         that shared its old one."""
         deadline = deadline_after(timeout)
-        marker_key = classic.directory_prefix(name)
+        marker_key = _core.classic.directory_prefix(name)
         while True:
             found = self.range(marker_key, prefix=True, keys_only=True, timeout=timeout)
             if not found.kvs:
@@ -352,7 +355,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             old = marker.lease if marker else 0
             moving = [kv for kv in found.kvs if kv.lease == old]
             lease = 0 if ttl is None else self.lease_grant(ttl, timeout=timeout).id
-            txns = classic.retime_txns(name, marker, moving, lease, self._config.max_txn_ops)
+            txns = _core.classic.retime_txns(name, marker, moving, lease, self._config.max_txn_ops)
             try:
                 responses = [self.txn(txn, timeout=timeout) for txn in txns]
             except BaseException:
@@ -368,16 +371,16 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
                 )
         self._release_unused_lease(old, timeout)
         revision = responses[0].header.revision
-        return classic.retime_result(name, marker, lease, ttl, revision)
+        return _core.classic.retime_result(name, marker, lease, ttl, revision)
 
     def _append(
         self, directory: str, data: bytes, ttl: int | None, timeout: float | None
     ) -> EtcdResult:
-        condition = classic.WriteCondition(prev_exist=False)
+        condition = _core.classic.WriteCondition(prev_exist=False)
         own_lease = self.lease_grant(ttl, timeout=timeout).id if ttl is not None else 0
         lease = own_lease
         # Any name below the directory has the same ancestors (the directory the last).
-        placeholder = classic.directory_prefix(directory).decode() + "0"
+        placeholder = _core.classic.directory_prefix(directory).decode() + "0"
         leases = self._expected_leases(placeholder)
         deadline = deadline_after(timeout)
         try:
@@ -389,11 +392,11 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
                     )
                 counted = self.range(directory, count_only=True, timeout=timeout)
                 revision = counted.header.revision
-                name, txn = classic.append_txn(directory, revision, data, lease, leases)
+                name, txn = _core.classic.append_txn(directory, revision, data, lease, leases)
                 response = self.txn(txn, timeout=timeout)
                 if response.succeeded:
                     break
-                tree = classic.read_tree(name, self.txn(classic.tree_txn(name)))
+                tree = _core.classic.read_tree(name, self.txn(_core.classic.tree_txn(name)))
                 if tree.file_ancestor is not None:
                     raise exc.EtcdNotDir(f"Not a directory : {tree.file_ancestor}")
                 if leases is None or tree.ancestor_leases != leases:
@@ -404,7 +407,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             raise
         if lease != own_lease:
             self._release_unused_lease(own_lease, timeout)
-        return classic.write_result(name, data, lease, ttl, condition, response)
+        return _core.classic.write_result(name, data, lease, ttl, condition, response)
 
     def test_and_set(
         self,
@@ -440,18 +443,18 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
 
     def refresh(self, key: str, ttl: int | None, *, timeout: Timeout = check.UNSET) -> EtcdResult:
         """Give ``key`` (or a directory) a new TTL of ``ttl`` seconds, keeping its value."""
-        name = classic.normalize_key(key)
-        classic.refuse_root(name)
+        name = _core.classic.normalize_key(key)
+        _core.classic.refuse_root(name)
         deadline = self._classic_timeout(timeout)
         if ttl is None:
             raise exc.EtcdValueError("refresh needs a ttl")
         lease = self.lease_grant(ttl, timeout=deadline).id
         raw = name.encode("utf-8")
         txn = (
-            Txn()
-            .If(Compare.create_revision(raw, ">", 0))
-            .Then(Op.range(raw), Op.put(raw, lease=lease, ignore_value=True))
-            .Else(Op.range(raw))
+            _core.kv.Txn()
+            .If(_core.kv.Compare.create_revision(raw, ">", 0))
+            .Then(_core.kv.Op.range(raw), _core.kv.Op.put(raw, lease=lease, ignore_value=True))
+            .Else(_core.kv.Op.range(raw))
         )
         try:
             response = self.txn(txn, timeout=deadline)
@@ -462,11 +465,13 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             self._release_unused_lease(lease, deadline)
             raise
         before = response.responses[0]
-        assert isinstance(before, RangeResponse)
+        assert isinstance(before, _core.responses.RangeResponse)
         previous = before.kvs[0]
         self._release_unused_lease(previous.lease, deadline)
-        condition = classic.WriteCondition(prev_exist=True)
-        return classic.write_result(name, previous.value, lease, int(ttl), condition, response)
+        condition = _core.classic.WriteCondition(prev_exist=True)
+        return _core.classic.write_result(
+            name, previous.value, lease, int(ttl), condition, response
+        )
 
     def delete(
         self,
@@ -485,15 +490,15 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         :class:`etcd.EtcdCompareFailed` when ``prevValue``/``prevIndex`` do not match, and
         :class:`etcd.EtcdRootReadOnly` for ``/``.
         """
-        name = classic.normalize_key(key)
-        classic.refuse_root(name)
-        condition = classic.WriteCondition.build(prevValue, prevIndex, None)
+        name = _core.classic.normalize_key(key)
+        _core.classic.refuse_root(name)
+        condition = _core.classic.WriteCondition.build(prevValue, prevIndex, None)
         recursive_ = bool(recursive) and check.boolean(recursive, "recursive")
         directory = bool(dir) and check.boolean(dir, "dir")
         deadline = self._classic_timeout(timeout)
-        txn = classic.delete_txn(name, recursive_, directory, condition)
+        txn = _core.classic.delete_txn(name, recursive_, directory, condition)
         response = self.txn(txn, timeout=deadline)
-        result = classic.delete_result(name, recursive_, directory, condition, response)
+        result = _core.classic.delete_result(name, recursive_, directory, condition, response)
         # The deleted key's lease is left to run out by itself (within its TTL): revoking it
         # now would make watchers report this deletion as an expiry.
         return result
@@ -519,7 +524,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         ``0``: wait for ever), and :class:`etcd.EtcdCompacted` if ``index`` is older than the
         server keeps.
         """
-        if classic.means_no_timeout(timeout):
+        if _core.classic.means_no_timeout(timeout):
             timeout = None
         changes = self._changes(key, index=index, recursive=bool(recursive), timeout=timeout)
         try:
@@ -540,7 +545,7 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
     def _changes(
         self, key: str, *, index: int | None, recursive: bool, timeout: float | None
     ) -> Generator[EtcdResult, None, None]:
-        name = classic.normalize_key(key)
+        name = _core.classic.normalize_key(key)
         check.boolean(recursive, "recursive")
         timeout = check.timeout(timeout, "timeout")
         if index is not None:
@@ -551,9 +556,9 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             self._check_cluster_id(pinned.header)
             start = pinned.header.revision + 1
         if recursive:
-            watch_key, range_end = classic.subtree_range(name)
+            watch_key, range_end = _core.classic.subtree_range(name)
         else:
-            watch_key, range_end = classic.node_range(name)
+            watch_key, range_end = _core.classic.node_range(name)
         deadline = deadline_after(timeout)
         with self.watch_stream(watch_key, range_end, start_revision=start, prev_kv=True) as watch:
             while True:
@@ -567,12 +572,12 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
                     ) from None
                 self._check_cluster_id(response.header)
                 for event in response.events:
-                    if classic.in_subtree(name, event.key, recursive):
+                    if _core.classic.in_subtree(name, event.key, recursive):
                         # Only a deletion seen as it happens can be told to be an expiry: by
                         # the time history is replayed, every lease has run out.
                         live = response.revision == event.revision
                         expired = live and self._expired(event)
-                        yield classic.event_result(event, response.revision, expired=expired)
+                        yield _core.classic.event_result(event, response.revision, expired=expired)
 
     def _expired(self, event: Event) -> bool:
         """Whether a deletion came from the key's lease running out (or being revoked)."""

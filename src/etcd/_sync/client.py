@@ -13,13 +13,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .. import _dns
 from .._core import validation as check
-from .._core.classic import ContainsMixin
-from .._core.client import BaseClient
-from .._core.config import Endpoint
-from .._core.events import ClientEvent
-from .._core.srv import SRVQuery
+from .._core.client import BaseClient, ContainsMixin
 from . import io
 from .auth import AuthCalls
 from .classic import ClassicCalls
@@ -32,6 +27,9 @@ from .transport import Transport
 from .watch import WatchCalls
 
 if TYPE_CHECKING:
+    from .._core.config import Endpoint
+    from .._core.events import ClientEvent
+    from .._core.srv import SRVQuery
     from .coalescing import Coalescer
 
 
@@ -119,6 +117,8 @@ class Client(
     _coalescer: Coalescer | None
 
     def _look_up_members(self, query: SRVQuery, timeout: float) -> tuple[Endpoint, ...]:
+        from .. import _dns
+
         return _dns.look_up(query, timeout).chosen
 
     def _start(self) -> None:

@@ -12,13 +12,11 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .. import _wire
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.config import Endpoint
 from .._core.log_fields import log_fields
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .io import Flag, Worker, is_current, is_running, join, spawn
 from .part import ClientPart
 
@@ -32,6 +30,7 @@ if TYPE_CHECKING:
         MemberRemoveResponse,
         MemberUpdateResponse,
     )
+    from .._core.config import Endpoint
     from .transport import Transport
 
 log = logging.getLogger("etcd.cluster")
@@ -52,8 +51,8 @@ def list_members(
     from .._core.cluster import decode_member_list
 
     response = transport.unary(
-        methods.CLUSTER_MEMBER_LIST,
-        pb.MemberListRequest(linearizable=linearizable is not False),
+        _wire.methods.CLUSTER_MEMBER_LIST,
+        _wire.messages.MemberListRequest(linearizable=linearizable is not False),
         timeout=timeout,
         mutation=False,
         endpoint=endpoint,
@@ -141,9 +140,11 @@ class ClusterCalls(ClientPart):
         from .._core.cluster import check_peer_urls, decode_member_add
 
         as_learner = check.boolean(learner, "learner")
-        request = pb.MemberAddRequest(peerURLs=check_peer_urls(peer_urls), isLearner=as_learner)
+        request = _wire.messages.MemberAddRequest(
+            peerURLs=check_peer_urls(peer_urls), isLearner=as_learner
+        )
         response = self._transport.unary(
-            methods.CLUSTER_MEMBER_ADD,
+            _wire.methods.CLUSTER_MEMBER_ADD,
             request,
             timeout=self._call_timeout(timeout),
             mutation=True,
@@ -160,9 +161,9 @@ class ClusterCalls(ClientPart):
         """
         from .._core.cluster import check_member_id, decode_member_remove
 
-        request = pb.MemberRemoveRequest(ID=check_member_id(member_id))
+        request = _wire.messages.MemberRemoveRequest(ID=check_member_id(member_id))
         response = self._transport.unary(
-            methods.CLUSTER_MEMBER_REMOVE,
+            _wire.methods.CLUSTER_MEMBER_REMOVE,
             request,
             timeout=self._call_timeout(timeout),
             mutation=True,
@@ -175,11 +176,11 @@ class ClusterCalls(ClientPart):
         """Change the peer URLs of the member ``member_id`` (``MemberUpdate``)."""
         from .._core.cluster import check_member_id, check_peer_urls, decode_member_update
 
-        request = pb.MemberUpdateRequest(
+        request = _wire.messages.MemberUpdateRequest(
             ID=check_member_id(member_id), peerURLs=check_peer_urls(peer_urls)
         )
         response = self._transport.unary(
-            methods.CLUSTER_MEMBER_UPDATE,
+            _wire.methods.CLUSTER_MEMBER_UPDATE,
             request,
             timeout=self._call_timeout(timeout),
             mutation=True,
@@ -196,9 +197,9 @@ class ClusterCalls(ClientPart):
         """
         from .._core.cluster import check_member_id, decode_member_promote
 
-        request = pb.MemberPromoteRequest(ID=check_member_id(member_id))
+        request = _wire.messages.MemberPromoteRequest(ID=check_member_id(member_id))
         response = self._transport.unary(
-            methods.CLUSTER_MEMBER_PROMOTE,
+            _wire.methods.CLUSTER_MEMBER_PROMOTE,
             request,
             timeout=self._call_timeout(timeout),
             mutation=True,

@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._core import exceptions as exc
-from .._core.kv import KeyArg
-from .._core.responses import TxnResponse
-from .._core.stm import DEFAULT_STM_TIMEOUT, Isolation
+from .._core.defaults import DEFAULT_STM_TIMEOUT, Isolation
 from .._core.validation import DEFAULT_SESSION_TTL, UNSET, Timeout
 from .kv import KVCalls
 from .lease import LeaseCalls
 from .watch import WatchCalls
 
 if TYPE_CHECKING:
+    from .._core.kv import KeyArg
+    from .._core.responses import TxnResponse
     from .cache import Cache
     from .concurrency import (
         Election,

@@ -13,24 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import Compare, KeyArg, LeaseArg, Op, RangeOp, SortOrder, SortTarget, Txn, next_page
-from .._core.responses import (
-    CompactResponse,
-    DeleteRangeResponse,
-    KeyValue,
-    PutResponse,
-    RangeResponse,
-    TxnResponse,
-    decode_compact,
-)
+from .._core.defaults import SortOrder, SortTarget
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .part import ClientPart
 
 if TYPE_CHECKING:
+    from .._core.kv import Compare, KeyArg, LeaseArg, Op, RangeOp, Txn
+    from .._core.responses import (
+        CompactResponse,
+        DeleteRangeResponse,
+        KeyValue,
+        PutResponse,
+        RangeResponse,
+        TxnResponse,
+    )
     from .coalescing import Coalescer
 
 
@@ -62,7 +61,7 @@ class KVMethods:
         timeout: Timeout = check.UNSET,
     ) -> RangeResponse:
         """Read keys (etcd's ``Range``); see :meth:`etcd.Op.range` for the options."""
-        op = Op.range(
+        op = _core.kv.Op.range(
             key,
             range_end,
             prefix=prefix,
@@ -102,7 +101,7 @@ class KVMethods:
         snapshot even while others write (it fails with :class:`etcd.EtcdCompacted` if that
         revision is compacted meanwhile).
         """
-        op: RangeOp | None = Op.range(
+        op: RangeOp | None = _core.kv.Op.range(
             key,
             range_end,
             prefix=prefix,
@@ -115,7 +114,7 @@ class KVMethods:
         while op is not None:
             page: RangeResponse = self.do(op, timeout=timeout)
             yield from page.kvs
-            op = next_page(op, page)
+            op = _core.kv.next_page(op, page)
 
     def put(
         self,
@@ -129,7 +128,7 @@ class KVMethods:
         timeout: Timeout = check.UNSET,
     ) -> PutResponse:
         """Write a key (etcd's ``Put``); see :meth:`etcd.Op.put` for the options."""
-        op = Op.put(
+        op = _core.kv.Op.put(
             key,
             value,
             lease=lease,
@@ -151,7 +150,9 @@ class KVMethods:
         timeout: Timeout = check.UNSET,
     ) -> DeleteRangeResponse:
         """Delete keys (etcd's ``DeleteRange``); see :meth:`etcd.Op.delete_range`."""
-        op = Op.delete_range(key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv)
+        op = _core.kv.Op.delete_range(
+            key, range_end, prefix=prefix, from_key=from_key, prev_kv=prev_kv
+        )
         result: DeleteRangeResponse = self.do(op, timeout=timeout)
         return result
 
@@ -169,19 +170,19 @@ class KVMethods:
         Pass either the three lists or one :class:`etcd.Txn` built with
         ``If/Then/Else``.
         """
-        if isinstance(compare, Txn):
+        if isinstance(compare, _core.kv.Txn):
             if success or failure:
                 raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
             txn = compare
         else:
-            txn = Op.txn(compare, success, failure)
+            txn = _core.kv.Op.txn(compare, success, failure)
         result: TxnResponse = self.do(txn, timeout=timeout)
         return result
 
     def transaction(self) -> Txn:
         """A transaction builder bound to this client: ``.If(...).Then(...).Else(...)``,
         then ``.commit()``."""
-        return Txn(_executor=self)
+        return _core.kv.Txn(_executor=self)
 
 
 class KVCalls(KVMethods, ClientPart):
@@ -225,7 +226,7 @@ class KVCalls(KVMethods, ClientPart):
         :class:`etcd.EtcdNotSupported` says so (:meth:`range_iter` reads a range of any
         size from any release, page by page).
         """
-        op = Op.range(
+        op = _core.kv.Op.range(
             key,
             range_end,
             prefix=prefix,
@@ -235,7 +236,7 @@ class KVCalls(KVMethods, ClientPart):
             keys_only=keys_only,
         )
         chunks = self._transport.server_stream(
-            methods.KV_RANGE_STREAM, self._prepare(op), timeout=self._call_timeout(timeout)
+            _wire.methods.KV_RANGE_STREAM, self._prepare(op), timeout=self._call_timeout(timeout)
         )
         for chunk in chunks:
             yield from op.decode(chunk.range_response).kvs
@@ -248,11 +249,11 @@ class KVCalls(KVMethods, ClientPart):
         With ``physical=True`` the call returns only once the space is reclaimed in the
         backend.
         """
-        request = pb.CompactionRequest(
+        request = _wire.messages.CompactionRequest(
             revision=check.integer(revision, "revision", minimum=1),
             physical=check.boolean(physical, "physical"),
         )
         response = self._transport.unary(
-            methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
+            _wire.methods.KV_COMPACT, request, timeout=self._call_timeout(timeout), mutation=True
         )
-        return decode_compact(response)
+        return _core.responses.decode_compact(response)

@@ -13,23 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import LeaseArg
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .part import ClientPart
 
 # The models are imported by the calls that use them: ``import etcd`` stays light.
 if TYPE_CHECKING:
+    from .._core.kv import LeaseArg
     from .._core.lease import (
         LeaseGrantResponse,
         LeaseKeepAliveResponse,
         LeaseLeasesResponse,
         LeaseTimeToLiveResponse,
     )
+    from .._core.responses import ResponseHeader
     from .lease_keeper import KeepAliver, Lease
 
 
@@ -63,11 +62,11 @@ class LeaseCalls(ClientPart):
         """
         from .._core.lease import decode_grant
 
-        request = pb.LeaseGrantRequest(
+        request = _wire.messages.LeaseGrantRequest(
             TTL=check.lease_ttl(ttl), ID=check.integer(lease_id, "lease_id", minimum=0)
         )
         response = self._transport.unary(
-            methods.LEASE_GRANT, request, timeout=self._call_timeout(timeout), mutation=True
+            _wire.methods.LEASE_GRANT, request, timeout=self._call_timeout(timeout), mutation=True
         )
         if response.error:
             raise exc.EtcdServerError(
@@ -77,11 +76,11 @@ class LeaseCalls(ClientPart):
 
     def lease_revoke(self, lease: LeaseArg, *, timeout: Timeout = check.UNSET) -> ResponseHeader:
         """Revoke a lease: every key attached to it is deleted."""
-        request = pb.LeaseRevokeRequest(ID=self._existing_lease(lease))
+        request = _wire.messages.LeaseRevokeRequest(ID=self._existing_lease(lease))
         response = self._transport.unary(
-            methods.LEASE_REVOKE, request, timeout=self._call_timeout(timeout), mutation=True
+            _wire.methods.LEASE_REVOKE, request, timeout=self._call_timeout(timeout), mutation=True
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def lease_time_to_live(
         self, lease: LeaseArg, *, keys: bool = False, timeout: Timeout = check.UNSET
@@ -89,11 +88,14 @@ class LeaseCalls(ClientPart):
         """The remaining TTL of a lease (-1 once it is gone), and its keys if asked."""
         from .._core.lease import decode_time_to_live
 
-        request = pb.LeaseTimeToLiveRequest(
+        request = _wire.messages.LeaseTimeToLiveRequest(
             ID=self._existing_lease(lease), keys=check.boolean(keys, "keys")
         )
         response = self._transport.unary(
-            methods.LEASE_TIME_TO_LIVE, request, timeout=self._call_timeout(timeout), mutation=False
+            _wire.methods.LEASE_TIME_TO_LIVE,
+            request,
+            timeout=self._call_timeout(timeout),
+            mutation=False,
         )
         return decode_time_to_live(response)
 
@@ -102,8 +104,8 @@ class LeaseCalls(ClientPart):
         from .._core.lease import decode_leases
 
         response = self._transport.unary(
-            methods.LEASE_LEASES,
-            pb.LeaseLeasesRequest(),
+            _wire.methods.LEASE_LEASES,
+            _wire.messages.LeaseLeasesRequest(),
             timeout=self._call_timeout(timeout),
             mutation=False,
         )
@@ -116,9 +118,9 @@ class LeaseCalls(ClientPart):
         from .._core.lease import decode_keep_alive
 
         lease_id = self._existing_lease(lease)
-        request = pb.LeaseKeepAliveRequest(ID=lease_id)
+        request = _wire.messages.LeaseKeepAliveRequest(ID=lease_id)
         response, endpoint = self._transport.first_response(
-            methods.LEASE_KEEP_ALIVE, request, timeout=self._call_timeout(timeout)
+            _wire.methods.LEASE_KEEP_ALIVE, request, timeout=self._call_timeout(timeout)
         )
         if response.TTL <= 0:
             raise exc.EtcdLeaseNotFound(

@@ -14,16 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from .. import _core, _wire
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.config import Endpoint, parse_endpoint
 from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, operation_name, status_of
 from .._core.log_fields import log_fields
-from .._core.responses import ResponseHeader, decode_header
 from .._core.validation import Timeout
-from .._wire import messages as pb
-from .._wire import methods
 from .cluster import list_members
 from .io import map_concurrently, messages
 from .part import ClientPart
@@ -31,6 +28,7 @@ from .part import ClientPart
 # The models are imported by the calls that use them: most programs never make these
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
+    from .._core.config import Endpoint
     from .._core.maintenance import (
         Alarm,
         DowngradeResponse,
@@ -41,6 +39,7 @@ if TYPE_CHECKING:
         SnapshotInfo,
         StatusResponse,
     )
+    from .._core.responses import ResponseHeader
 
 log = logging.getLogger("etcd.maintenance")
 
@@ -49,9 +48,9 @@ class MaintenanceCalls(ClientPart):
     """Maintenance calls, mixed into :class:`etcd.Client`."""
 
     def _endpoint(self, endpoint: str | Endpoint | None) -> Endpoint | None:
-        if endpoint is None or isinstance(endpoint, Endpoint):
+        if endpoint is None or isinstance(endpoint, _core.config.Endpoint):
             return endpoint
-        return parse_endpoint(endpoint, default_secure=self._transport.config.secure)
+        return _core.config.parse_endpoint(endpoint, default_secure=self._transport.config.secure)
 
     def _maintenance_timeout(self, timeout: Timeout, default: float | None) -> float | None:
         if isinstance(timeout, check._Unset):
@@ -72,8 +71,8 @@ class MaintenanceCalls(ClientPart):
 
         pinned = self._endpoint(endpoint)
         response = self._transport.unary(
-            methods.MAINTENANCE_STATUS,
-            pb.StatusRequest(),
+            _wire.methods.MAINTENANCE_STATUS,
+            _wire.messages.StatusRequest(),
             timeout=self._call_timeout(timeout),
             mutation=False,
             endpoint=pinned,
@@ -106,16 +105,16 @@ class MaintenanceCalls(ClientPart):
         from .._core.maintenance import decode_alarms
 
         response = self._transport.unary(
-            methods.MAINTENANCE_ALARM,
-            pb.AlarmRequest(action=action, memberID=member_id, alarm=alarm),
+            _wire.methods.MAINTENANCE_ALARM,
+            _wire.messages.AlarmRequest(action=action, memberID=member_id, alarm=alarm),
             timeout=self._call_timeout(timeout),
-            mutation=action != pb.AlarmRequest.GET,
+            mutation=action != _wire.messages.AlarmRequest.GET,
         )
         return decode_alarms(response)
 
     def alarms(self, *, timeout: Timeout = check.UNSET) -> list[Alarm]:
         """The alarms raised in the cluster, as ``(member_id, alarm)`` pairs."""
-        return self._alarm(pb.AlarmRequest.GET, 0, 0, timeout)
+        return self._alarm(_wire.messages.AlarmRequest.GET, 0, 0, timeout)
 
     def disarm(
         self, member_id: int = 0, alarm: str | int = "NONE", *, timeout: Timeout = check.UNSET
@@ -131,7 +130,7 @@ class MaintenanceCalls(ClientPart):
         kind = alarm_type(alarm)
         if member == 0 and kind == 0:
             return self.disarm_all(timeout=timeout)
-        return self._alarm(pb.AlarmRequest.DEACTIVATE, member, kind, timeout)
+        return self._alarm(_wire.messages.AlarmRequest.DEACTIVATE, member, kind, timeout)
 
     def disarm_all(self, *, timeout: Timeout = check.UNSET) -> list[Alarm]:
         """Clear every alarm raised in the cluster; returns the alarms cleared."""
@@ -140,7 +139,10 @@ class MaintenanceCalls(ClientPart):
         cleared: list[Alarm] = []
         for raised in self.alarms(timeout=timeout):
             cleared += self._alarm(
-                pb.AlarmRequest.DEACTIVATE, raised.member_id, alarm_type(raised.alarm), timeout
+                _wire.messages.AlarmRequest.DEACTIVATE,
+                raised.member_id,
+                alarm_type(raised.alarm),
+                timeout,
             )
         return cleared
 
@@ -157,13 +159,13 @@ class MaintenanceCalls(ClientPart):
         from .._core.maintenance import DEFRAGMENT_TIMEOUT
 
         response = self._transport.unary(
-            methods.MAINTENANCE_DEFRAGMENT,
-            pb.DefragmentRequest(),
+            _wire.methods.MAINTENANCE_DEFRAGMENT,
+            _wire.messages.DefragmentRequest(),
             timeout=self._maintenance_timeout(timeout, DEFRAGMENT_TIMEOUT),
             mutation=False,
             endpoint=self._endpoint(endpoint),
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def hash(
         self, endpoint: str | Endpoint | None = None, *, timeout: Timeout = check.UNSET
@@ -172,8 +174,8 @@ class MaintenanceCalls(ClientPart):
         from .._core.maintenance import decode_hash
 
         response = self._transport.unary(
-            methods.MAINTENANCE_HASH,
-            pb.HashRequest(),
+            _wire.methods.MAINTENANCE_HASH,
+            _wire.messages.HashRequest(),
             timeout=self._call_timeout(timeout),
             mutation=False,
             endpoint=self._endpoint(endpoint),
@@ -194,8 +196,8 @@ class MaintenanceCalls(ClientPart):
         from .._core.maintenance import decode_hash_kv
 
         response = self._transport.unary(
-            methods.MAINTENANCE_HASH_KV,
-            pb.HashKVRequest(revision=check.revision(revision)),
+            _wire.methods.MAINTENANCE_HASH_KV,
+            _wire.messages.HashKVRequest(revision=check.revision(revision)),
             timeout=self._call_timeout(timeout),
             mutation=False,
             endpoint=self._endpoint(endpoint),
@@ -225,13 +227,13 @@ class MaintenanceCalls(ClientPart):
                 f"the leader {leader_id:x} advertises no client URL this client can use"
             )
         response = self._transport.unary(
-            methods.MAINTENANCE_MOVE_LEADER,
-            pb.MoveLeaderRequest(targetID=target),
+            _wire.methods.MAINTENANCE_MOVE_LEADER,
+            _wire.messages.MoveLeaderRequest(targetID=target),
             timeout=deadline,
             mutation=True,
             endpoint=leader,
         )
-        return decode_header(response.header)
+        return _core.responses.decode_header(response.header)
 
     def downgrade(
         self, action: str | int, version: str = "", *, timeout: Timeout = check.UNSET
@@ -247,15 +249,15 @@ class MaintenanceCalls(ClientPart):
         kind = downgrade_action(action)
         if not isinstance(version, str):
             raise exc.EtcdTypeError(f"version must be a str, not {type(version).__name__}")
-        if kind != pb.DowngradeRequest.CANCEL and not version:
+        if kind != _wire.messages.DowngradeRequest.CANCEL and not version:
             raise exc.EtcdValueError(f"{DOWNGRADE_ACTIONS[kind]} needs a target version")
         response = self._transport.unary(
-            methods.MAINTENANCE_DOWNGRADE,
-            pb.DowngradeRequest(action=kind, version=version),
+            _wire.methods.MAINTENANCE_DOWNGRADE,
+            _wire.messages.DowngradeRequest(action=kind, version=version),
             timeout=self._call_timeout(timeout),
-            mutation=kind != pb.DowngradeRequest.VALIDATE,
+            mutation=kind != _wire.messages.DowngradeRequest.VALIDATE,
         )
-        return DowngradeResponse(decode_header(response.header), response.version)
+        return DowngradeResponse(_core.responses.decode_header(response.header), response.version)
 
     # --- snapshot -------------------------------------------------------------------------
 
@@ -309,7 +311,7 @@ class MaintenanceCalls(ClientPart):
         from .._core.maintenance import SnapshotInfo, SnapshotVerifier
 
         transport = self._transport
-        method = methods.MAINTENANCE_SNAPSHOT
+        method = _wire.methods.MAINTENANCE_SNAPSHOT
         deadline = deadline_after(timeout)
         attempt = 0
         while True:
@@ -321,11 +323,11 @@ class MaintenanceCalls(ClientPart):
             endpoint = transport.current_endpoint
             try:
                 call, endpoint = transport.open_stream(
-                    method, pb.SnapshotRequest(), timeout=time_left(deadline)
+                    method, _wire.messages.SnapshotRequest(), timeout=time_left(deadline)
                 )
                 for response in messages(call):
                     if header is None and response.HasField("header"):
-                        header = decode_header(response.header)
+                        header = _core.responses.decode_header(response.header)
                     version = version or response.version
                     blob = response.blob
                     output.write(blob)

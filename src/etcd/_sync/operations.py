@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from .._core.events import EventHub, Operation
+from .._core.event_hub import EventHub, Operation
 
 T = TypeVar("T")
 

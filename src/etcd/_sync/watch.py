@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import KeyArg
 from .part import ClientPart
 
 if TYPE_CHECKING:
+    from .._core.kv import KeyArg
     from .._core.watch import Event, WatchResponse
     from .watch_stream import Watch, Watcher
 
