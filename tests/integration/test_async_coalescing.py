@@ -11,7 +11,7 @@ import pytest
 
 import etcd
 from etcd import Op
-from etcd._async.io import map_concurrently
+from etcd._async.io import map_concurrently, sleep
 
 pytestmark = pytest.mark.integration
 
@@ -200,9 +200,18 @@ async def test_the_adaptive_mode_coalesces_under_load_and_keeps_every_answer(
     ) as client:
 
         async def read(i):
+            if i == 0:
+                # The member answers nothing until every call has reached the client, so
+                # that the calls overlap however slowly the machine starts them.
+                await sleep(0.5)
+                etcd_server.resume()
             return await client.range(f"/co/auto/{i}")
 
-        answers = await map_concurrently(read, list(range(CALLS)), name="reader")
+        etcd_server.pause()
+        try:
+            answers = await map_concurrently(read, list(range(CALLS)), name="reader")
+        finally:
+            etcd_server.resume()
         # One call at a time is never held back: the adaptive lane sends it as itself.
         before = handled(etcd_server, "Txn")
         for i in range(5):

@@ -13,7 +13,7 @@ import pytest
 
 import etcd
 from etcd import Op
-from etcd._sync.io import map_concurrently
+from etcd._sync.io import map_concurrently, sleep
 
 pytestmark = pytest.mark.integration
 
@@ -194,9 +194,18 @@ def test_the_adaptive_mode_coalesces_under_load_and_keeps_every_answer(etcd_serv
     with etcd.Client(endpoints=[etcd_server.endpoint], coalesce="auto", timeout=20) as client:
 
         def read(i):
+            if i == 0:
+                # The member answers nothing until every call has reached the client, so
+                # that the calls overlap however slowly the machine starts them.
+                sleep(0.5)
+                etcd_server.resume()
             return client.range(f"/co/auto/{i}")
 
-        answers = map_concurrently(read, list(range(CALLS)), name="reader")
+        etcd_server.pause()
+        try:
+            answers = map_concurrently(read, list(range(CALLS)), name="reader")
+        finally:
+            etcd_server.resume()
         # One call at a time is never held back: the adaptive lane sends it as itself.
         before = handled(etcd_server, "Txn")
         for i in range(5):

@@ -105,6 +105,39 @@ def test_a_fixed_lane_lets_two_out_however_few_calls_it_holds():
     assert queue.take_room() is False
 
 
+def test_a_call_that_finds_room_gathers_only_when_more_calls_are_under_way_than_fit():
+    fixed = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    adaptive = Queue(Lane.READS, max_ops=128, max_bytes=10_000, adaptive=True)
+    for queue, alone_up_to in ((fixed, IN_FLIGHT), (adaptive, AUTO_ALONE_UP_TO)):
+        for _ in range(alone_up_to):
+            queue.enter()
+        assert queue.should_gather() is False
+        queue.enter()
+        assert queue.should_gather() is True
+
+
+def test_a_call_that_found_room_takes_the_queued_calls_along():
+    queue = Queue(Lane.WRITES, max_ops=3, max_bytes=10_000)
+    assert queue.take_room() and queue.take_room()
+    leader = pending(Op.put("a", "v"))
+    queue.lead(leader)
+    late = pending(Op.put("late", "v"), deadline=5.0)
+    same_key, b, c, d = (pending(Op.put(k, "v")) for k in ("a", "b", "c", "d"))
+    for call in (late, same_key, b, c, d):
+        assert queue.arrive(call) is False
+    expired = queue.gather(leader, now=10.0)
+    assert expired == [late] and late.state is State.DONE
+    # Its own key is taken: the second write of "a" waits for the next batch.
+    assert leader.state is State.LEADING and leader.batch == [leader, b, c]
+    assert b.state is State.SENT and c.state is State.SENT
+    assert list(queue.waiting) == [same_key, d]
+    nobody = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    alone = pending(Op.range("x"))
+    assert nobody.take_room()
+    nobody.lead(alone)
+    assert nobody.gather(alone, now=0.0) == [] and alone.batch == [alone]
+
+
 def test_a_batch_respects_the_operation_and_byte_limits():
     queue = Queue(Lane.WRITES, max_ops=3, max_bytes=1000)
     fill(queue)

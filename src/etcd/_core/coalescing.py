@@ -7,6 +7,10 @@ in the lane's queue; when one returns, the queue leaves as one ``Txn`` whose ``T
 every waiting operation, up to the server's limits. A call that finds room is sent as
 itself, so a quiet client pays nothing. (Two, not one: with a single request in flight,
 two callers would take turns instead of overlapping; more than two measured no faster.)
+When more calls are under way in the lane than can be on the wire, a call that finds room
+first lets the other callers run once and takes along those that queued meanwhile: the
+callers of a batch just answered make their next calls together, and the first of them
+would otherwise leave alone with the rest a whole round trip behind it.
 
 Why every call keeps its own meaning:
 
@@ -153,8 +157,7 @@ class Queue:
             self.waiting.append(pending)
             return False
         self.in_flight += 1
-        pending.state = State.LEADING
-        pending.batch = [pending]
+        self.lead(pending)
         return True
 
     def leave(self, pending: Pending) -> bool:
@@ -165,13 +168,40 @@ class Queue:
         pending.state = State.DONE
         return True
 
+    def should_gather(self) -> bool:
+        """Whether a call that found room should first let the calls about to arrive
+        queue behind it, and take them along: more calls are under way in the lane than
+        can be on the wire at once, so some would otherwise wait a whole round trip."""
+        return self.calls > (AUTO_ALONE_UP_TO if self.adaptive else IN_FLIGHT)
+
+    def lead(self, pending: Pending) -> None:
+        """``pending`` took room in flight (:meth:`take_room`) and leads a batch of its own."""
+        pending.state = State.LEADING
+        pending.batch = [pending]
+
+    def gather(self, leader: Pending, now: float) -> list[Pending]:
+        """Add the queued calls that fit to ``leader``'s batch; the queued calls whose
+        deadline has passed (taken out, to be failed)."""
+        expired, batch = self._fill([leader], now)
+        _hand_to_leader(batch)
+        return expired
+
     def hand_off(self, now: float) -> tuple[Pending | None, list[Pending]]:
         """After a batch: the leader of the next one (or ``None``: the lane is idle), and
         the queued calls whose deadline has passed (taken out, to be failed)."""
+        expired, batch = self._fill([], now)
+        if not batch:
+            self.in_flight -= 1
+            return None, expired
+        _hand_to_leader(batch)
+        return batch[0], expired
+
+    def _fill(self, batch: list[Pending], now: float) -> tuple[list[Pending], list[Pending]]:
+        """``batch`` with the queued calls that fit added, and the expired ones."""
         expired: list[Pending] = []
-        batch: list[Pending] = []
-        keys: set[bytes] = set()
-        size = 0
+        writes = self.lane is Lane.WRITES
+        keys: set[bytes] = {p.op.key for p in batch} if writes else set()  # type: ignore[attr-defined]
+        size = sum(_size(p.op) for p in batch)
         skipped: list[Pending] = []
         while self.waiting and len(batch) < self.max_ops:
             pending = self.waiting.popleft()
@@ -183,7 +213,7 @@ class Queue:
             if batch and size + cost > self.max_bytes:
                 self.waiting.appendleft(pending)
                 break
-            if self.lane is Lane.WRITES:
+            if writes:
                 key = pending.op.key  # type: ignore[attr-defined]
                 if key in keys:
                     skipped.append(pending)  # the next batch writes it
@@ -192,15 +222,16 @@ class Queue:
             batch.append(pending)
             size += cost
         self.waiting.extendleft(reversed(skipped))
-        if not batch:
-            self.in_flight -= 1
-            return None, expired
-        leader = batch[0]
-        leader.state = State.LEADING
-        leader.batch = batch
-        for member in batch[1:]:
-            member.state = State.SENT
-        return leader, expired
+        return expired, batch
+
+
+def _hand_to_leader(batch: list[Pending]) -> None:
+    """The first call of ``batch`` sends it; the others wait for their answers."""
+    leader = batch[0]
+    leader.state = State.LEADING
+    leader.batch = batch
+    for member in batch[1:]:
+        member.state = State.SENT
 
 
 def _size(op: Op) -> int:

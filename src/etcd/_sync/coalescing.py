@@ -28,7 +28,7 @@ from .._core.events import CoalescedBatch
 from .._core.kv import Op
 from .._core.log_fields import log_fields
 from .._wire import methods
-from .io import Flag, Lock, is_running, run_shielded, spawn
+from .io import Flag, Lock, is_running, run_shielded, sleep, spawn
 from .transport import Transport
 
 log = logging.getLogger("etcd.coalescing")
@@ -57,7 +57,10 @@ class Coalescer:
         with self._lock:
             queue.enter()
             room = queue.take_room()
+            gather = room and queue.should_gather()
         try:
+            if gather:
+                return self._gather_and_lead(queue, op, request, timeout)
             if room:
                 # The lane had room: sent as itself, like any call, and cancelling it
                 # concerns no one else; the lane passes on when it returns, whatever
@@ -79,6 +82,28 @@ class Coalescer:
             leading = queue.arrive(pending)
         if not leading:
             self._wait_for_turn(queue, pending, woken)
+        return self._answer(queue, pending)
+
+    def _gather_and_lead(self, queue: Queue, op: Op, request: Any, timeout: float | None) -> Any:
+        """Lead a batch from the room this call found, with the calls that queue behind
+        it while it lets the others run once: when a batch has just been answered, its
+        callers make their next calls at once, and without this pause the first of them
+        would take the room alone and the rest would wait a whole round trip behind it."""
+        pending = Pending(op, request, deadline_after(timeout), Flag())
+        with self._lock:
+            queue.lead(pending)
+        try:
+            sleep(0)
+        except BaseException:
+            self._pass_on(queue)  # nothing gathered yet: only the room is given back
+            raise
+        with self._lock:
+            expired = queue.gather(pending, time.monotonic())
+        self._fail_expired(expired)
+        return self._answer(queue, pending)
+
+    def _answer(self, queue: Queue, pending: Pending) -> Any:
+        """The outcome of ``pending``, sending its batch first if it leads one."""
         if pending.state is State.LEADING:
             run_shielded(self._lead, queue, pending.batch)
         if pending.state is State.ALONE:
@@ -135,13 +160,17 @@ class Coalescer:
         fail the waiting calls whose deadline passed."""
         with self._lock:
             leader, expired = queue.hand_off(time.monotonic())
+        self._fail_expired(expired)
+        if leader is not None:
+            leader.signal.set()
+
+    def _fail_expired(self, expired: list[Pending]) -> None:
+        """Wake the queued calls whose deadline passed, with their timeout."""
         if expired:
             endpoint = str(self._transport.current_endpoint)
             for pending in expired:
                 pending.finish(error=timed_out(pending, endpoint, sent=False))
                 pending.signal.set()
-        if leader is not None:
-            leader.signal.set()
 
     def _send(self, batch: list[Pending]) -> None:
         deadline = earliest_deadline(batch)
