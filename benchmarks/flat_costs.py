@@ -199,11 +199,12 @@ def measure_walk(endpoint: str, prefix: str, expected: int) -> dict[str, float]:
         resets = _reset_peak_resident()
         heap_before = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
-        began = time.perf_counter()
+        began, cpu_before = time.perf_counter(), time.process_time()
         walked = 0
         for kv in client.range_iter(prefix, prefix=True):
             walked += len(kv.key) > 0
         seconds = time.perf_counter() - began
+        cpu = time.process_time() - cpu_before
         heap_peak = tracemalloc.get_traced_memory()[1] - heap_before
         resident_peak = _memory_status("VmHWM") - resident_before if resets else float("nan")
         tracemalloc.stop()
@@ -213,6 +214,7 @@ def measure_walk(endpoint: str, prefix: str, expected: int) -> dict[str, float]:
         "heap_peak_bytes": heap_peak,
         "resident_peak_bytes": resident_peak,
         "keys_per_s": walked / seconds,
+        "cpu_us_per_key": cpu / walked * 1e6,
     }
 
 
@@ -296,9 +298,10 @@ def measure_large(endpoint: str, way: str, calls: int) -> dict[str, float]:
                 tracemalloc.stop()
             figures[f"{name}_blocks"] = statistics.median(blocks) if blocks else float("nan")
             figures[f"{name}_heap_values"] = statistics.median(heap_values)
-            began = time.perf_counter()
+            began, cpu_before = time.perf_counter(), time.process_time()
             for i in range(calls):
                 call(keys[i % len(keys)])
+            figures[f"{name}_cpu_ms"] = (time.process_time() - cpu_before) / calls * 1e3
             figures[f"{name}_per_s"] = calls / (time.perf_counter() - began)
     finally:
         close()
@@ -395,6 +398,14 @@ async def fill(endpoint: str, prefix: str, count: int, digits: int) -> None:
         await asyncio.gather(*(write(range(i, min(i + 100, count))) for i in range(0, count, 100)))
 
 
+def forget_history(endpoint: str) -> None:
+    """Compact and defragment: megabyte values written earlier make every later write
+    slower (the backend grows), which would favour whoever is measured first."""
+    with etcd.Client(endpoints=[endpoint], timeout=120) as client:
+        client.compact(client.range(b"/bench/none").header.revision, physical=True)
+        client.defragment()
+
+
 def walk_sizes(max_keys: int) -> tuple[int, list[tuple[int, str]]]:
     """The key width, and each prefix size with its prefix: the keys are numbered with
     a fixed width, so that the first 10**k of them share a prefix."""
@@ -485,7 +496,9 @@ def main() -> None:
                     spec = {"what": "walk", "endpoint": endpoint, "prefix": prefix, "keys": size}
                     figures["walk"].setdefault(size, []).append(in_fresh_process(spec))
             if "large" in args.curves:
-                for way in LARGE_WAYS:
+                ways = list(LARGE_WAYS)
+                for way in ways[round_number % 2 :] + ways[: round_number % 2]:
+                    forget_history(endpoint)
                     spec = {
                         "what": "large",
                         "endpoint": endpoint,
@@ -594,12 +607,14 @@ def report(
             "nothing kept): the peak of the Python heap (`tracemalloc`, on while walking) "
             "and of the resident memory, above where the walk began.",
             "",
-            "| keys | rounds | peak Python heap | peak resident memory added | keys per second |",
-            "|---|---|---|---|---|",
+            "| keys | rounds | peak Python heap | peak resident memory added | keys per second | "
+            "client CPU per key |",
+            "|---|---|---|---|---|---|",
             *(
                 f"| {size:,} | {len(results)} | {_mib(_median(results, 'heap_peak_bytes'))} | "
                 f"{_mib(_median(results, 'resident_peak_bytes'))} | "
-                f"{_median(results, 'keys_per_s'):,.0f} |"
+                f"{_median(results, 'keys_per_s'):,.0f} | "
+                f"{_median(results, 'cpu_us_per_key'):,.1f} µs |"
                 for size, results in rows.items()
             ),
             "",
@@ -616,22 +631,27 @@ def report(
         lines += [
             f"**Large values** ({LARGE_VALUE_BYTES // 2**20} MiB, under etcd's 1.5 MiB request "
             f"limit): blocks per call: {counting}; peak Python heap: the most the Python "
-            "heap grew during the call, in values; then values per second, "
-            f"{args.large_calls} calls in a row. In brackets: the ratio to etcd-client.",
+            "heap grew during the call, in values; then the CPU of the calling process per "
+            f"value and values per second, {args.large_calls} calls in a row, after a "
+            "compaction and defragmentation of the member. In brackets: the ratio to "
+            "etcd-client.",
             "",
-            "| | put: blocks | put: peak heap | puts per second | get: blocks | "
-            "get: peak heap | gets per second |",
-            "|---|---|---|---|---|---|---|",
+            "| | put: blocks | put: peak heap | put: CPU | puts per second | get: blocks | "
+            "get: peak heap | get: CPU | gets per second |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for way, results in rows.items():
             cells = []
             for name in ("put", "get"):
+                cpu = f"{_median(results, f'{name}_cpu_ms'):,.2f} ms"
                 rate = f"{_median(results, f'{name}_per_s'):,.1f}"
                 if way != "client":
+                    cpu += f" ({_ratio(results, base, f'{name}_cpu_ms'):.2f}x)"
                     rate += f" ({_ratio(results, base, f'{name}_per_s'):.2f}x)"
                 cells += [
                     f"{_median(results, f'{name}_blocks'):.0f}",
                     f"{_median(results, f'{name}_heap_values'):.2f}",
+                    cpu,
                     rate,
                 ]
             lines.append(f"| {LARGE_WAYS[way]} | " + " | ".join(cells) + " |")
