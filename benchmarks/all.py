@@ -36,6 +36,14 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         ["--rounds", "1", "--operations", "50", "--callers", "1", "8", "--kinds", "get"],
     ),
     "own_cost.py": (["--calls", "20000", "--rounds", "5"], ["--calls", "500", "--rounds", "1"]),
+    "flat_costs.py": (
+        ["--rounds", "3"],
+        [
+            *["--rounds", "1", "--max-keys", "20000", "--events", "200", "--watches", "1", "10"],
+            *["--leases", "1", "10", "--lease-seconds", "2", "--large-calls", "3"],
+            *["--threads", "1", "4", "--operations", "200"],
+        ],
+    ),
     "cache_costs.py": (
         ["--keys", "100000", "1000000", "--events", "100000", "--rounds", "5"],
         ["--keys", "2000", "--events", "500", "--rounds", "1"],

@@ -2,7 +2,7 @@
 
 One background task owns the stream and reads its answers; the stream's request side
 is a generator that sleeps until some lease is due (per
-:class:`~etcd._core.lease.KeepAliveSchedule`) and then yields its refresh. When the stream
+:class:`~etcd._core.lease.KeepAliveTimetable`) and then yields its refresh. When the stream
 breaks it is reopened on the next member and every lease is refreshed at once. A lease
 whose refresh has not been confirmed for a whole TTL, or that the server says is gone, is
 reported lost to its owner: never silently.
@@ -23,7 +23,7 @@ from .._core.event_hub import EventHub
 from .._core.events import KeepAliveAnswered, LeaseLost
 from .._core.kv import LeaseArg
 from .._core.lease import (
-    KeepAliveSchedule,
+    KeepAliveTimetable,
     LeaseKeepAliveResponse,
     LeaseTimeToLiveResponse,
 )
@@ -198,7 +198,8 @@ class AsyncKeepAliver:
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
         self._condition = Condition()
-        self._leases: dict[int, tuple[AsyncLease, KeepAliveSchedule]] = {}
+        self._leases: dict[int, AsyncLease] = {}
+        self._timetable = KeepAliveTimetable(transport.config.keepalive_timeout)
         # Which stream the request side serves: a new stream ends the old one's.
         self._generation = 0
         self._closed = False
@@ -217,11 +218,8 @@ class AsyncKeepAliver:
         with self._condition:
             if self._closed:
                 raise exc.EtcdClientClosed("the client is closed")
-            now = time.monotonic()
-            schedule = KeepAliveSchedule(lease.id, lease.ttl, now)
-            # Refresh at once: the lease may have aged since it was granted (or last kept).
-            schedule.resend_now(now)
-            self._leases[lease.id] = (lease, schedule)
+            self._leases[lease.id] = lease
+            self._timetable.add(lease.id, lease.ttl, time.monotonic())
             self._stream.start()
             self._condition.notify_all()
 
@@ -233,6 +231,7 @@ class AsyncKeepAliver:
     def remove(self, lease: AsyncLease) -> None:
         with self._condition:
             self._leases.pop(lease.id, None)
+            self._timetable.remove(lease.id)
             if not self._leases:
                 self._stream.cut_idle()
             self._condition.notify_all()
@@ -241,6 +240,7 @@ class AsyncKeepAliver:
         with self._condition:
             self._closed = True
             self._leases.clear()
+            self._timetable.clear()
         await self._stream.close()
 
     # --- served to the stream supervisor ------------------------------------------------------
@@ -250,9 +250,7 @@ class AsyncKeepAliver:
 
     def requests_for_new_stream(self) -> AsyncIterator[Any]:
         self._generation += 1
-        now = time.monotonic()
-        for _, schedule in self._leases.values():
-            schedule.resend_now(now)
+        self._timetable.resend_all(time.monotonic())
         return self._requests(self._generation)
 
     def stream_opened(self, call: Any) -> None:
@@ -260,14 +258,13 @@ class AsyncKeepAliver:
 
     def on_message(self, message: Any, endpoint: Endpoint) -> None:
         with self._condition:
-            entry = self._leases.get(message.ID)
-            if entry is None:
+            lease = self._leases.get(message.ID)
+            if lease is None:
                 return
-            lease, schedule = entry
-            now = time.monotonic()
-            round_trip = now - schedule.sent_at
-            if schedule.confirmed(message.TTL, now):
-                self._condition.notify_all()
+            round_trip = self._timetable.confirm(message.ID, message.TTL, time.monotonic())
+            if round_trip is not None:
+                # The request side is not woken: a confirmed lease is due later than
+                # whatever it sleeps until.
                 events = self._transport.events
                 if events.active:
                     events.emit(KeepAliveAnswered(lease.id, round_trip, str(endpoint)))
@@ -285,8 +282,9 @@ class AsyncKeepAliver:
 
     def fail_all(self, error: exc.EtcdException) -> None:
         with self._condition:
-            leases = [lease for lease, _ in self._leases.values()]
+            leases = list(self._leases.values())
             self._leases.clear()
+            self._timetable.clear()
         for lease in leases:
             lease._mark_lost(str(error), self._transport.events)
 
@@ -299,35 +297,27 @@ class AsyncKeepAliver:
                 if self._closed or generation != self._generation:
                     return
                 now = time.monotonic()
-                due = []
-                wake = now + _TICK
-                grace = self._transport.config.keepalive_timeout
-                if any(s.unanswered(now, grace) for _, s in self._leases.values()):
+                turn = self._timetable.poll(now)
+                for schedule in turn.expired:
+                    self._leases.pop(schedule.lease_id)._mark_lost(
+                        f"no refresh confirmed for {schedule.ttl} s", self._transport.events
+                    )
+                if turn.stalled:
                     self._stream.cut_stalled("the member stopped answering keep-alives")
                     return
-                for lease, schedule in list(self._leases.values()):
-                    if schedule.expired(now):
-                        self._leases.pop(lease.id, None)
-                        lease._mark_lost(
-                            f"no refresh confirmed for {schedule.ttl} s", self._transport.events
-                        )
-                    elif schedule.due(now):
-                        schedule.sent(now)
-                        due.append(lease.id)
-                    else:
-                        wake = min(wake, schedule.wake_at())
-                if not due:
+                if not turn.due:
+                    wake = now + _TICK
+                    if turn.wake_at is not None:
+                        wake = min(wake, turn.wake_at)
                     await self._condition.wait(max(0.0, wake - now))
                     continue
-            for lease_id in due:
+            for lease_id in turn.due:
                 yield pb.LeaseKeepAliveRequest(ID=lease_id)
 
     def _expire_overdue(self) -> None:
-        now = time.monotonic()
         with self._condition:
-            overdue = [lease for lease, schedule in self._leases.values() if schedule.expired(now)]
-            for lease in overdue:
-                self._leases.pop(lease.id, None)
+            expired = self._timetable.expire(time.monotonic())
+            overdue = [self._leases.pop(schedule.lease_id) for schedule in expired]
         for lease in overdue:
             lease._mark_lost(
                 "no refresh confirmed within its TTL while reconnecting", self._transport.events

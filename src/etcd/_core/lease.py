@@ -2,11 +2,13 @@
 
 A lease is refreshed a third of its TTL after the last refresh, as Go's client does; if no
 refresh has been confirmed for a whole TTL, the lease must be presumed gone. The shells
-send what :class:`KeepAliveSchedule` says is due and report what it says is lost.
+send what :class:`KeepAliveTimetable` says is due and report what it says is lost.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +133,11 @@ class KeepAliveSchedule:
 
     def unanswered(self, now: float, grace: float) -> bool:
         """Whether a refresh has waited too long for its answer: the stream is stuck."""
-        return self.in_flight and now - self.sent_at > max(1.0, min(self.ttl / 3, grace))
+        return self.in_flight and now > self.stuck_at(grace)
+
+    def stuck_at(self, grace: float) -> float:
+        """The moment after which the refresh sent last has waited too long for its answer."""
+        return self.sent_at + max(1.0, min(self.ttl / 3, grace))
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
@@ -139,3 +145,126 @@ class KeepAliveSchedule:
     def wake_at(self) -> float:
         """The next moment something is due for this lease."""
         return min(self.next_send, self.expires_at)
+
+
+@dataclass(slots=True)
+class KeepAliveTurn:
+    """What the request side has to do now: refresh the leases ``due``, report the
+    ``expired`` ones lost, and replace the stream if it is ``stalled``; then sleep until
+    ``wake_at`` (``None``: no lease left)."""
+
+    due: list[int]
+    expired: list[KeepAliveSchedule]
+    stalled: bool
+    wake_at: float | None
+
+
+class KeepAliveTimetable:
+    """The schedules of every lease one stream keeps alive, in the order in which each
+    next needs a look.
+
+    The request side wakes up whenever some lease is due, which with thousands of leases
+    is many times a second: a wake-up must cost the leases it finds due, not a look at
+    every lease. ``grace`` is how long an answer may take (see
+    :meth:`KeepAliveSchedule.unanswered`).
+    """
+
+    def __init__(self, grace: float) -> None:
+        self._grace = grace
+        self._schedules: dict[int, KeepAliveSchedule] = {}
+        # (moment, turn, lease ID), a heap: each change of a schedule adds an entry of a
+        # new turn, and the entries of older turns are dropped as they come up.
+        self._moments: list[tuple[float, int, int]] = []
+        self._turns: dict[int, int] = {}
+        self._counter = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._schedules)
+
+    def __contains__(self, lease_id: object) -> bool:
+        return lease_id in self._schedules
+
+    def add(self, lease_id: int, ttl: int, now: float) -> None:
+        """Keep a lease alive from now on, refreshing it at once: it may have aged since it
+        was granted (or last kept)."""
+        schedule = KeepAliveSchedule(lease_id, ttl, now)
+        schedule.resend_now(now)
+        self._schedules[lease_id] = schedule
+        self._enter(schedule)
+
+    def remove(self, lease_id: int) -> None:
+        self._schedules.pop(lease_id, None)
+        self._turns.pop(lease_id, None)
+
+    def clear(self) -> None:
+        self._schedules.clear()
+        self._turns.clear()
+        self._moments.clear()
+
+    def resend_all(self, now: float) -> None:
+        """A new stream: every lease is refreshed at once."""
+        self._moments.clear()
+        for schedule in self._schedules.values():
+            schedule.resend_now(now)
+            self._enter(schedule)
+
+    def confirm(self, lease_id: int, ttl: int, now: float) -> float | None:
+        """Account for the answer to a refresh of a lease kept here: the round trip, or
+        ``None`` if the answer says the lease is gone (it is then forgotten)."""
+        schedule = self._schedules[lease_id]
+        round_trip = now - schedule.sent_at
+        if not schedule.confirmed(ttl, now):
+            self.remove(lease_id)
+            return None
+        self._enter(schedule)
+        return round_trip
+
+    def poll(self, now: float) -> KeepAliveTurn:
+        """Take the turn that is due at ``now``: the leases due are counted as sent, the
+        expired ones forgotten."""
+        due: list[int] = []
+        expired: list[KeepAliveSchedule] = []
+        looked_at: list[KeepAliveSchedule] = []
+        stalled = False
+        while self._moments and self._moments[0][0] <= now:
+            _, turn, lease_id = heapq.heappop(self._moments)
+            if self._turns.get(lease_id) != turn:
+                continue
+            schedule = self._schedules[lease_id]
+            if schedule.unanswered(now, self._grace):
+                stalled = True
+            elif schedule.expired(now):
+                self.remove(lease_id)
+                expired.append(schedule)
+                continue
+            elif schedule.due(now):
+                schedule.sent(now)
+                due.append(lease_id)
+            looked_at.append(schedule)
+        # Entered after the loop: a moment that is not past yet (an answer awaited for
+        # exactly its grace) must not be looked at again in this turn.
+        for schedule in looked_at:
+            self._enter(schedule)
+        return KeepAliveTurn(due, expired, stalled, self._next_moment())
+
+    def expire(self, now: float) -> list[KeepAliveSchedule]:
+        """Forget the leases whose refresh was not confirmed within their TTL (reconnecting
+        took too long), and return them."""
+        overdue = [schedule for schedule in self._schedules.values() if schedule.expired(now)]
+        for schedule in overdue:
+            self.remove(schedule.lease_id)
+        return overdue
+
+    def _enter(self, schedule: KeepAliveSchedule) -> None:
+        moment = schedule.wake_at()
+        if schedule.in_flight:
+            moment = min(moment, schedule.stuck_at(self._grace))
+        turn = next(self._counter)
+        self._turns[schedule.lease_id] = turn
+        heapq.heappush(self._moments, (moment, turn, schedule.lease_id))
+
+    def _next_moment(self) -> float | None:
+        moments = self._moments
+        while moments and self._turns.get(moments[0][2]) != moments[0][1]:
+            heapq.heappop(moments)
+        return moments[0][0] if moments else None
