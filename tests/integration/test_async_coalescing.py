@@ -182,6 +182,31 @@ async def test_every_call_keeps_its_own_deadline(etcd_server_factory):
         assert (await client.range("/co/t")).kvs[0].value == b"v"
 
 
+async def test_a_read_queued_behind_slower_calls_keeps_its_own_shorter_deadline(
+    etcd_server_factory,
+):
+    server = etcd_server_factory()
+    async with etcd.AsyncClient(endpoints=[server.endpoint], coalesce=True) as client:
+        await client.put("/co/d", "v")
+        server.pause()
+        try:
+
+            async def read(i):
+                patient = i < 4
+                if not patient:
+                    await sleep(0.2)  # behind the patient calls, on the wire or queued
+                began = time.monotonic()
+                with pytest.raises(etcd.EtcdConnectionFailed):
+                    await client.range("/co/d", timeout=6 if patient else 0.3)
+                return patient, time.monotonic() - began
+
+            waited = await map_concurrently(read, list(range(8)), name="reader")
+        finally:
+            server.resume()
+        assert all(seconds < 3 for patient, seconds in waited if not patient), waited
+        assert all(seconds > 5 for patient, seconds in waited if patient), waited
+
+
 async def test_the_option_is_checked(etcd_server):
     with pytest.raises(etcd.EtcdTypeError, match="coalesce"):
         etcd.AsyncClient(endpoints=[etcd_server.endpoint], coalesce="yes")  # type: ignore[arg-type]

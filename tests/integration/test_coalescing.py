@@ -180,6 +180,31 @@ def test_every_call_keeps_its_own_deadline(etcd_server_factory):
         assert client.range("/co/t").kvs[0].value == b"v"
 
 
+def test_a_read_queued_behind_slower_calls_keeps_its_own_shorter_deadline(
+    etcd_server_factory,
+):
+    server = etcd_server_factory()
+    with etcd.Client(endpoints=[server.endpoint], coalesce=True) as client:
+        client.put("/co/d", "v")
+        server.pause()
+        try:
+
+            def read(i):
+                patient = i < 4
+                if not patient:
+                    sleep(0.2)  # behind the patient calls, on the wire or queued
+                began = time.monotonic()
+                with pytest.raises(etcd.EtcdConnectionFailed):
+                    client.range("/co/d", timeout=6 if patient else 0.3)
+                return patient, time.monotonic() - began
+
+            waited = map_concurrently(read, list(range(8)), name="reader")
+        finally:
+            server.resume()
+        assert all(seconds < 3 for patient, seconds in waited if not patient), waited
+        assert all(seconds > 5 for patient, seconds in waited if patient), waited
+
+
 def test_the_option_is_checked(etcd_server):
     with pytest.raises(etcd.EtcdTypeError, match="coalesce"):
         etcd.Client(endpoints=[etcd_server.endpoint], coalesce="yes")  # type: ignore[arg-type]

@@ -86,9 +86,9 @@ def test_the_first_calls_lead_and_the_others_wait():
 def test_an_adaptive_lane_sends_calls_alone_until_it_holds_more_than_a_few():
     queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000, adaptive=True)
     for _ in range(AUTO_ALONE_UP_TO):
-        queue.enter()
+        queue.enter(None)
         assert queue.take_room() is True  # plain calls, however many are in flight
-    queue.enter()
+    queue.enter(None)
     waiting = pending(Op.range("w"))
     assert queue.take_room() is False and queue.arrive(waiting) is False  # busy: it waits
     leader, _ = queue.hand_off(now=0.0)
@@ -100,7 +100,7 @@ def test_an_adaptive_lane_sends_calls_alone_until_it_holds_more_than_a_few():
 
 def test_a_fixed_lane_lets_two_out_however_few_calls_it_holds():
     queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
-    queue.enter()
+    queue.enter(None)
     assert all(queue.take_room() for _ in range(IN_FLIGHT))
     assert queue.take_room() is False
 
@@ -110,9 +110,9 @@ def test_a_call_that_finds_room_gathers_only_when_more_calls_are_under_way_than_
     adaptive = Queue(Lane.READS, max_ops=128, max_bytes=10_000, adaptive=True)
     for queue, alone_up_to in ((fixed, IN_FLIGHT), (adaptive, AUTO_ALONE_UP_TO)):
         for _ in range(alone_up_to):
-            queue.enter()
+            queue.enter(None)
         assert queue.should_gather() is False
-        queue.enter()
+        queue.enter(None)
         assert queue.should_gather() is True
 
 
@@ -136,6 +136,24 @@ def test_a_call_that_found_room_takes_the_queued_calls_along():
     assert nobody.take_room()
     nobody.lead(alone)
     assert nobody.gather(alone, now=0.0) == [] and alone.batch == [alone]
+
+
+def test_a_waiting_read_needs_no_timer_unless_a_call_before_it_has_a_later_deadline():
+    reads = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    # One timeout for every call: each read is woken in time by the requests before it.
+    assert [reads.enter(deadline) for deadline in (5.0, 5.0, 6.0)] == [False, False, False]
+    assert reads.enter(5.5) is True  # a call before it may be on the wire until 6.0
+    assert reads.enter(None) is False  # no deadline to keep
+    assert reads.enter(100.0) is True  # a call before it has no deadline at all
+    for _ in range(6):
+        reads.exit()
+    assert reads.enter(1.0) is False  # the lane was idle: nothing is on the wire
+    reads.in_flight = 1
+    reads.exit()
+    assert reads.enter(0.5) is True  # a request is still on the wire: the lane remembers
+    writes = Queue(Lane.WRITES, max_ops=128, max_bytes=10_000)
+    assert writes.enter(5.0) is True and writes.enter(6.0) is True  # writes can be passed
+    assert writes.enter(None) is False
 
 
 def test_a_batch_respects_the_operation_and_byte_limits():

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import collections
 import enum
+import math
 from typing import Any, Final, Protocol
 
 from .._wire import messages as pb
@@ -130,14 +131,31 @@ class Queue:
         #: ``AUTO_ALONE_UP_TO`` calls (:meth:`enter` and :meth:`exit` count them).
         self.adaptive = adaptive
         self.calls = 0
+        # The latest deadline of the calls that entered while the lane was in use
+        # (infinite once one had none).
+        self._latest_deadline = -math.inf
 
-    def enter(self) -> None:
-        """A call of this lane begins (the count that ``adaptive`` follows)."""
+    def enter(self, deadline: float | None) -> bool:
+        """A call of this lane begins (the count that ``adaptive`` follows); whether,
+        should it wait for its turn, it needs a timer of its own to keep ``deadline``.
+
+        A waiting call is woken when a request of its lane returns, and each request ends
+        by its deadline, which is the earliest of its calls'. Reads leave in the order
+        they arrived, so a read whose deadline is no earlier than that of any call before
+        it is woken in time without a timer; with one deadline for every call, that is
+        every read. Writes can be passed by later calls (two writes of one key never
+        share a batch): they keep their timer.
+        """
         self.calls += 1
+        latest = self._latest_deadline
+        self._latest_deadline = math.inf if deadline is None else max(latest, deadline)
+        return deadline is not None and (self.lane is Lane.WRITES or deadline < latest)
 
     def exit(self) -> None:
         """A call of this lane has its answer or its error."""
         self.calls -= 1
+        if not self.calls and not self.in_flight:
+            self._latest_deadline = -math.inf
 
     def _has_room(self) -> bool:
         if self.in_flight < IN_FLIGHT:
