@@ -20,7 +20,13 @@ from .._core.deadline import deadline_after, time_left
 from .._core.error_mapping import NotConnected, map_rpc_error, operation_name, status_of
 from .._core.event_hub import EventHub, Operation
 from .._core.log_fields import log_fields
-from .._core.retry import DEFAULT_RETRY_POLICY, RetryPolicy, another_member_ready, next_endpoint
+from .._core.retry import (
+    DEFAULT_RETRY_POLICY,
+    LOGINS_PER_CALL,
+    RetryPolicy,
+    another_member_ready,
+    next_endpoint,
+)
 from .._core.stream import token_may_be_stale
 from .._core.versions import check_option
 from .io import Lock, check_interceptors, messages, open_channel, sleep
@@ -302,7 +308,7 @@ class AsyncTransport:
         self.check_usable()
         deadline = deadline_after(timeout)
         attempt = 0
-        reauthenticated = False
+        logins_again = 0
         while True:
             attempt += 1
             target = endpoint or self.current_endpoint
@@ -329,9 +335,9 @@ class AsyncTransport:
                 mapped = self.map_error(
                     error, current, target, mutation=mutation and current is method
                 )
-                if self._should_reauthenticate(mapped, reauthenticated):
+                if self._should_reauthenticate(mapped, logins_again):
                     # Expired or foreign token: nothing was applied; get a new one and resend.
-                    reauthenticated = True
+                    logins_again += 1
                     log.debug(
                         "%s on %s: the token was refused; logging in again",
                         operation_name(method),
@@ -559,8 +565,8 @@ class AsyncTransport:
         if self.config.username and self._token is None:
             await self._authenticate(target, remaining)
 
-    def _should_reauthenticate(self, mapped: exc.EtcdException, already: bool) -> bool:
-        if token_may_be_stale(mapped) and self.config.username and not already:
+    def _should_reauthenticate(self, mapped: exc.EtcdException, logins_again: int) -> bool:
+        if token_may_be_stale(mapped) and self.config.username and logins_again < LOGINS_PER_CALL:
             self._token = None
             return True
         return False

@@ -75,6 +75,13 @@ DEFAULT_RETRY_POLICY: Final = RetryPolicy()
 # How long a member that failed is passed over when choosing where to go next.
 FAILURE_COOLDOWN = 5.0
 
+# How many times one call may log in again after its token was refused as expired or
+# outdated. Each refusal applied nothing, but users and roles can change again between a
+# new login and the resent request (a cluster that adds users every fraction of a second
+# outdates a fresh token within one round trip), so once is not always enough; a bound
+# keeps a token the cluster never accepts from looping until the deadline.
+LOGINS_PER_CALL: Final = 3
+
 
 def another_member_ready(
     targets: Sequence[str],
