@@ -473,6 +473,14 @@ def main() -> None:
             with etcd.Client(endpoints=[endpoint]) as client:
                 for i in range(GET_KEYS):
                     client.put(b"/bench/flat/get/%d" % i, SMALL_VALUE)
+
+        def measure(
+            curve: str, size: Any, environment: dict[str, str] | None = None, **spec: Any
+        ) -> None:
+            """One point of ``curve``, measured in a child process of its own."""
+            result = in_fresh_process({"what": curve, "endpoint": endpoint, **spec}, environment)
+            figures[curve].setdefault(size, []).append(result)
+
         for round_number in range(args.rounds):
             if "watches" in args.curves:
                 for watches in args.watches:
@@ -481,40 +489,21 @@ def main() -> None:
                     )
             if "leases" in args.curves:
                 for leases in args.leases:
-                    spec = {
-                        "what": "leases",
-                        "endpoint": endpoint,
-                        "leases": leases,
-                        "seconds": args.lease_seconds,
-                    }
-                    figures["leases"].setdefault(leases, []).append(in_fresh_process(spec))
+                    measure("leases", leases, leases=leases, seconds=args.lease_seconds)
             if "walk" in args.curves:
                 for size, prefix in sizes:
                     # The largest prefix is the expensive one: walked in the first round only.
                     if size == args.max_keys and size > 100_000 and round_number > 0:
                         continue
-                    spec = {"what": "walk", "endpoint": endpoint, "prefix": prefix, "keys": size}
-                    figures["walk"].setdefault(size, []).append(in_fresh_process(spec))
+                    measure("walk", size, prefix=prefix, keys=size)
             if "large" in args.curves:
                 ways = list(LARGE_WAYS)
                 for way in ways[round_number % 2 :] + ways[: round_number % 2]:
                     forget_history(endpoint)
-                    spec = {
-                        "what": "large",
-                        "endpoint": endpoint,
-                        "way": way,
-                        "calls": args.large_calls,
-                    }
-                    figures["large"].setdefault(way, []).append(in_fresh_process(spec, counted))
+                    measure("large", way, counted, way=way, calls=args.large_calls)
             if "threads" in args.curves:
                 for threads in args.threads:
-                    spec = {
-                        "what": "threads",
-                        "endpoint": endpoint,
-                        "threads": threads,
-                        "operations": args.operations,
-                    }
-                    figures["threads"].setdefault(threads, []).append(in_fresh_process(spec))
+                    measure("threads", threads, threads=threads, operations=args.operations)
             print(f"round {round_number + 1} of {args.rounds} done", file=sys.stderr, flush=True)
     lines = report(args, figures, counted is not None, time.monotonic() - began)
     print("\n".join(lines))
