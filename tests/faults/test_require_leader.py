@@ -141,7 +141,7 @@ def test_require_leader_on_a_cut_off_member(peer_proxied_cluster: PeerProxiedClu
         assert what == "ok", f"{kind}: {what}"
         assert seconds <= TIMEOUT + MAX_OVERSHOOT
     assert not seen_while_cut, f"a member without a leader delivered {lone_events}"
-    assert both_lease_kept and both_ttl > 0
+    assert both_lease_kept and both_ttl >= 0  # 0: under a second left, alive
     assert cut_for > LEASE_TTL, "the partition did not outlast the lease's TTL"
 
 

@@ -28,7 +28,7 @@ def wait_for(condition, timeout=15, what="the condition"):
 def test_a_session_is_a_kept_alive_lease(etcd_client):
     with etcd_client.session(ttl=2) as session:
         sleep(4)
-        assert etcd_client.lease_time_to_live(session.lease_id).ttl > 0
+        assert etcd_client.lease_time_to_live(session.lease_id).exists
     assert not etcd_client.lease_time_to_live(session.lease_id).exists
 
 

@@ -52,7 +52,7 @@ def test_a_kept_alive_lease_outlives_its_ttl_and_is_revoked_after_the_block(
         etcd_client.put("/l/kept", "v", lease=lease)
         sleep(5)
         assert etcd_client.range("/l/kept").kvs
-        assert lease.time_to_live().ttl > 0 and not lease.lost
+        assert lease.time_to_live().exists and not lease.lost
     assert not etcd_client.range("/l/kept").kvs
     assert not lease.time_to_live().exists
 
@@ -92,7 +92,7 @@ def test_many_leases_share_one_keep_alive_stream(etcd_client):
     try:
         assert running_workers("etcd-lease-keepalive") == 1
         sleep(4)
-        assert all([lease.time_to_live().ttl > 0 for lease in leases])
+        assert all([lease.time_to_live().exists for lease in leases])
     finally:
         for lease in leases:
             lease.revoke()
@@ -127,7 +127,7 @@ def test_keep_alive_survives_the_death_of_its_member(etcd_cluster):
         assert not lease.lost and not lost
         with etcd.Client(endpoints=endpoints[1:], timeout=10) as other:
             assert other.range("/l/survivor").kvs
-            assert other.lease_time_to_live(lease.id).ttl > 0
+            assert other.lease_time_to_live(lease.id).exists
         lease.revoke()
 
 
