@@ -22,7 +22,8 @@ from collections.abc import Callable
 
 import etcd
 from etcd._core import classic
-from etcd._core.kv import Op, Txn
+from etcd._core.kv import Op
+from etcd._core.txn import Txn
 from etcd.testing import EtcdServer
 
 

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 import etcd
-from etcd._core.config import (
-    Endpoint,
-    build_config,
-    env_options,
-    load_tls,
-    parse_duration,
-    parse_endpoint,
-    resolve_endpoints,
-    split_combined_pem,
-    system_roots,
-)
+from etcd._core.config import Endpoint, build_config, parse_endpoint, resolve_endpoints
+from etcd._core.environment import env_options, parse_duration
+from etcd._core.tls import load_tls, split_combined_pem, system_roots
 
 CERT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 KEY = b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"

@@ -11,7 +11,8 @@ import pytest
 
 import etcd
 from etcd._core import srv
-from etcd._core.config import Endpoint, env_options
+from etcd._core.config import Endpoint
+from etcd._core.environment import env_options
 
 
 def test_the_names_etcd_publishes():

@@ -27,10 +27,11 @@ from .._core.discovery import (
     parse_endpoint,
     service_prefix,
 )
-from .._core.kv import Compare, LeaseArg, Op
+from .._core.kv import LeaseArg, Op
 from .._core.log_fields import log_fields
 from .._core.responses import PutResponse, ResponseHeader, TxnResponse
 from .._core.retry import RetryPolicy
+from .._core.txn import Compare
 from .._core.validation import UNSET, Timeout
 from .cache import AsyncCache
 from .io import Condition, Flag, Lock, Worker, is_current, join, spawn

@@ -25,7 +25,7 @@ from .._core.exceptions import (
     EtcdTypeError,
     EtcdValueError,
 )
-from .._core.kv import Compare, KeyArg, LeaseArg, Op, Txn, _enum_member
+from .._core.kv import KeyArg, LeaseArg, Op, _enum_member
 from .._core.responses import RangeResponse, TxnResponse
 from .._core.stm import (
     DEFAULT_STM_TIMEOUT,
@@ -36,6 +36,7 @@ from .._core.stm import (
     max_txn_ops_of,
     prefetch_keys,
 )
+from .._core.txn import Compare, Txn
 from .operations import run_operation
 
 

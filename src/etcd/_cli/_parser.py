@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 
-from .._core.config import parse_duration
+from .._core.environment import parse_duration
 from .._core.exceptions import EtcdValueError
 from ._context import Context
 from ._errors import CLIError, ExitCode

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from . import classic as classic
     from . import config as config
+    from . import environment as environment
     from . import events as events
     from . import kv as kv
     from . import responses as responses
+    from . import txn as txn
 
-_ON_FIRST_USE = frozenset({"classic", "config", "events", "kv", "responses"})
+_ON_FIRST_USE = frozenset({"classic", "config", "environment", "events", "kv", "responses", "txn"})
 
 
 def __getattr__(name: str) -> Any:

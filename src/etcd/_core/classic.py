@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import exceptions as exc
 from . import validation as check
-from .kv import Compare, Op, Txn, prefix_end
+from .kv import Op, prefix_end
 from .responses import DeleteRangeResponse, KeyValue, RangeResponse, TxnResponse
+from .txn import Compare, Txn
 
 if TYPE_CHECKING:
     from .watch import Event

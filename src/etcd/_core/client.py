@@ -134,7 +134,7 @@ class BaseClient:
         ``ETCDCTL_DISCOVERY_SRV_NAME`` (the members found in DNS win over
         ``ETCDCTL_ENDPOINTS``, as in etcdctl); keyword arguments win.
         """
-        options = _core.config.env_options(os.environ if environ is None else environ)
+        options = _core.environment.env_options(os.environ if environ is None else environ)
         options.update(overrides)
         return cls(**options)
 
@@ -166,20 +166,8 @@ class BaseClient:
             raise check.EtcdTypeError(
                 f"expected an operation built with etcd.Op, not {type(op).__name__}"
             )
-        limit = self._config.max_request_bytes
-        if isinstance(op, _core.kv.PutOp):
-            # Cheap precheck on the hot path; the exact size only matters near the limit.
-            if len(op.value) + len(op.key) > limit - 64:
-                request = op.to_request()
-                check.check_request_size(request.ByteSize(), limit, "put request")
-                return request
-            return op.to_request()
-        if isinstance(op, _core.kv.Txn):
-            op.check_limits(self._config.max_txn_ops)
-            request = op.to_request()
-            check.check_request_size(request.ByteSize(), limit, "transaction")
-            return request
-        return op.to_request()
+        config = self._config
+        return op.to_checked_request(config.max_request_bytes, config.max_txn_ops)
 
     def _describe(self) -> str:
         urls = ",".join(e.url for e in self._endpoints_for_repr())

@@ -17,8 +17,9 @@ from typing import Any
 
 from .._wire import messages as pb
 from . import validation as check
-from .kv import Compare, Op, RangeOp, SortOrder, SortTarget, Txn, prefix_end
+from .kv import Op, RangeOp, SortOrder, SortTarget, prefix_end
 from .responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
+from .txn import Compare, Txn
 
 __all__ = ["Contender"]
 

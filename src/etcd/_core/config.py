@@ -6,14 +6,11 @@ sync and asyncio clients share it and the hot path only reads precomputed values
 
 from __future__ import annotations
 
-import functools
 import logging
-import math
-import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .._version import __version__
 from . import validation as check
@@ -24,6 +21,9 @@ from .defaults import DEFAULT_PORT as DEFAULT_PORT
 from .defaults import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .exceptions import EtcdTypeError, EtcdValueError
 from .log_fields import log_fields
+
+if TYPE_CHECKING:
+    from .tls import TLSMaterial
 
 log = logging.getLogger("etcd.config")
 
@@ -147,180 +147,6 @@ def _port(port: object) -> int:
     return check.integer(port, "port", minimum=1, maximum=65535)
 
 
-# --- TLS ----------------------------------------------------------------------------------------
-
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n.*?-----END (?P=label)-----\r?\n?", re.DOTALL
-)
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class TLSMaterial:
-    """What gRPC needs for TLS, read from the files once."""
-
-    root_certificates: bytes | None = None
-    private_key: bytes | None = None
-    certificate_chain: bytes | None = None
-    server_name: str | None = None
-    custom_ca: bool = False
-
-    def __repr__(self) -> str:
-        return (
-            f"TLSMaterial(custom_ca={self.custom_ca}, "
-            f"client_cert={self.certificate_chain is not None})"
-        )
-
-
-def _read(path: object, what: str) -> bytes:
-    if not isinstance(path, (str, os.PathLike)):
-        raise EtcdTypeError(f"{what} must be a file path, not {type(path).__name__}")
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as err:
-        raise EtcdValueError(
-            f"cannot read {what} file {os.fspath(path)!r}: {err.strerror}"
-        ) from err
-
-
-def split_combined_pem(data: bytes, path: str) -> tuple[bytes, bytes]:
-    """(certificate chain, private key) from one PEM file holding both."""
-    certs: list[bytes] = []
-    keys: list[bytes] = []
-    for block in _PEM_BLOCK.finditer(data):
-        label = block.group("label")
-        text = block.group(0).rstrip(b"\r\n") + b"\n"
-        if label == b"CERTIFICATE":
-            certs.append(text)
-        elif label.endswith(b"PRIVATE KEY"):
-            keys.append(text)
-    if not certs or len(keys) != 1:
-        raise EtcdValueError(
-            f"cert file {path!r} must hold a certificate and exactly one private key when "
-            f"given alone (found {len(certs)} certificate(s), {len(keys)} key(s)); or pass "
-            "cert=(certificate_file, key_file)"
-        )
-    return b"".join(certs), keys[0]
-
-
-@functools.cache
-def system_roots() -> bytes | None:
-    """The operating system's trusted CA bundle (``SSL_CERT_FILE`` wins), read once.
-
-    ``None`` (gRPC's own bundled roots) when the system has no bundle file, or when
-    ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` names the roots gRPC is to use.
-    """
-    if os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"):
-        return None
-    import ssl  # only TLS clients without a CA file pay for it
-
-    cafile = ssl.get_default_verify_paths().cafile
-    if cafile is None:
-        return None
-    try:
-        with open(cafile, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
-def load_tls(
-    *,
-    cert: object = None,
-    ca_cert: object = None,
-    server_name: str | None = None,
-) -> TLSMaterial:
-    """Read the client certificate (a ``(cert, key)`` pair or one combined PEM file) and the
-    CA bundle; ``None`` for the CA means the system's trusted roots."""
-    roots = _read(ca_cert, "ca_cert") if ca_cert is not None else system_roots()
-    chain: bytes | None = None
-    key: bytes | None = None
-    if isinstance(cert, tuple):
-        if len(cert) != 2:
-            raise EtcdValueError("cert as a tuple must be (certificate_file, key_file)")
-        chain = _read(cert[0], "cert")
-        key = _read(cert[1], "cert key")
-    elif cert is not None:
-        chain, key = split_combined_pem(_read(cert, "cert"), str(cert))
-    return TLSMaterial(roots, key, chain, server_name, custom_ca=ca_cert is not None)
-
-
-# --- durations as etcdctl writes them -------------------------------------------------------------
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS: Final = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-
-
-def parse_duration(text: str, what: str) -> float:
-    """A Go duration (``"5s"``, ``"500ms"``, ``"1m30s"``) or plain seconds, in seconds."""
-    value = text.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pos, seconds = 0, 0.0
-        for part in _DURATION_PART.finditer(value):
-            if part.start() != pos:
-                break
-            seconds += float(part.group(1)) * _UNIT_SECONDS[part.group(2)]
-            pos = part.end()
-        if pos != len(value) or not value:
-            raise EtcdValueError(
-                f"{what}: {text!r} is not a duration like '5s' or '500ms'"
-            ) from None
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise EtcdValueError(f"{what}: {text!r} must be a positive duration")
-    return seconds
-
-
-def env_options(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Client keyword arguments from the ``ETCDCTL_*`` variables etcdctl users already set."""
-    options: dict[str, Any] = {}
-    if environ.get("ETCDCTL_ENDPOINTS"):
-        options["endpoints"] = [e for e in environ["ETCDCTL_ENDPOINTS"].split(",") if e.strip()]
-    if environ.get("ETCDCTL_CACERT"):
-        options["ca_cert"] = environ["ETCDCTL_CACERT"]
-    cert, key = environ.get("ETCDCTL_CERT"), environ.get("ETCDCTL_KEY")
-    if bool(cert) != bool(key):
-        raise EtcdValueError("ETCDCTL_CERT and ETCDCTL_KEY must be set together")
-    if cert and key:
-        options["cert"] = (cert, key)
-    user = environ.get("ETCDCTL_USER")
-    if user:
-        name, sep, password = user.partition(":")
-        options["username"] = name
-        if sep:
-            options["password"] = password
-    if environ.get("ETCDCTL_PASSWORD"):
-        if not user:
-            raise EtcdValueError("ETCDCTL_PASSWORD is set without ETCDCTL_USER")
-        options["password"] = environ["ETCDCTL_PASSWORD"]
-    if environ.get("ETCDCTL_DIAL_TIMEOUT"):
-        options["connect_timeout"] = parse_duration(
-            environ["ETCDCTL_DIAL_TIMEOUT"], "ETCDCTL_DIAL_TIMEOUT"
-        )
-    if environ.get("ETCDCTL_COMMAND_TIMEOUT"):
-        options["timeout"] = parse_duration(
-            environ["ETCDCTL_COMMAND_TIMEOUT"], "ETCDCTL_COMMAND_TIMEOUT"
-        )
-    if environ.get("ETCDCTL_DISCOVERY_SRV"):
-        # As in etcdctl, the members found in DNS win over ETCDCTL_ENDPOINTS.
-        options.pop("endpoints", None)
-        options["discovery_srv"] = environ["ETCDCTL_DISCOVERY_SRV"]
-        if environ.get("ETCDCTL_DISCOVERY_SRV_NAME"):
-            options["discovery_srv_name"] = environ["ETCDCTL_DISCOVERY_SRV_NAME"]
-    if any(e.lower().startswith("https://") for e in options.get("endpoints", ())):
-        options["protocol"] = "https"
-    return options
-
-
 # --- the whole configuration ----------------------------------------------------------------------
 
 
@@ -433,7 +259,7 @@ def build_config(
         connect_timeout=connect if connect is not None else DEFAULT_CONNECT_TIMEOUT,
         require_leader=not check.boolean(allow_redirect, "allow_redirect"),
         allow_reconnect=check.boolean(allow_reconnect, "allow_reconnect"),
-        tls=load_tls(cert=cert, ca_cert=ca_cert, server_name=server_name) if secure else None,
+        tls=_load_tls(cert, ca_cert, server_name) if secure else None,
         username=username,
         password=password,
         token=token,
@@ -520,3 +346,9 @@ def endpoint_or_none(url: str) -> Endpoint | None:
     except (EtcdTypeError, EtcdValueError):
         log.debug("ignoring the unusable client URL %r of a member", url)
         return None
+
+
+def _load_tls(cert: object, ca_cert: object, server_name: str | None) -> TLSMaterial:
+    from .tls import load_tls  # a plain-text client never reads certificates
+
+    return load_tls(cert=cert, ca_cert=ca_cert, server_name=server_name)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import itertools
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .. import _core
 from .exceptions import EtcdException
 from .log_fields import log_fields
+
+if TYPE_CHECKING:
+    import queue
 
 log = logging.getLogger("etcd.events")
 
@@ -44,6 +46,7 @@ class EventHub:
         self._inline: tuple[Listener, ...] = ()
         self._queued: tuple[Listener, ...] = ()
         self._queue: queue.Queue[Any] | None = None
+        self._queue_full: type[Exception] = Exception  # queue.Full, once there is a queue
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -79,7 +82,7 @@ class EventHub:
         if self._queued and self._queue is not None:
             try:
                 self._queue.put_nowait(event)
-            except queue.Full:
+            except self._queue_full:
                 self.dropped += 1
                 if self.dropped in (1, 1000) or self.dropped % 100_000 == 0:
                     log.warning(
@@ -99,7 +102,10 @@ class EventHub:
 
     def _start_thread(self) -> None:
         if self._thread is None:
+            import queue  # only clients with a listener of their own thread need it
+
             self._queue = queue.Queue(_QUEUE_SIZE)
+            self._queue_full = queue.Full
             self._thread = threading.Thread(
                 target=self._deliver, args=(self._queue,), name="etcd-events", daemon=True
             )

@@ -1,4 +1,6 @@
-"""Operations, comparisons and transactions: the vocabulary of Go's clientv3 (pure, no I/O).
+"""Operations: the reads, writes and deletes of Go's clientv3 ``Op`` (pure, no I/O).
+
+Comparisons and transactions, built on these, are in :mod:`etcd._core.txn`.
 
 Every object here is an immutable value, checked when it is built, that knows how to
 become its protobuf request. Nothing here touches the network: the clients send what these
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 from .._wire import messages as pb
@@ -17,29 +19,20 @@ from .._wire import methods
 from . import responses as _models
 from . import validation as check
 from .defaults import SortOrder, SortTarget
-from .exceptions import EtcdDuplicateKey, EtcdTooManyOps, EtcdTypeError, EtcdValueError
+from .exceptions import EtcdTypeError, EtcdValueError
 
 if TYPE_CHECKING:
-    pass
+    from .txn import Compare, Txn
 
 __all__ = [
     "ALL_KEYS",
-    "Compare",
-    "CompareResult",
-    "CompareTarget",
-    "CreateRevision",
     "DeleteRangeOp",
     "KeyRange",
-    "LeaseValue",
-    "ModRevision",
     "Op",
     "PutOp",
     "RangeOp",
     "SortOrder",
     "SortTarget",
-    "Txn",
-    "Value",
-    "Version",
     "prefix_end",
 ]
 
@@ -73,40 +66,6 @@ ALL_KEYS: Final = _AllKeys()
 _ZERO: Final = 0
 
 KeyArg = str | bytes | bytearray | memoryview | _AllKeys
-
-
-class CompareResult(enum.IntEnum):
-    """The relation a :class:`Compare` asks for."""
-
-    EQUAL = 0
-    GREATER = 1
-    LESS = 2
-    NOT_EQUAL = 3
-
-
-class CompareTarget(enum.IntEnum):
-    """The part of a key a :class:`Compare` looks at."""
-
-    VERSION = 0
-    CREATE = 1
-    MOD = 2
-    VALUE = 3
-    LEASE = 4
-
-
-_RESULT_BY_SYMBOL: Final = {
-    "=": CompareResult.EQUAL,
-    "==": CompareResult.EQUAL,
-    "!=": CompareResult.NOT_EQUAL,
-    "<": CompareResult.LESS,
-    ">": CompareResult.GREATER,
-}
-_SYMBOL_BY_RESULT: Final = {
-    CompareResult.EQUAL: "==",
-    CompareResult.NOT_EQUAL: "!=",
-    CompareResult.LESS: "<",
-    CompareResult.GREATER: ">",
-}
 
 
 def _enum_member(enum_type: type[enum.IntEnum], value: object, what: str) -> Any:
@@ -231,6 +190,11 @@ class Op:
     def to_request_op(self) -> Any:
         """This operation wrapped as a transaction's ``RequestOp``."""
         raise NotImplementedError
+
+    def to_checked_request(self, max_request_bytes: int, max_txn_ops: int) -> Any:
+        """The request, refused here if the server would refuse it for its size or for the
+        number of operations in a transaction."""
+        return self.to_request()
 
     def decode(self, response: Any) -> Any:
         """The typed result of this operation's own response."""
@@ -370,6 +334,8 @@ class Op:
         failure: Iterable[Op] = (),
     ) -> Txn:
         """A transaction, usable on its own or nested inside another one."""
+        from .txn import Txn
+
         return Txn().If(*compare).Then(*success).Else(*failure)
 
 
@@ -492,6 +458,14 @@ class PutOp(Op):
         # As RangeOp's: the instance holds the non-default fields under the wire's names.
         return pb.PutRequest(**self.__dict__)
 
+    def to_checked_request(self, max_request_bytes: int, max_txn_ops: int) -> Any:
+        # The exact size only matters near the limit: measuring it on every write would not.
+        if len(self.value) + len(self.key) > max_request_bytes - 64:
+            request = self.to_request()
+            check.check_request_size(request.ByteSize(), max_request_bytes, "put request")
+            return request
+        return self.to_request()
+
     def to_request_op(self) -> Any:
         return pb.RequestOp(request_put=self.to_request())
 
@@ -528,283 +502,6 @@ class DeleteRangeOp(Op):
         return _models.decode_delete_range(response)
 
 
-# --- comparisons ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Compare:
-    """A condition of a transaction: ``target`` of ``key`` (or of every key in a range)
-    ``result`` ``operand``.
-
-    Build one with the class methods (``Compare.value(key, "==", b"v")``,
-    ``Compare.version(key, ">", 0)``, ...) or with the operator helpers
-    (``Value(key) == b"v"``, ``Version(key) > 0``). A Compare never changes: ``with_prefix``
-    and ``with_range`` return new ones.
-    """
-
-    target: CompareTarget
-    result: CompareResult
-    key: bytes
-    operand: int | bytes
-    range_end: bytes = b""
-
-    @classmethod
-    def _build(
-        cls,
-        target: CompareTarget,
-        key: KeyArg,
-        relation: str | CompareResult,
-        operand: object,
-        *,
-        range_end: str | bytes | None = None,
-        prefix: bool = False,
-    ) -> Compare:
-        if isinstance(relation, CompareResult):
-            result = relation
-        else:
-            try:
-                result = _RESULT_BY_SYMBOL[relation]
-            except (KeyError, TypeError):
-                raise EtcdValueError(
-                    f"comparison must be one of '==', '!=', '<', '>', got {relation!r}"
-                ) from None
-        where = KeyRange.resolve(key, range_end, prefix=prefix, what="compare key")
-        value: int | bytes
-        if target is CompareTarget.VALUE:
-            value = check.to_bytes(operand, "compared value")
-        else:
-            value = check.integer(operand, f"compared {target.name.lower()}", minimum=0)
-        return cls(target, result, where.key, value, where.range_end)
-
-    @classmethod
-    def value(cls, key: KeyArg, relation: str, value: str | bytes, **where: Any) -> Compare:
-        """Compare the key's value (bytes order)."""
-        return cls._build(CompareTarget.VALUE, key, relation, value, **where)
-
-    @classmethod
-    def version(cls, key: KeyArg, relation: str, version: int, **where: Any) -> Compare:
-        """Compare the key's version (0: the key does not exist)."""
-        return cls._build(CompareTarget.VERSION, key, relation, version, **where)
-
-    @classmethod
-    def create_revision(cls, key: KeyArg, relation: str, revision: int, **where: Any) -> Compare:
-        """Compare the revision at which the key was created (0: it does not exist)."""
-        return cls._build(CompareTarget.CREATE, key, relation, revision, **where)
-
-    @classmethod
-    def mod_revision(cls, key: KeyArg, relation: str, revision: int, **where: Any) -> Compare:
-        """Compare the revision at which the key was last modified."""
-        return cls._build(CompareTarget.MOD, key, relation, revision, **where)
-
-    @classmethod
-    def lease(cls, key: KeyArg, relation: str, lease: int, **where: Any) -> Compare:
-        """Compare the ID of the lease the key is attached to (0: none)."""
-        return cls._build(CompareTarget.LEASE, key, relation, lease, **where)
-
-    def with_range(self, range_end: str | bytes) -> Compare:
-        """The same comparison over every key in ``[key, range_end)``."""
-        where = KeyRange.resolve(self.key, range_end, what="compare key")
-        return replace(self, range_end=where.range_end)
-
-    def with_prefix(self) -> Compare:
-        """The same comparison over every key starting with ``key``."""
-        return replace(self, range_end=prefix_end(self.key))
-
-    def to_pb(self) -> Any:
-        message = pb.Compare(
-            result=int(self.result),
-            target=int(self.target),
-            key=self.key,
-            range_end=self.range_end,
-        )
-        if self.target is CompareTarget.VALUE:
-            message.value = self.operand
-        elif self.target is CompareTarget.VERSION:
-            message.version = self.operand
-        elif self.target is CompareTarget.CREATE:
-            message.create_revision = self.operand
-        elif self.target is CompareTarget.MOD:
-            message.mod_revision = self.operand
-        else:
-            message.lease = self.operand
-        return message
-
-    def __str__(self) -> str:
-        where = repr(self.key) if not self.range_end else f"[{self.key!r}, {self.range_end!r})"
-        symbol = _SYMBOL_BY_RESULT[self.result]
-        return f"{self.target.name.lower()}({where}) {symbol} {self.operand!r}"
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _CompareSubject:
-    """The left-hand side of an operator-built comparison (``Value(key) == b"v"``)."""
-
-    target: CompareTarget
-    key: KeyArg
-    range_end: str | bytes | None = None
-    prefix: bool = False
-
-    def _compare(self, relation: CompareResult, operand: object) -> Compare:
-        return Compare._build(
-            self.target,
-            self.key,
-            relation,
-            operand,
-            range_end=self.range_end,
-            prefix=self.prefix,
-        )
-
-    def __eq__(self, operand: object) -> Compare:  # type: ignore[override]
-        return self._compare(CompareResult.EQUAL, operand)
-
-    def __ne__(self, operand: object) -> Compare:  # type: ignore[override]
-        return self._compare(CompareResult.NOT_EQUAL, operand)
-
-    def __lt__(self, operand: object) -> Compare:
-        return self._compare(CompareResult.LESS, operand)
-
-    def __gt__(self, operand: object) -> Compare:
-        return self._compare(CompareResult.GREATER, operand)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def Value(
-    key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
-) -> _CompareSubject:
-    """The value of ``key``, for ``Value(key) == b"v"`` style comparisons."""
-    return _CompareSubject(CompareTarget.VALUE, key, range_end, prefix)
-
-
-def Version(
-    key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
-) -> _CompareSubject:
-    """The version of ``key`` (0 when it does not exist)."""
-    return _CompareSubject(CompareTarget.VERSION, key, range_end, prefix)
-
-
-def CreateRevision(
-    key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
-) -> _CompareSubject:
-    """The revision at which ``key`` was created (0 when it does not exist)."""
-    return _CompareSubject(CompareTarget.CREATE, key, range_end, prefix)
-
-
-def ModRevision(
-    key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
-) -> _CompareSubject:
-    """The revision at which ``key`` was last modified."""
-    return _CompareSubject(CompareTarget.MOD, key, range_end, prefix)
-
-
-def LeaseValue(
-    key: KeyArg, range_end: str | bytes | None = None, *, prefix: bool = False
-) -> _CompareSubject:
-    """The ID of the lease ``key`` is attached to (0 for none)."""
-    return _CompareSubject(CompareTarget.LEASE, key, range_end, prefix)
-
-
-# --- transactions -----------------------------------------------------------------------------
-
-
-class _TxnExecutor(Protocol):
-    def txn(self, txn: Txn, *, timeout: float | check._Unset | None = ...) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Txn(Op):
-    """A transaction: ``If`` every comparison holds ``Then`` run these operations ``Else``
-    those, atomically, in one revision.
-
-    Build it as in Go's clientv3, in that order, each part at most once::
-
-        txn = etcd.Txn().If(etcd.Value("k") == "old").Then(etcd.Op.put("k", "new"))
-
-    Each call returns a new ``Txn``. ``client.transaction()`` gives one bound to the client,
-    whose :meth:`commit` sends it; an unbound one is sent with ``client.txn(txn)`` or nested
-    in another transaction.
-    """
-
-    method: ClassVar[methods.Method] = methods.KV_TXN
-    mutates: ClassVar[bool] = True
-
-    compare: tuple[Compare, ...] = ()
-    success: tuple[Op, ...] = ()
-    failure: tuple[Op, ...] = ()
-    _stage: int = field(default=0, repr=False, compare=False)
-    _executor: _TxnExecutor | None = field(default=None, repr=False, compare=False)
-
-    def If(self, *compares: Compare) -> Txn:
-        """The conditions, all of which must hold for ``Then`` to run."""
-        if self._stage >= 1:
-            raise EtcdValueError("If() must come first and only once (If, then Then, then Else)")
-        for item in compares:
-            if not isinstance(item, Compare):
-                raise EtcdTypeError(f"If() takes Compare objects, not {type(item).__name__}")
-        return replace(self, compare=tuple(compares), _stage=1)
-
-    def Then(self, *ops: Op) -> Txn:
-        """The operations to run when every condition holds."""
-        if self._stage >= 2:
-            raise EtcdValueError("Then() comes once, after If() and before Else()")
-        return replace(self, success=_check_ops(ops, "Then"), _stage=2)
-
-    def Else(self, *ops: Op) -> Txn:
-        """The operations to run when a condition fails."""
-        if self._stage >= 3:
-            raise EtcdValueError("Else() comes once, last")
-        return replace(self, failure=_check_ops(ops, "Else"), _stage=3)
-
-    def commit(self, *, timeout: float | check._Unset | None = check.UNSET) -> Any:
-        """Send the transaction with the client it is bound to.
-
-        Returns its :class:`etcd.TxnResponse`; from an :class:`etcd.AsyncClient`, a
-        coroutine to await for it.
-        """
-        if self._executor is None:
-            raise EtcdValueError(
-                "this Txn is not bound to a client: use client.transaction(), or send it "
-                "with client.txn(txn)"
-            )
-        return self._executor.txn(self, timeout=timeout)
-
-    @property
-    def is_mutation(self) -> bool:
-        return any(op.is_mutation for op in (*self.success, *self.failure))
-
-    def check_limits(self, max_ops: int) -> None:
-        """Refuse what the server would refuse: too many operations, or a key written twice
-        in one branch."""
-        for name, items in (
-            ("compare", self.compare),
-            ("success", self.success),
-            ("failure", self.failure),
-        ):
-            if len(items) > max_ops:
-                raise EtcdTooManyOps(
-                    f"transaction has {len(items)} {name} entries; the server accepts at most "
-                    f"{max_ops} (etcd's --max-txn-ops)"
-                )
-        for branch in (self.success, self.failure):
-            _check_branch_keys(branch)
-            for op in branch:
-                if isinstance(op, Txn):
-                    op.check_limits(max_ops)
-
-    def to_request(self) -> Any:
-        return pb.TxnRequest(
-            compare=[c.to_pb() for c in self.compare],
-            success=[op.to_request_op() for op in self.success],
-            failure=[op.to_request_op() for op in self.failure],
-        )
-
-    def to_request_op(self) -> Any:
-        return pb.RequestOp(request_txn=self.to_request())
-
-    def decode(self, response: Any) -> _models.TxnResponse:
-        return _models.decode_txn(response)
-
-
 def next_page(op: RangeOp, response: _models.RangeResponse) -> RangeOp | None:
     """The request for the page after ``response``, pinned to the first page's revision;
     ``None`` when the range is exhausted."""
@@ -815,28 +512,3 @@ def next_page(op: RangeOp, response: _models.RangeResponse) -> RangeOp | None:
         key=response.kvs[-1].key + b"\0",
         revision=op.revision or response.header.revision,
     )
-
-
-def _check_ops(ops: tuple[object, ...], where: str) -> tuple[Op, ...]:
-    for item in ops:
-        if not isinstance(item, Op):
-            raise EtcdTypeError(
-                f"{where}() takes operations built with etcd.Op, not {type(item).__name__}"
-            )
-    return ops  # type: ignore[return-value]
-
-
-def _check_branch_keys(branch: tuple[Op, ...]) -> None:
-    puts: set[bytes] = set()
-    deletes: list[KeyRange] = []
-    for op in branch:
-        if isinstance(op, PutOp):
-            if op.key in puts:
-                raise EtcdDuplicateKey(f"transaction branch puts key {op.key!r} twice")
-            puts.add(op.key)
-        elif isinstance(op, DeleteRangeOp):
-            deletes.append(KeyRange(op.key, op.range_end))
-    for key in puts:
-        for where in deletes:
-            if where.contains(key):
-                raise EtcdDuplicateKey(f"transaction branch both puts and deletes key {key!r}")

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, TypeVar, overload
 
 from . import exceptions as exc
-from .kv import Compare, DeleteRangeOp, Op, PutOp, RangeOp, Txn, prefix_end
+from .kv import DeleteRangeOp, Op, PutOp, RangeOp, prefix_end
 from .responses import (
     DeleteRangeResponse,
     KeyValue,
@@ -21,6 +21,7 @@ from .responses import (
     RangeResponse,
     TxnResponse,
 )
+from .txn import Compare, Txn
 from .watch import Event, WatchResponse
 
 # --- pure rewriting: requests ------------------------------------------------------------------

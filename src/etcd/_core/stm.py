@@ -19,8 +19,9 @@ from .exceptions import (
     EtcdTypeError,
     EtcdValueError,
 )
-from .kv import Compare, DeleteRangeOp, Op, PutOp, RangeOp, Txn
+from .kv import DeleteRangeOp, Op, PutOp, RangeOp
 from .responses import KeyValue, RangeResponse, TxnResponse
+from .txn import Compare, Txn
 
 
 @dataclass(frozen=True, slots=True)

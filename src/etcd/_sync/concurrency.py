@@ -20,7 +20,7 @@ from .._core.classic import means_no_timeout
 from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
 from .._core.event_hub import Operation, hub_of
-from .._core.kv import Compare, KeyArg, Op, RangeOp, Txn
+from .._core.kv import KeyArg, Op, RangeOp
 from .._core.responses import (
     KeyValue,
     RangeResponse,
@@ -29,6 +29,7 @@ from .._core.responses import (
     decode_header,
     decode_kv,
 )
+from .._core.txn import Compare, Txn
 from .._core.validation import DEFAULT_SESSION_TTL, Timeout
 from .._core.watch import Event, EventType
 from .._wire import messages as pb

@@ -21,7 +21,7 @@ from .._core.validation import Timeout
 from .part import ClientPart
 
 if TYPE_CHECKING:
-    from .._core.kv import Compare, KeyArg, LeaseArg, Op, RangeOp, Txn
+    from .._core.kv import KeyArg, LeaseArg, Op, RangeOp
     from .._core.responses import (
         CompactResponse,
         DeleteRangeResponse,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RangeResponse,
         TxnResponse,
     )
+    from .._core.txn import Compare, Txn
     from .coalescing import Coalescer
 
 
@@ -170,7 +171,7 @@ class KVMethods:
         Pass either the three lists or one :class:`etcd.Txn` built with
         ``If/Then/Else``.
         """
-        if isinstance(compare, _core.kv.Txn):
+        if isinstance(compare, _core.txn.Txn):
             if success or failure:
                 raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
             txn = compare
@@ -182,7 +183,7 @@ class KVMethods:
     def transaction(self) -> Txn:
         """A transaction builder bound to this client: ``.If(...).Then(...).Else(...)``,
         then ``.commit()``."""
-        return _core.kv.Txn(_executor=self)
+        return _core.txn.Txn(_executor=self)
 
 
 class KVCalls(KVMethods, ClientPart):
