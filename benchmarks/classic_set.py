@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 
 import etcd
-from etcd._core import classic
+from etcd._core import classic, classic_writes
 from etcd._core.kv import Op
 from etcd._core.txn import Txn
 from etcd.testing import EtcdServer
@@ -32,11 +32,11 @@ def set_without_directories(client: etcd.Client, key: str, value: object) -> etc
     name = classic.normalize_key(key)
     classic.refuse_root(name)
     data = classic.value_text(value)
-    condition = classic.WriteCondition.build(None, None, None)
+    condition = classic_writes.WriteCondition.build(None, None, None)
     raw = name.encode("utf-8")
     txn = Txn().If().Then(Op.range(raw), Op.put(raw, data)).Else(Op.range(raw))
     response = client.txn(txn)
-    return classic.write_result(name, data, 0, None, condition, response)
+    return classic_writes.write_result(name, data, 0, None, condition, response)
 
 
 def key_at(depth: int, index: int) -> str:

@@ -3,7 +3,7 @@
 import pytest
 
 import etcd
-from etcd._core import classic
+from etcd._core import classic, classic_writes
 from etcd._core.client import ContainsMixin
 from etcd._core.responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
 
@@ -99,7 +99,7 @@ def test_subtree_range_and_membership():
     ],
 )
 def test_write_conditions(options, action, targets):
-    condition = classic.WriteCondition(**options)
+    condition = classic_writes.WriteCondition(**options)
     assert condition.action == action
     compares = condition.compares(b"/k")
     assert [(c.target.name, c.result.name) for c in compares] == targets
@@ -108,28 +108,32 @@ def test_write_conditions(options, action, targets):
 def test_write_condition_failures_are_python_etcds_errors():
     current = kv("/k", value="2", mod=5)
     assert isinstance(
-        classic.WriteCondition(prev_value=b"4").failure("/k", current), etcd.EtcdCompareFailed
+        classic_writes.WriteCondition(prev_value=b"4").failure("/k", current),
+        etcd.EtcdCompareFailed,
     )
     assert isinstance(
-        classic.WriteCondition(prev_exist=False).failure("/k", current), etcd.EtcdAlreadyExist
+        classic_writes.WriteCondition(prev_exist=False).failure("/k", current),
+        etcd.EtcdAlreadyExist,
     )
     assert isinstance(
-        classic.WriteCondition(prev_index=3).failure("/k", None), etcd.EtcdKeyNotFound
+        classic_writes.WriteCondition(prev_index=3).failure("/k", None), etcd.EtcdKeyNotFound
     )
-    message = str(classic.WriteCondition(prev_value=b"4", prev_index=3).failure("/k", current))
+    message = str(
+        classic_writes.WriteCondition(prev_value=b"4", prev_index=3).failure("/k", current)
+    )
     assert "'4' != '2'" in message and "3 != 5" in message
 
 
 def test_write_condition_validation():
     with pytest.raises(etcd.EtcdValueError):
-        classic.WriteCondition.build(None, 0, None)
+        classic_writes.WriteCondition.build(None, 0, None)
     with pytest.raises(etcd.EtcdTypeError):
-        classic.WriteCondition.build(None, None, "yes")
+        classic_writes.WriteCondition.build(None, None, "yes")
 
 
 def test_append_names_sort_in_creation_order():
-    first, _ = classic.append_txn("/q", 99, b"a", 0, (0,))
-    second, _ = classic.append_txn("/q", 100, b"b", 0, (0,))
+    first, _ = classic_writes.append_txn("/q", 99, b"a", 0, (0,))
+    second, _ = classic_writes.append_txn("/q", 100, b"b", 0, (0,))
     assert first == "/q/00000000000000000100" and first < second
 
 

@@ -250,7 +250,7 @@ class AsyncClassicCalls(
             if value is not None:
                 raise exc.EtcdValueError("refresh=True keeps the value: pass value=None")
             return await self.refresh(name, ttl, timeout=timeout)
-        condition = _core.classic.WriteCondition.build(prevValue, prevIndex, prevExist)
+        condition = _core.classic_writes.WriteCondition.build(prevValue, prevIndex, prevExist)
         if ttl is not None:
             check.lease_ttl(ttl, "ttl")
         deadline = self._classic_timeout(timeout)
@@ -269,7 +269,7 @@ class AsyncClassicCalls(
             return await self._place(name, None, ttl, condition, deadline)
         data = _core.classic.value_text(value)
         if check.boolean(append, "append"):
-            if condition != _core.classic.WriteCondition():
+            if condition != _core.classic_writes.WriteCondition():
                 raise exc.EtcdValueError(
                     "append=True cannot be combined with prevValue/Index/Exist"
                 )
@@ -281,7 +281,7 @@ class AsyncClassicCalls(
         name: str,
         data: bytes | None,
         ttl: int | None,
-        condition: _core.classic.WriteCondition,
+        condition: _core.classic_writes.WriteCondition,
         timeout: float | None,
     ) -> EtcdResult:
         """Write a key (``data`` ``None``: make a directory) within the v2 tree's rules."""
@@ -292,14 +292,16 @@ class AsyncClassicCalls(
         try:
             while True:
                 if data is None:
-                    txn = _core.classic.directory_txn(name, lease, condition, leases)
+                    txn = _core.classic_writes.directory_txn(name, lease, condition, leases)
                 else:
-                    txn = _core.classic.write_txn(name, data, lease, condition, leases)
+                    txn = _core.classic_writes.write_txn(name, data, lease, condition, leases)
                 response = await self.txn(txn, timeout=timeout)
                 if response.succeeded:
                     break
-                tree = _core.classic.read_tree(name, await self.txn(_core.classic.tree_txn(name)))
-                failure = _core.classic.write_failure(name, condition, response, tree)
+                tree = _core.classic_writes.read_tree(
+                    name, await self.txn(_core.classic_writes.tree_txn(name))
+                )
+                failure = _core.classic_writes.write_failure(name, condition, response, tree)
                 if failure is not None:
                     raise failure
                 # Directories have TTLs: the key expires with the nearest one above it.
@@ -314,7 +316,7 @@ class AsyncClassicCalls(
             raise
         if lease != own_lease:
             await self._release_unused_lease(own_lease, timeout)
-        result = _core.classic.write_result(name, data, lease, ttl, condition, response)
+        result = _core.classic_writes.write_result(name, data, lease, ttl, condition, response)
         previous = result._prev_node
         if previous is not None and previous.lease and previous.lease != lease:
             await self._release_unused_lease(previous.lease, timeout)
@@ -326,10 +328,14 @@ class AsyncClassicCalls(
         ``None`` (no directory anywhere has a TTL: one comparison) until this client met
         one; then no TTL above ``name`` (one comparison per directory above).
         """
-        return _core.classic.no_leases(name) if self._directories_with_ttl else None
+        return _core.classic_writes.no_leases(name) if self._directories_with_ttl else None
 
     async def _follow_tree(
-        self, tree: _core.classic.Tree, own_lease: int, ttl: int | None, timeout: float | None
+        self,
+        tree: _core.classic_writes.Tree,
+        own_lease: int,
+        ttl: int | None,
+        timeout: float | None,
     ) -> tuple[tuple[int, ...], int]:
         """The leases to expect above a key and the key's lease, once a write found that
         directories have TTLs."""
@@ -365,7 +371,9 @@ class AsyncClassicCalls(
             old = marker.lease if marker else 0
             moving = [kv for kv in found.kvs if kv.lease == old]
             lease = 0 if ttl is None else (await self.lease_grant(ttl, timeout=timeout)).id
-            txns = _core.classic.retime_txns(name, marker, moving, lease, self._config.max_txn_ops)
+            txns = _core.classic_writes.retime_txns(
+                name, marker, moving, lease, self._config.max_txn_ops
+            )
             try:
                 responses = [await self.txn(txn, timeout=timeout) for txn in txns]
             except BaseException:
@@ -381,12 +389,12 @@ class AsyncClassicCalls(
                 )
         await self._release_unused_lease(old, timeout)
         revision = responses[0].header.revision
-        return _core.classic.retime_result(name, marker, lease, ttl, revision)
+        return _core.classic_writes.retime_result(name, marker, lease, ttl, revision)
 
     async def _append(
         self, directory: str, data: bytes, ttl: int | None, timeout: float | None
     ) -> EtcdResult:
-        condition = _core.classic.WriteCondition(prev_exist=False)
+        condition = _core.classic_writes.WriteCondition(prev_exist=False)
         own_lease = (await self.lease_grant(ttl, timeout=timeout)).id if ttl is not None else 0
         lease = own_lease
         # Any name below the directory has the same ancestors (the directory the last).
@@ -402,11 +410,15 @@ class AsyncClassicCalls(
                     )
                 counted = await self.range(directory, count_only=True, timeout=timeout)
                 revision = counted.header.revision
-                name, txn = _core.classic.append_txn(directory, revision, data, lease, leases)
+                name, txn = _core.classic_writes.append_txn(
+                    directory, revision, data, lease, leases
+                )
                 response = await self.txn(txn, timeout=timeout)
                 if response.succeeded:
                     break
-                tree = _core.classic.read_tree(name, await self.txn(_core.classic.tree_txn(name)))
+                tree = _core.classic_writes.read_tree(
+                    name, await self.txn(_core.classic_writes.tree_txn(name))
+                )
                 if tree.file_ancestor is not None:
                     raise exc.EtcdNotDir(f"Not a directory : {tree.file_ancestor}")
                 if leases is None or tree.ancestor_leases != leases:
@@ -417,7 +429,7 @@ class AsyncClassicCalls(
             raise
         if lease != own_lease:
             await self._release_unused_lease(own_lease, timeout)
-        return _core.classic.write_result(name, data, lease, ttl, condition, response)
+        return _core.classic_writes.write_result(name, data, lease, ttl, condition, response)
 
     async def test_and_set(
         self,
@@ -482,8 +494,8 @@ class AsyncClassicCalls(
         assert isinstance(before, _core.responses.RangeResponse)
         previous = before.kvs[0]
         await self._release_unused_lease(previous.lease, deadline)
-        condition = _core.classic.WriteCondition(prev_exist=True)
-        return _core.classic.write_result(
+        condition = _core.classic_writes.WriteCondition(prev_exist=True)
+        return _core.classic_writes.write_result(
             name, previous.value, lease, int(ttl), condition, response
         )
 
@@ -506,13 +518,15 @@ class AsyncClassicCalls(
         """
         name = _core.classic.normalize_key(key)
         _core.classic.refuse_root(name)
-        condition = _core.classic.WriteCondition.build(prevValue, prevIndex, None)
+        condition = _core.classic_writes.WriteCondition.build(prevValue, prevIndex, None)
         recursive_ = bool(recursive) and check.boolean(recursive, "recursive")
         directory = bool(dir) and check.boolean(dir, "dir")
         deadline = self._classic_timeout(timeout)
-        txn = _core.classic.delete_txn(name, recursive_, directory, condition)
+        txn = _core.classic_writes.delete_txn(name, recursive_, directory, condition)
         response = await self.txn(txn, timeout=deadline)
-        result = _core.classic.delete_result(name, recursive_, directory, condition, response)
+        result = _core.classic_writes.delete_result(
+            name, recursive_, directory, condition, response
+        )
         # The deleted key's lease is left to run out by itself (within its TTL): revoking it
         # now would make watchers report this deletion as an expiry.
         return result

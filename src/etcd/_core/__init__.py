@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import classic as classic
+    from . import classic_writes as classic_writes
     from . import config as config
     from . import environment as environment
     from . import events as events
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
     from . import responses as responses
     from . import txn as txn
 
-_ON_FIRST_USE = frozenset({"classic", "config", "environment", "events", "kv", "responses", "txn"})
+_ON_FIRST_USE = frozenset(
+    {"classic", "classic_writes", "config", "environment", "events", "kv", "responses", "txn"}
+)
 
 
 def __getattr__(name: str) -> Any:
