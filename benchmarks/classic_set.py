@@ -22,8 +22,7 @@ from collections.abc import Callable
 
 import etcd
 from etcd._core import classic, classic_writes
-from etcd._core.kv import Op
-from etcd._core.txn import Txn
+from etcd._core.kv import Op, Txn
 from etcd.testing import EtcdServer
 
 

@@ -90,26 +90,28 @@ if _TYPE_CHECKING:
     )
     from ._core.concurrency import LeaderKey as LeaderKey
     from ._core.config import Endpoint as Endpoint
-    from ._core.kv import (
-        ALL_KEYS as ALL_KEYS,
-        DeleteRangeOp as DeleteRangeOp,
-        Op as Op,
-        PutOp as PutOp,
-        RangeOp as RangeOp,
-        SortOrder as SortOrder,
-        SortTarget as SortTarget,
-        prefix_end as prefix_end,
-    )
-    from ._core.txn import (
+    from ._core.compare import (
         Compare as Compare,
         CompareResult as CompareResult,
         CompareTarget as CompareTarget,
         CreateRevision as CreateRevision,
         LeaseValue as LeaseValue,
         ModRevision as ModRevision,
-        Txn as Txn,
         Value as Value,
         Version as Version,
+    )
+    from ._core.keys import (
+        ALL_KEYS as ALL_KEYS,
+        prefix_end as prefix_end,
+    )
+    from ._core.kv import (
+        DeleteRangeOp as DeleteRangeOp,
+        Op as Op,
+        PutOp as PutOp,
+        RangeOp as RangeOp,
+        SortOrder as SortOrder,
+        SortTarget as SortTarget,
+        Txn as Txn,
     )
     from ._core.lease import (
         LeaseGrantResponse as LeaseGrantResponse,
@@ -224,23 +226,23 @@ _LAZY: dict[str, str] = {
     "Queue": "._sync.recipes",
     "RWMutex": "._sync.recipes",
     "Mirror": "._sync.mirror",
-    "ALL_KEYS": "._core.kv",
-    "Compare": "._core.txn",
-    "CompareResult": "._core.txn",
-    "CompareTarget": "._core.txn",
-    "CreateRevision": "._core.txn",
+    "ALL_KEYS": "._core.keys",
+    "Compare": "._core.compare",
+    "CompareResult": "._core.compare",
+    "CompareTarget": "._core.compare",
+    "CreateRevision": "._core.compare",
     "DeleteRangeOp": "._core.kv",
-    "LeaseValue": "._core.txn",
-    "ModRevision": "._core.txn",
+    "LeaseValue": "._core.compare",
+    "ModRevision": "._core.compare",
     "Op": "._core.kv",
     "PutOp": "._core.kv",
     "RangeOp": "._core.kv",
     "SortOrder": "._core.kv",
     "SortTarget": "._core.kv",
-    "Txn": "._core.txn",
-    "Value": "._core.txn",
-    "Version": "._core.txn",
-    "prefix_end": "._core.kv",
+    "Txn": "._core.kv",
+    "Value": "._core.compare",
+    "Version": "._core.compare",
+    "prefix_end": "._core.keys",
     "LeaseGrantResponse": "._core.lease",
     "LeaseKeepAliveResponse": "._core.lease",
     "LeaseLeasesResponse": "._core.lease",

@@ -28,7 +28,7 @@ from etcd._core.auth import (
     revoke_permission_request,
     user_add_request,
 )
-from etcd._core.kv import KeyRange
+from etcd._core.keys import KeyRange
 from etcd._core.responses import ResponseHeader
 from etcd._sync.auth import AuthCalls
 from etcd._wire import messages as pb

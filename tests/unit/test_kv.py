@@ -8,7 +8,8 @@ import pytest
 
 import etcd
 from etcd import ALL_KEYS, Compare, Op, Txn
-from etcd._core.kv import KeyRange, next_page
+from etcd._core.keys import KeyRange
+from etcd._core.kv import next_page
 from etcd._core.responses import KeyValue, KeyValues, RangeResponse, ResponseHeader, decode_range
 from etcd._wire import messages as pb
 

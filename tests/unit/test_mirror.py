@@ -4,7 +4,8 @@ grouped into destination transactions."""
 import pytest
 
 import etcd
-from etcd._core.kv import ALL_KEYS, DeleteRangeOp, PutOp
+from etcd._core.keys import ALL_KEYS
+from etcd._core.kv import DeleteRangeOp, PutOp
 from etcd._core.mirror import (
     DestinationTxn,
     MirrorSettings,

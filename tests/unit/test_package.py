@@ -52,16 +52,17 @@ def test_the_clients_leave_the_rarely_used_modules_unimported():
     assert loaded_after("import etcd; etcd.Client(); etcd.AsyncClient", later) == []
 
 
-def test_plain_reads_and_writes_leave_transactions_tls_and_the_environment_unimported():
-    # The operations and requests of a first range or put, built as a call builds them.
+def test_plain_reads_and_writes_leave_comparisons_tls_and_the_environment_unimported():
+    # The operations and requests of a first range, put or delete, built as a call does.
     statements = (
         "import etcd; client = etcd.Client(); "
         "[client._prepare(op) for op in (etcd.Op.range('k'), etcd.Op.put('k', 'v'), "
         "etcd.Op.delete_range('k'))]"
     )
-    later = ("etcd._core.txn", "etcd._core.tls", "etcd._core.environment")
+    later = ("etcd._core.compare", "etcd._core.tls", "etcd._core.environment")
     assert loaded_after(statements, later) == []
-    assert loaded_after(statements + "; etcd.Op.txn()", later) == ["etcd._core.txn"]
+    compared = "; etcd.Txn().If(etcd.Value('k') == 'v')"
+    assert loaded_after(statements + compared, later) == ["etcd._core.compare"]
 
 
 def test_reaching_both_clients_leaves_the_optional_machinery_unimported():

@@ -8,10 +8,11 @@ import pytest
 
 import etcd
 from etcd import Compare, Op, Txn
-from etcd._core.kv import DeleteRangeOp, KeyArg, PutOp
+from etcd._core.compare import CompareResult, CompareTarget
+from etcd._core.keys import KeyArg
+from etcd._core.kv import DeleteRangeOp, PutOp
 from etcd._core.responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
 from etcd._core.stm import Isolation, STMState
-from etcd._core.txn import CompareResult, CompareTarget
 from etcd._sync.stm import STM, run_stm
 
 

@@ -23,7 +23,7 @@ from .part import AsyncClientPart
 # calls, and they keep ``import etcd`` light.
 if TYPE_CHECKING:
     from .._core.auth import AuthStatus, PermissionType, Role, User
-    from .._core.kv import KeyArg
+    from .._core.keys import KeyArg
     from .._core.responses import ResponseHeader
 
 

@@ -17,7 +17,8 @@ from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.cache import CacheEntry, CacheSnapshot, CacheState, CacheUpdate, cache_prefix
 from .._core.deadline import deadline_after, deadline_passed
-from .._core.kv import KeyArg, Op, RangeOp, next_page
+from .._core.keys import KeyArg
+from .._core.kv import Op, RangeOp, next_page
 from .._core.log_fields import log_fields
 from .._core.responses import KeyValue, RangeResponse
 from .._core.validation import Timeout

@@ -19,7 +19,7 @@ from .lease import AsyncLeaseCalls
 from .watch import AsyncWatchCalls
 
 if TYPE_CHECKING:
-    from .._core.kv import KeyArg
+    from .._core.keys import KeyArg
     from .._core.responses import TxnResponse
     from .cache import AsyncCache
     from .concurrency import (

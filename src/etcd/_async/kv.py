@@ -19,7 +19,9 @@ from .._core.validation import Timeout
 from .part import AsyncClientPart
 
 if TYPE_CHECKING:
-    from .._core.kv import KeyArg, LeaseArg, Op, RangeOp
+    from .._core.compare import Compare
+    from .._core.keys import KeyArg
+    from .._core.kv import LeaseArg, Op, RangeOp, Txn
     from .._core.responses import (
         CompactResponse,
         DeleteRangeResponse,
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
         RangeResponse,
         TxnResponse,
     )
-    from .._core.txn import Compare, Txn
     from .coalescing import AsyncCoalescer
 
 
@@ -170,7 +171,7 @@ class AsyncKVMethods:
         Pass either the three lists or one :class:`etcd.Txn` built with
         ``If/Then/Else``.
         """
-        if isinstance(compare, _core.txn.Txn):
+        if isinstance(compare, _core.kv.Txn):
             if success or failure:
                 raise exc.EtcdValueError("pass either a Txn or the compare/success/failure lists")
             txn = compare
@@ -182,7 +183,7 @@ class AsyncKVMethods:
     def transaction(self) -> Txn:
         """A transaction builder bound to this client: ``.If(...).Then(...).Else(...)``,
         then ``.commit()``."""
-        return _core.txn.Txn(_executor=self)
+        return _core.kv.Txn(_executor=self)
 
 
 class AsyncKVCalls(AsyncKVMethods, AsyncClientPart):

@@ -13,11 +13,8 @@ from typing import Any, Protocol
 
 from .._core import exceptions as exc
 from .._core import validation as check
-from .._core.kv import (
-    KeyArg,
-    LeaseArg,
-    Op,
-)
+from .._core.keys import KeyArg
+from .._core.kv import LeaseArg, Op
 from .._core.lease import (
     LeaseGrantResponse,
     LeaseKeepAliveResponse,

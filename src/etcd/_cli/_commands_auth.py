@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from .._core import exceptions as exc
 from .._core.auth import PermissionType, Role
-from .._core.kv import prefix_end
+from .._core.keys import prefix_end
 from .._core.responses import decode_header
 from .._wire import messages as pb
 from .._wire import methods

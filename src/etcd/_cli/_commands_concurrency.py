@@ -8,7 +8,8 @@ import dataclasses
 from typing import TYPE_CHECKING, NoReturn
 
 from .._core import exceptions as exc
-from .._core.kv import SortOrder, SortTarget, prefix_end
+from .._core.keys import prefix_end
+from .._core.kv import SortOrder, SortTarget
 from .._core.responses import KeyValue, ResponseHeader
 from .._core.watch import EventType
 from ._context import Context, Interrupted, interruptible

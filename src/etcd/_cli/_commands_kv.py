@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from .._core import exceptions as exc
-from .._core.kv import ALL_KEYS, KeyArg
+from .._core.keys import ALL_KEYS, KeyArg
 from .._core.watch import WatchResponse
 from .._sync.watch_stream import Watch
 from ._context import Context, Interrupted, interruptible

@@ -23,9 +23,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Final
 
+from .._core.compare import Compare
 from .._core.exceptions import EtcdException
-from .._core.kv import Op
-from .._core.txn import Compare, Txn
+from .._core.kv import Op, Txn
 from ._errors import CLIError, ExitCode
 from ._gofmt import QuoteError, parse_int, quote, unquote_prefix
 from ._kvargs import delete_op, kv_parser, put_op, range_op

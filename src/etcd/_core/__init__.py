@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from . import classic as classic
     from . import classic_writes as classic_writes
+    from . import compare as compare
     from . import config as config
     from . import environment as environment
     from . import events as events
     from . import kv as kv
     from . import responses as responses
-    from . import txn as txn
 
 _ON_FIRST_USE = frozenset(
-    {"classic", "classic_writes", "config", "environment", "events", "kv", "responses", "txn"}
+    {"classic", "classic_writes", "compare", "config", "environment", "events", "kv", "responses"}
 )
 
 

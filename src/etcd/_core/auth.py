@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 from .._wire import messages as pb
 from . import validation as check
 from .exceptions import EtcdTypeError, EtcdValueError
-from .kv import KeyRange, prefix_end
+from .keys import KeyRange, prefix_end
 from .responses import ResponseHeader, decode_header
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from . import exceptions as exc
 from . import validation as check
-from .kv import prefix_end
+from .keys import prefix_end
 from .responses import KeyValue
 from .watch import Event, EventType
 

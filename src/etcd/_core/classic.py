@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import exceptions as exc
 from . import validation as check
-from .kv import Op, prefix_end
+from .keys import prefix_end
+from .kv import Op, Txn
 from .responses import KeyValue, RangeResponse, TxnResponse
-from .txn import Txn
 
 if TYPE_CHECKING:
     from .watch import Event

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import exceptions as exc
 from .auth import Permission, PermissionType
-from .kv import prefix_end
+from .keys import prefix_end
 
 __all__ = ["PathGrant", "grants_of", "pattern_of", "permission_type", "range_of"]
 

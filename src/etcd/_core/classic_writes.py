@@ -24,9 +24,10 @@ from .classic import (
     leaf_node,
     value_text,
 )
-from .kv import Op, prefix_end
+from .compare import Compare
+from .keys import prefix_end
+from .kv import Op, Txn
 from .responses import DeleteRangeResponse, KeyValue, RangeResponse, TxnResponse
-from .txn import Compare, Txn
 
 # --- writes ---------------------------------------------------------------------------------
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from .._wire import messages as pb
 from . import validation as check
-from .kv import Op, RangeOp, SortOrder, SortTarget, prefix_end
+from .compare import Compare
+from .keys import prefix_end
+from .kv import Op, RangeOp, SortOrder, SortTarget, Txn
 from .responses import KeyValue, RangeResponse, ResponseHeader, TxnResponse
-from .txn import Compare, Txn
 
 __all__ = ["Contender"]
 

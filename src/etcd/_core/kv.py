@@ -1,6 +1,7 @@
-"""Operations: the reads, writes and deletes of Go's clientv3 ``Op`` (pure, no I/O).
+"""Operations and transactions: Go's clientv3 ``Op`` and ``Txn`` (pure, no I/O).
 
-Comparisons and transactions, built on these, are in :mod:`etcd._core.txn`.
+Keys are named as :mod:`etcd._core.keys` says, and a transaction's conditions are the
+comparisons of :mod:`etcd._core.compare`, imported by the first transaction that has any.
 
 Every object here is an immutable value, checked when it is built, that knows how to
 become its protobuf request. Nothing here touches the network: the clients send what these
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 from .._wire import messages as pb
@@ -19,53 +20,30 @@ from .._wire import methods
 from . import responses as _models
 from . import validation as check
 from .defaults import SortOrder, SortTarget
-from .exceptions import EtcdTypeError, EtcdValueError
+from .exceptions import EtcdDuplicateKey, EtcdTooManyOps, EtcdTypeError, EtcdValueError
+from .keys import ALL_KEYS, KeyArg, KeyRange, prefix_end
 
 if TYPE_CHECKING:
-    from .txn import Compare, Txn
+    from .compare import Compare
 
 __all__ = [
     "ALL_KEYS",
     "DeleteRangeOp",
+    "KeyArg",
     "KeyRange",
     "Op",
     "PutOp",
     "RangeOp",
     "SortOrder",
     "SortTarget",
+    "Txn",
     "prefix_end",
 ]
 
 
-class _AllKeys:
-    """Stands for every key (``key`` ``\\0`` with ``range_end`` ``\\0``)."""
-
-    _instance: ClassVar[_AllKeys | None] = None
-
-    def __new__(cls) -> _AllKeys:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "etcd.ALL_KEYS"
-
-    def __reduce__(self) -> str:
-        return "ALL_KEYS"
-
-
-# Pickles name the public path, etcd.ALL_KEYS, which no later move of this module changes.
-_AllKeys.__module__ = "etcd"
-
-
-ALL_KEYS: Final = _AllKeys()
-"""Use as the key of a range, delete or watch to address every key in the store."""
-
 # Compared by identity on hot paths: ``limit is _ZERO`` holds for the int 0 (CPython keeps
 # one), never for ``False``; a miss only means the slower, complete check.
 _ZERO: Final = 0
-
-KeyArg = str | bytes | bytearray | memoryview | _AllKeys
 
 
 def _enum_member(enum_type: type[enum.IntEnum], value: object, what: str) -> Any:
@@ -83,84 +61,6 @@ def _enum_member(enum_type: type[enum.IntEnum], value: object, what: str) -> Any
             pass
     names = ", ".join(repr(member.name.lower()) for member in enum_type)
     raise EtcdValueError(f"{what} must be one of {names}, got {value!r}")
-
-
-def prefix_end(prefix: bytes) -> bytes:
-    """The ``range_end`` that covers every key starting with ``prefix``.
-
-    The last byte below 0xff is incremented and what follows it dropped; a prefix made only
-    of 0xff bytes has no upper bound, so the range runs to the end of the key space (``\\0``).
-    """
-    end = bytearray(prefix)
-    while end:
-        if end[-1] < 0xFF:
-            end[-1] += 1
-            return bytes(end)
-        end.pop()
-    return b"\0"
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRange:
-    """A single key (``range_end`` empty) or the keys in ``[key, range_end)``."""
-
-    key: bytes
-    range_end: bytes = b""
-
-    @classmethod
-    def resolve(
-        cls,
-        key: object,
-        range_end: object = None,
-        *,
-        prefix: bool = False,
-        from_key: bool = False,
-        what: str = "key",
-    ) -> KeyRange:
-        """Check and combine the ways a caller can name keys."""
-        if range_end is None and prefix is False and from_key is False and key is not ALL_KEYS:
-            return cls(check.key_bytes(key, what))  # one key: the common case, kept short
-        check.boolean(prefix, "prefix")
-        check.boolean(from_key, "from_key")
-        chosen = [
-            name
-            for name, on in (
-                ("range_end", range_end is not None),
-                ("prefix", prefix),
-                ("from_key", from_key),
-            )
-            if on
-        ]
-        if key is ALL_KEYS:
-            if chosen:
-                raise EtcdValueError(f"ALL_KEYS already covers every key; drop {chosen[0]}")
-            return cls(b"\0", b"\0")
-        start = check.key_bytes(key, what)
-        if len(chosen) > 1:
-            raise EtcdValueError(f"give only one of range_end, prefix and from_key, not {chosen}")
-        if prefix:
-            return cls(start, prefix_end(start))
-        if from_key:
-            return cls(start, b"\0")
-        if range_end is None:
-            return cls(start)
-        end = check.to_bytes(range_end, "range_end")
-        if end and end != b"\0" and end <= start:
-            raise EtcdValueError(
-                f"range_end {end!r} must sort after key {start!r}: the range would be empty"
-            )
-        return cls(start, end)
-
-    @property
-    def is_single_key(self) -> bool:
-        return not self.range_end
-
-    def contains(self, key: bytes) -> bool:
-        if not self.range_end:
-            return key == self.key
-        if self.range_end == b"\0":
-            return key >= self.key
-        return self.key <= key < self.range_end
 
 
 class _LeaseLike(Protocol):
@@ -334,8 +234,6 @@ class Op:
         failure: Iterable[Op] = (),
     ) -> Txn:
         """A transaction, usable on its own or nested inside another one."""
-        from .txn import Txn
-
         return Txn().If(*compare).Then(*success).Else(*failure)
 
 
@@ -502,6 +400,115 @@ class DeleteRangeOp(Op):
         return _models.decode_delete_range(response)
 
 
+# --- transactions -----------------------------------------------------------------------------
+
+
+class _TxnExecutor(Protocol):
+    def txn(self, txn: Txn, *, timeout: float | check._Unset | None = ...) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Txn(Op):
+    """A transaction: ``If`` every comparison holds ``Then`` run these operations ``Else``
+    those, atomically, in one revision.
+
+    Build it as in Go's clientv3, in that order, each part at most once::
+
+        txn = etcd.Txn().If(etcd.Value("k") == "old").Then(etcd.Op.put("k", "new"))
+
+    Each call returns a new ``Txn``. ``client.transaction()`` gives one bound to the client,
+    whose :meth:`commit` sends it; an unbound one is sent with ``client.txn(txn)`` or nested
+    in another transaction.
+    """
+
+    method: ClassVar[methods.Method] = methods.KV_TXN
+    mutates: ClassVar[bool] = True
+
+    compare: tuple[Compare, ...] = ()
+    success: tuple[Op, ...] = ()
+    failure: tuple[Op, ...] = ()
+    _stage: int = field(default=0, repr=False, compare=False)
+    _executor: _TxnExecutor | None = field(default=None, repr=False, compare=False)
+
+    def If(self, *compares: Compare) -> Txn:
+        """The conditions, all of which must hold for ``Then`` to run."""
+        if self._stage >= 1:
+            raise EtcdValueError("If() must come first and only once (If, then Then, then Else)")
+        from .compare import Compare  # already built: its objects are what If() is given
+
+        for item in compares:
+            if not isinstance(item, Compare):
+                raise EtcdTypeError(f"If() takes Compare objects, not {type(item).__name__}")
+        return replace(self, compare=tuple(compares), _stage=1)
+
+    def Then(self, *ops: Op) -> Txn:
+        """The operations to run when every condition holds."""
+        if self._stage >= 2:
+            raise EtcdValueError("Then() comes once, after If() and before Else()")
+        return replace(self, success=_check_ops(ops, "Then"), _stage=2)
+
+    def Else(self, *ops: Op) -> Txn:
+        """The operations to run when a condition fails."""
+        if self._stage >= 3:
+            raise EtcdValueError("Else() comes once, last")
+        return replace(self, failure=_check_ops(ops, "Else"), _stage=3)
+
+    def commit(self, *, timeout: float | check._Unset | None = check.UNSET) -> Any:
+        """Send the transaction with the client it is bound to.
+
+        Returns its :class:`etcd.TxnResponse`; from an :class:`etcd.AsyncClient`, a
+        coroutine to await for it.
+        """
+        if self._executor is None:
+            raise EtcdValueError(
+                "this Txn is not bound to a client: use client.transaction(), or send it "
+                "with client.txn(txn)"
+            )
+        return self._executor.txn(self, timeout=timeout)
+
+    @property
+    def is_mutation(self) -> bool:
+        return any(op.is_mutation for op in (*self.success, *self.failure))
+
+    def check_limits(self, max_ops: int) -> None:
+        """Refuse what the server would refuse: too many operations, or a key written twice
+        in one branch."""
+        for name, items in (
+            ("compare", self.compare),
+            ("success", self.success),
+            ("failure", self.failure),
+        ):
+            if len(items) > max_ops:
+                raise EtcdTooManyOps(
+                    f"transaction has {len(items)} {name} entries; the server accepts at most "
+                    f"{max_ops} (etcd's --max-txn-ops)"
+                )
+        for branch in (self.success, self.failure):
+            _check_branch_keys(branch)
+            for op in branch:
+                if isinstance(op, Txn):
+                    op.check_limits(max_ops)
+
+    def to_request(self) -> Any:
+        return pb.TxnRequest(
+            compare=[c.to_pb() for c in self.compare],
+            success=[op.to_request_op() for op in self.success],
+            failure=[op.to_request_op() for op in self.failure],
+        )
+
+    def to_checked_request(self, max_request_bytes: int, max_txn_ops: int) -> Any:
+        self.check_limits(max_txn_ops)
+        request = self.to_request()
+        check.check_request_size(request.ByteSize(), max_request_bytes, "transaction")
+        return request
+
+    def to_request_op(self) -> Any:
+        return pb.RequestOp(request_txn=self.to_request())
+
+    def decode(self, response: Any) -> _models.TxnResponse:
+        return _models.decode_txn(response)
+
+
 def next_page(op: RangeOp, response: _models.RangeResponse) -> RangeOp | None:
     """The request for the page after ``response``, pinned to the first page's revision;
     ``None`` when the range is exhausted."""
@@ -512,3 +519,28 @@ def next_page(op: RangeOp, response: _models.RangeResponse) -> RangeOp | None:
         key=response.kvs[-1].key + b"\0",
         revision=op.revision or response.header.revision,
     )
+
+
+def _check_ops(ops: tuple[object, ...], where: str) -> tuple[Op, ...]:
+    for item in ops:
+        if not isinstance(item, Op):
+            raise EtcdTypeError(
+                f"{where}() takes operations built with etcd.Op, not {type(item).__name__}"
+            )
+    return ops  # type: ignore[return-value]
+
+
+def _check_branch_keys(branch: tuple[Op, ...]) -> None:
+    puts: set[bytes] = set()
+    deletes: list[KeyRange] = []
+    for op in branch:
+        if isinstance(op, PutOp):
+            if op.key in puts:
+                raise EtcdDuplicateKey(f"transaction branch puts key {op.key!r} twice")
+            puts.add(op.key)
+        elif isinstance(op, DeleteRangeOp):
+            deletes.append(KeyRange(op.key, op.range_end))
+    for key in puts:
+        for where in deletes:
+            if where.contains(key):
+                raise EtcdDuplicateKey(f"transaction branch both puts and deletes key {key!r}")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from . import exceptions as exc
 from . import validation as check
-from .kv import ALL_KEYS, KeyArg, Op, RangeOp
+from .keys import ALL_KEYS, KeyArg
+from .kv import Op, RangeOp
 from .responses import KeyValue
 from .watch import Event, EventType
 

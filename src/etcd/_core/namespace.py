@@ -12,7 +12,9 @@ from dataclasses import replace
 from typing import Any, TypeVar, overload
 
 from . import exceptions as exc
-from .kv import DeleteRangeOp, Op, PutOp, RangeOp, prefix_end
+from .compare import Compare
+from .keys import prefix_end
+from .kv import DeleteRangeOp, Op, PutOp, RangeOp, Txn
 from .responses import (
     DeleteRangeResponse,
     KeyValue,
@@ -21,7 +23,6 @@ from .responses import (
     RangeResponse,
     TxnResponse,
 )
-from .txn import Compare, Txn
 from .watch import Event, WatchResponse
 
 # --- pure rewriting: requests ------------------------------------------------------------------

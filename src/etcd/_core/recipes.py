@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from . import exceptions as exc
 from . import validation as check
-from .kv import Op, RangeOp, SortOrder, SortTarget
+from .compare import Compare
+from .kv import Op, RangeOp, SortOrder, SortTarget, Txn
 from .responses import KeyValue, RangeResponse
-from .txn import Compare, Txn
 
 __all__: list[str] = []
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import validation as check
+from .compare import Compare
 from .defaults import DEFAULT_STM_TIMEOUT as DEFAULT_STM_TIMEOUT
 from .defaults import Isolation as Isolation
 from .exceptions import (
@@ -19,9 +20,8 @@ from .exceptions import (
     EtcdTypeError,
     EtcdValueError,
 )
-from .kv import DeleteRangeOp, Op, PutOp, RangeOp
+from .kv import DeleteRangeOp, Op, PutOp, RangeOp, Txn
 from .responses import KeyValue, RangeResponse, TxnResponse
-from .txn import Compare, Txn
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from .._wire import messages as pb
 from . import exceptions as exc
 from . import validation as check
 from .error_mapping import map_rpc_error
-from .kv import KeyArg, KeyRange
+from .keys import KeyArg, KeyRange
 from .responses import KeyValue, ResponseHeader, decode_header, decode_kv
 
 __all__ = [

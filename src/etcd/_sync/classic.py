@@ -463,8 +463,8 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         lease = self.lease_grant(ttl, timeout=deadline).id
         raw = name.encode("utf-8")
         txn = (
-            _core.txn.Txn()
-            .If(_core.txn.Compare.create_revision(raw, ">", 0))
+            _core.kv.Txn()
+            .If(_core.compare.Compare.create_revision(raw, ">", 0))
             .Then(_core.kv.Op.range(raw), _core.kv.Op.put(raw, lease=lease, ignore_value=True))
             .Else(_core.kv.Op.range(raw))
         )

@@ -17,10 +17,12 @@ from .._core import concurrency as recipes
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.classic import means_no_timeout
+from .._core.compare import Compare
 from .._core.concurrency import LeaderKey
 from .._core.deadline import deadline_after, deadline_passed, time_left
 from .._core.event_hub import Operation, hub_of
-from .._core.kv import KeyArg, Op, RangeOp
+from .._core.keys import KeyArg
+from .._core.kv import Op, RangeOp, Txn
 from .._core.responses import (
     KeyValue,
     RangeResponse,
@@ -29,7 +31,6 @@ from .._core.responses import (
     decode_header,
     decode_kv,
 )
-from .._core.txn import Compare, Txn
 from .._core.validation import DEFAULT_SESSION_TTL, Timeout
 from .._core.watch import Event, EventType
 from .._wire import messages as pb

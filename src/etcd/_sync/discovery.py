@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from .._core import exceptions as exc
 from .._core.cache import CacheEvent, CacheUpdate
+from .._core.compare import Compare
 from .._core.deadline import deadline_after, time_left
 from .._core.discovery import (
     EndpointEvent,
@@ -33,7 +34,6 @@ from .._core.kv import LeaseArg, Op
 from .._core.log_fields import log_fields
 from .._core.responses import PutResponse, ResponseHeader, TxnResponse
 from .._core.retry import RetryPolicy
-from .._core.txn import Compare
 from .._core.validation import UNSET, Timeout
 from .cache import Cache
 from .io import Condition, Flag, Lock, Worker, is_current, join, spawn

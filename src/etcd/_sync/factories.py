@@ -21,7 +21,7 @@ from .lease import LeaseCalls
 from .watch import WatchCalls
 
 if TYPE_CHECKING:
-    from .._core.kv import KeyArg
+    from .._core.keys import KeyArg
     from .._core.responses import TxnResponse
     from .cache import Cache
     from .concurrency import (

@@ -17,7 +17,8 @@ from typing import Any, Protocol, TypeVar
 from .._core import exceptions as exc
 from .._core import validation as check
 from .._core.deadline import deadline_after, deadline_passed
-from .._core.kv import KeyArg, Op, RangeOp, next_page
+from .._core.keys import KeyArg
+from .._core.kv import Op, RangeOp, next_page
 from .._core.log_fields import log_fields
 from .._core.mirror import (
     DEFAULT_MAX_TXN_OPS,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from .._core import validation as check
+from .._core.compare import Compare
 from .._core.deadline import deadline_after, deadline_passed
 from .._core.event_hub import Operation, hub_of
 from .._core.events import StmRetry
@@ -27,7 +28,8 @@ from .._core.exceptions import (
     EtcdTypeError,
     EtcdValueError,
 )
-from .._core.kv import KeyArg, LeaseArg, Op, _enum_member
+from .._core.keys import KeyArg
+from .._core.kv import LeaseArg, Op, Txn, _enum_member
 from .._core.responses import RangeResponse, TxnResponse
 from .._core.stm import (
     DEFAULT_STM_TIMEOUT,
@@ -38,7 +40,6 @@ from .._core.stm import (
     max_txn_ops_of,
     prefetch_keys,
 )
-from .._core.txn import Compare, Txn
 from .operations import run_operation
 
 

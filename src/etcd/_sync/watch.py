@@ -17,7 +17,7 @@ from .._core import validation as check
 from .part import ClientPart
 
 if TYPE_CHECKING:
-    from .._core.kv import KeyArg
+    from .._core.keys import KeyArg
     from .._core.watch import Event, WatchResponse
     from .watch_stream import Watch, Watcher
 

@@ -16,7 +16,7 @@ from ..._core.cluster import (
     MemberRemoveResponse,
     MemberUpdateResponse,
 )
-from ..._core.kv import prefix_end
+from ..._core.keys import prefix_end
 from ..._core.lease import (
     LeaseGrantResponse,
     LeaseKeepAliveResponse,

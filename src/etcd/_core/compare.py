@@ -1,21 +1,18 @@
-"""Comparisons and transactions: Go's clientv3 ``Cmp`` and ``Txn`` (pure, no I/O).
+"""Comparisons, the conditions of a transaction: Go's clientv3 ``Cmp`` (pure, no I/O).
 
-Apart from :mod:`etcd._core.kv` because a plain read or write needs none of this: a
-process builds these classes when it first compares or runs a transaction.
+A process that never compares does not build these classes.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Final, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Final
 
 from .._wire import messages as pb
-from .._wire import methods
-from . import responses as _models
 from . import validation as check
-from .exceptions import EtcdDuplicateKey, EtcdTooManyOps, EtcdTypeError, EtcdValueError
-from .kv import DeleteRangeOp, KeyArg, KeyRange, Op, PutOp, prefix_end
+from .exceptions import EtcdValueError
+from .keys import KeyArg, KeyRange, prefix_end
 
 __all__ = [
     "Compare",
@@ -24,7 +21,6 @@ __all__ = [
     "CreateRevision",
     "LeaseValue",
     "ModRevision",
-    "Txn",
     "Value",
     "Version",
 ]
@@ -238,135 +234,3 @@ def LeaseValue(
 ) -> _CompareSubject:
     """The ID of the lease ``key`` is attached to (0 for none)."""
     return _CompareSubject(CompareTarget.LEASE, key, range_end, prefix)
-
-
-# --- transactions -----------------------------------------------------------------------------
-
-
-class _TxnExecutor(Protocol):
-    def txn(self, txn: Txn, *, timeout: float | check._Unset | None = ...) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Txn(Op):
-    """A transaction: ``If`` every comparison holds ``Then`` run these operations ``Else``
-    those, atomically, in one revision.
-
-    Build it as in Go's clientv3, in that order, each part at most once::
-
-        txn = etcd.Txn().If(etcd.Value("k") == "old").Then(etcd.Op.put("k", "new"))
-
-    Each call returns a new ``Txn``. ``client.transaction()`` gives one bound to the client,
-    whose :meth:`commit` sends it; an unbound one is sent with ``client.txn(txn)`` or nested
-    in another transaction.
-    """
-
-    method: ClassVar[methods.Method] = methods.KV_TXN
-    mutates: ClassVar[bool] = True
-
-    compare: tuple[Compare, ...] = ()
-    success: tuple[Op, ...] = ()
-    failure: tuple[Op, ...] = ()
-    _stage: int = field(default=0, repr=False, compare=False)
-    _executor: _TxnExecutor | None = field(default=None, repr=False, compare=False)
-
-    def If(self, *compares: Compare) -> Txn:
-        """The conditions, all of which must hold for ``Then`` to run."""
-        if self._stage >= 1:
-            raise EtcdValueError("If() must come first and only once (If, then Then, then Else)")
-        for item in compares:
-            if not isinstance(item, Compare):
-                raise EtcdTypeError(f"If() takes Compare objects, not {type(item).__name__}")
-        return replace(self, compare=tuple(compares), _stage=1)
-
-    def Then(self, *ops: Op) -> Txn:
-        """The operations to run when every condition holds."""
-        if self._stage >= 2:
-            raise EtcdValueError("Then() comes once, after If() and before Else()")
-        return replace(self, success=_check_ops(ops, "Then"), _stage=2)
-
-    def Else(self, *ops: Op) -> Txn:
-        """The operations to run when a condition fails."""
-        if self._stage >= 3:
-            raise EtcdValueError("Else() comes once, last")
-        return replace(self, failure=_check_ops(ops, "Else"), _stage=3)
-
-    def commit(self, *, timeout: float | check._Unset | None = check.UNSET) -> Any:
-        """Send the transaction with the client it is bound to.
-
-        Returns its :class:`etcd.TxnResponse`; from an :class:`etcd.AsyncClient`, a
-        coroutine to await for it.
-        """
-        if self._executor is None:
-            raise EtcdValueError(
-                "this Txn is not bound to a client: use client.transaction(), or send it "
-                "with client.txn(txn)"
-            )
-        return self._executor.txn(self, timeout=timeout)
-
-    @property
-    def is_mutation(self) -> bool:
-        return any(op.is_mutation for op in (*self.success, *self.failure))
-
-    def check_limits(self, max_ops: int) -> None:
-        """Refuse what the server would refuse: too many operations, or a key written twice
-        in one branch."""
-        for name, items in (
-            ("compare", self.compare),
-            ("success", self.success),
-            ("failure", self.failure),
-        ):
-            if len(items) > max_ops:
-                raise EtcdTooManyOps(
-                    f"transaction has {len(items)} {name} entries; the server accepts at most "
-                    f"{max_ops} (etcd's --max-txn-ops)"
-                )
-        for branch in (self.success, self.failure):
-            _check_branch_keys(branch)
-            for op in branch:
-                if isinstance(op, Txn):
-                    op.check_limits(max_ops)
-
-    def to_request(self) -> Any:
-        return pb.TxnRequest(
-            compare=[c.to_pb() for c in self.compare],
-            success=[op.to_request_op() for op in self.success],
-            failure=[op.to_request_op() for op in self.failure],
-        )
-
-    def to_checked_request(self, max_request_bytes: int, max_txn_ops: int) -> Any:
-        self.check_limits(max_txn_ops)
-        request = self.to_request()
-        check.check_request_size(request.ByteSize(), max_request_bytes, "transaction")
-        return request
-
-    def to_request_op(self) -> Any:
-        return pb.RequestOp(request_txn=self.to_request())
-
-    def decode(self, response: Any) -> _models.TxnResponse:
-        return _models.decode_txn(response)
-
-
-def _check_ops(ops: tuple[object, ...], where: str) -> tuple[Op, ...]:
-    for item in ops:
-        if not isinstance(item, Op):
-            raise EtcdTypeError(
-                f"{where}() takes operations built with etcd.Op, not {type(item).__name__}"
-            )
-    return ops  # type: ignore[return-value]
-
-
-def _check_branch_keys(branch: tuple[Op, ...]) -> None:
-    puts: set[bytes] = set()
-    deletes: list[KeyRange] = []
-    for op in branch:
-        if isinstance(op, PutOp):
-            if op.key in puts:
-                raise EtcdDuplicateKey(f"transaction branch puts key {op.key!r} twice")
-            puts.add(op.key)
-        elif isinstance(op, DeleteRangeOp):
-            deletes.append(KeyRange(op.key, op.range_end))
-    for key in puts:
-        for where in deletes:
-            if where.contains(key):
-                raise EtcdDuplicateKey(f"transaction branch both puts and deletes key {key!r}")
