@@ -333,7 +333,7 @@ class _MovedModule(_types.ModuleType):
 
 # Exceptions pickled under the earlier layout name etcd._exceptions._rebuild, and ALL_KEYS
 # etcd._kv.ALL_KEYS.
-for _old, _new in (("_exceptions", "._core.exceptions"), ("_kv", "._core.kv")):
+for _old, _new in (("_exceptions", "._core.exceptions"), ("_kv", "._core.keys")):
     _sys.modules.setdefault(f"{__name__}.{_old}", _MovedModule(f"{__name__}.{_old}", _new))
 del _old, _new
 

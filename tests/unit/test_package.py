@@ -132,3 +132,10 @@ def test_the_type_checkers_imports_and_the_lazy_table_agree():
                     assert alias.asname == alias.name, alias.name  # re-exported
                     for_type_checkers[alias.name] = "." + str(statement.module)
     assert for_type_checkers == etcd._LAZY
+
+
+def test_all_keys_pickled_under_the_earlier_module_path_still_loads():
+    import pickle
+
+    assert pickle.loads(b"\x80\x02cetcd._kv\nALL_KEYS\nq\x00.") is etcd.ALL_KEYS
+    assert pickle.loads(pickle.dumps(etcd.ALL_KEYS)) is etcd.ALL_KEYS

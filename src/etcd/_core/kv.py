@@ -21,23 +21,19 @@ from . import responses as _models
 from . import validation as check
 from .defaults import SortOrder, SortTarget
 from .exceptions import EtcdDuplicateKey, EtcdTooManyOps, EtcdTypeError, EtcdValueError
-from .keys import ALL_KEYS, KeyArg, KeyRange, prefix_end
+from .keys import ALL_KEYS, KeyArg, KeyRange
 
 if TYPE_CHECKING:
     from .compare import Compare
 
 __all__ = [
-    "ALL_KEYS",
     "DeleteRangeOp",
-    "KeyArg",
-    "KeyRange",
     "Op",
     "PutOp",
     "RangeOp",
     "SortOrder",
     "SortTarget",
     "Txn",
-    "prefix_end",
 ]
 
 
