@@ -27,7 +27,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "compare.py": (
         ["--rounds", "5", "--operations", "2000", "--ranges", "50", "--events", "5000"],
         [
-            *["--rounds", "1", "--operations", "50", "--ranges", "5", "--events", "200"],
+            # 128: at least one call for each of the 64 in flight.
+            *["--rounds", "1", "--operations", "128", "--ranges", "5", "--events", "200"],
             *["--clients", "etcd-client", "etcd-client asyncio", "bare grpcio", "bare grpc.aio"],
         ],
     ),

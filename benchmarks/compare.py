@@ -74,6 +74,9 @@ OURS = ["etcd-client", "etcd-client asyncio"]
 #: ``coalesce=True`` only changes calls that overlap: it runs the concurrent rows only.
 COALESCING = ["etcd-client coalescing", "etcd-client asyncio coalescing"]
 CONCURRENT_WORKLOADS = {"concurrent_put", "concurrent_get"}
+#: Fresh processes per client and round for the import row; the round's figure is their
+#: median.
+IMPORT_SAMPLES = 9
 #: Ours with etcd.otel on (OpenTelemetry's SDK, spans batched to an exporter that drops
 #: them): what tracing and metrics cost.
 TELEMETRY = ["etcd-client otel", "etcd-client asyncio otel"]
@@ -431,6 +434,9 @@ def run_rounds(
             for workload, _, _ in WORKLOADS:
                 if args.workloads is not None and workload not in args.workloads:
                     continue
+                if workload == "import":
+                    measure_imports(runners, order, endpoint, params, results)
+                    continue
                 for client in order:
                     runner = runners[client]
                     if runner.adapter in COALESCING and workload not in CONCURRENT_WORKLOADS:
@@ -444,6 +450,43 @@ def run_rounds(
             print(f"round {round_number + 1} of {args.rounds} done", flush=True)
         server_version = server_version_of(endpoint)
     return results, time.monotonic() - began, server_version
+
+
+def measure_imports(
+    runners: dict[str, Runner],
+    order: list[str],
+    endpoint: str,
+    params: dict[str, Any],
+    results: Results,
+) -> None:
+    """One round of the import row: each client's median of ``IMPORT_SAMPLES`` fresh
+    processes, the clients taking turns. An import takes a tenth of a second and one
+    process of it moves by 10-20% on a busy machine; a single sample per round made the
+    row the noisiest of the table."""
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for sample in range(IMPORT_SAMPLES):
+        for client in order:
+            runner = runners[client]
+            if runner.adapter in COALESCING:
+                if sample == 0:
+                    skipped = {"unsupported": "only overlapping calls"}
+                    results.setdefault(("import", client), []).append(skipped)
+                continue
+            if runner.native and sample > 0:
+                continue  # a compiled program has no import to time: it says so once
+            samples.setdefault(client, []).append(measure(runner, "import", endpoint, params))
+    for client, measured in samples.items():
+        timed = sorted(
+            (result for result in measured if "import_ms" in result),
+            key=lambda result: float(result["import_ms"]),
+        )
+        if len(timed) < len(measured):
+            untimed = next(result for result in measured if "import_ms" not in result)
+            if "error" in untimed:
+                print(f"  {client} / import: {untimed['error']}", flush=True)
+            results.setdefault(("import", client), []).append(untimed)
+            continue
+        results.setdefault(("import", client), []).append(timed[len(timed) // 2])
 
 
 def server_version_of(endpoint: str) -> str:
@@ -508,7 +551,9 @@ def report(
         "",
         f"Command: `{command_line(args)}` "
         f"({seconds / 60:.1f} min). Medians of {args.rounds} interleaved rounds; 100-byte "
-        "values; every measurement in a fresh process. In brackets: the median, over the "
+        "values; every measurement in a fresh process (for the import row, the median of "
+        f"{IMPORT_SAMPLES} processes per client and round, the clients taking turns). In "
+        "brackets: the median, over the "
         "rounds, of the ratio to etcd-client (sync rows) or etcd-client asyncio (rows where "
         "only it runs) measured in the same round.",
         "",
