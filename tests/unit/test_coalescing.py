@@ -98,6 +98,43 @@ def test_an_adaptive_lane_sends_calls_alone_until_it_holds_more_than_a_few():
     assert queue.take_room() is True  # quiet again: sent alone
 
 
+def test_a_quiet_adaptive_lane_counts_its_calls_and_nothing_else():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000, adaptive=True)
+    for _ in range(AUTO_ALONE_UP_TO - 1):
+        assert queue.enter_alone() is True
+    assert queue.in_flight == 0 and not queue.waiting  # no turn taken, none to hand on
+    assert queue.enter_alone() is True  # the eighth is still plain
+    assert queue.enter_alone() is False  # the ninth coalesces
+    queue.enter(None)
+    assert queue.take_room() is True and queue.should_gather() is True
+    for _ in range(AUTO_ALONE_UP_TO):
+        queue.exit()
+    assert queue.calls == 1 and queue.in_flight == 1
+
+
+def test_an_adaptive_lane_with_calls_waiting_sends_no_newcomer_ahead_of_them():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000, adaptive=True)
+    for _ in range(AUTO_ALONE_UP_TO + IN_FLIGHT):
+        queue.enter(None)
+        queue.take_room()
+    waiting = pending(Op.range("w"))
+    assert queue.arrive(waiting) is False
+    for _ in range(AUTO_ALONE_UP_TO + IN_FLIGHT - 1):
+        queue.exit()
+    assert queue.calls == 1 and queue.enter_alone() is False
+
+
+def test_a_fixed_lane_never_sends_a_call_outside_its_turns():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    assert queue.enter_alone() is False and queue.calls == 0
+
+
+def test_a_handed_off_lane_with_nobody_waiting_frees_its_turn():
+    queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
+    assert queue.take_room() is True
+    assert queue.hand_off(now=0.0) == (None, []) and queue.in_flight == 0
+
+
 def test_a_fixed_lane_lets_two_out_however_few_calls_it_holds():
     queue = Queue(Lane.READS, max_ops=128, max_bytes=10_000)
     queue.enter(None)

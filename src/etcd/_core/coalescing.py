@@ -151,6 +151,18 @@ class Queue:
         self._latest_deadline = math.inf if deadline is None else max(latest, deadline)
         return deadline is not None and (self.lane is Lane.WRITES or deadline < latest)
 
+    def enter_alone(self) -> bool:
+        """With ``adaptive``, a call that finds fewer than ``AUTO_ALONE_UP_TO`` calls under
+        way and none waiting begins here, is sent as itself and ends with :meth:`exit`
+        (``True``). It stays outside the lane's requests in flight: nobody waits behind
+        it, so it has no turn to take or hand on, and a quiet lane costs a call no more
+        than a counter. Otherwise nothing is counted (``False``): the call begins with
+        :meth:`enter`."""
+        if self.adaptive and self.calls < AUTO_ALONE_UP_TO and not self.waiting:
+            self.calls += 1
+            return True
+        return False
+
     def exit(self) -> None:
         """A call of this lane has its answer or its error."""
         self.calls -= 1
@@ -207,6 +219,9 @@ class Queue:
     def hand_off(self, now: float) -> tuple[Pending | None, list[Pending]]:
         """After a batch: the leader of the next one (or ``None``: the lane is idle), and
         the queued calls whose deadline has passed (taken out, to be failed)."""
+        if not self.waiting:  # the usual case below two calls in flight
+            self.in_flight -= 1
+            return None, []
         expired, batch = self._fill([], now)
         if not batch:
             self.in_flight -= 1

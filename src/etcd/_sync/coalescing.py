@@ -54,6 +54,14 @@ class Coalescer:
     def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
         """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
         queue = self._queues[lane]
+        with self._lock:
+            alone = queue.enter_alone()
+        if alone:
+            try:
+                return self._send_one(op, request, timeout)
+            finally:
+                with self._lock:
+                    queue.exit()
         deadline = deadline_after(timeout)
         with self._lock:
             own_timer = queue.enter(deadline)
