@@ -560,7 +560,10 @@ def report(
         "Concurrent rows: asyncio clients keep 64 requests in flight on one loop, sync "
         f"clients run 16 threads{go_concurrency}. The watch replays 5,000 puts written by "
         "another process from their first revision. python-etcd speaks the v2 API (its own "
-        "key space).",
+        "key space). The etcd-client columns pass `coalesce=False`, one request per call "
+        "like every other client; as it comes, the client coalesces reads of one key past "
+        'eight in flight (`coalesce="reads"`, which reads as `"auto"` does in the '
+        "coalescing curve).",
         "",
         *table(ordered, results, measured(WORKLOADS)),
     ]

@@ -1,5 +1,6 @@
-"""Coalescing (``coalesce=True``) against a real etcd: concurrent calls leave as one
-transaction, and each still gets its own answer and its own error."""
+"""Coalescing (``coalesce=True``, ``"auto"`` and the default ``"reads"``) against a real
+etcd: concurrent calls leave as one transaction, and each still gets its own answer and its
+own error."""
 
 from __future__ import annotations
 
@@ -242,6 +243,43 @@ async def test_the_adaptive_mode_coalesces_under_load_and_keeps_every_answer(
         for i in range(5):
             assert (await client.range(f"/co/auto/{i}")).kvs[0].value == f"value {i}".encode()
         assert handled(etcd_server, "Txn") == before
+    assert [answer.kvs[0].value for answer in answers] == [
+        f"value {i}".encode() for i in range(CALLS)
+    ]
+    assert handled(etcd_server, "Txn") > txns, "no read was coalesced"
+
+
+async def test_by_default_reads_coalesce_under_load_and_writes_never_share_a_revision(
+    etcd_server, async_etcd_client
+):
+    txns = handled(etcd_server, "Txn")
+    async with etcd.AsyncClient(endpoints=[etcd_server.endpoint], timeout=20) as client:
+
+        async def write(i):
+            if i == 0:
+                await sleep(0.5)  # every write reaches the client before the member answers
+                etcd_server.resume()
+            return await client.put(f"/co/default/{i}", f"value {i}")
+
+        etcd_server.pause()
+        try:
+            written = await map_concurrently(write, list(range(CALLS)), name="writer")
+        finally:
+            etcd_server.resume()
+        assert handled(etcd_server, "Txn") == txns, "a write was coalesced"
+        assert len({answer.header.revision for answer in written}) == CALLS
+
+        async def read(i):
+            if i == 0:
+                await sleep(0.5)
+                etcd_server.resume()
+            return await client.range(f"/co/default/{i}")
+
+        etcd_server.pause()
+        try:
+            answers = await map_concurrently(read, list(range(CALLS)), name="reader")
+        finally:
+            etcd_server.resume()
     assert [answer.kvs[0].value for answer in answers] == [
         f"value {i}".encode() for i in range(CALLS)
     ]

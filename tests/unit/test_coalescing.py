@@ -18,6 +18,7 @@ from etcd._core.coalescing import (
     distribute,
     earliest_deadline,
     lane_of,
+    read_lane_of,
     refused,
     timed_out,
 )
@@ -45,6 +46,34 @@ def test_lanes():
     assert lane_of(Op.put("a", b"v" * SMALL_OP_BYTES)) is None
     assert lane_of(Op.delete_range("a")) is None
     assert lane_of(etcd.Txn().Then(Op.put("a", "v"))) is None
+
+
+def test_read_lanes_hold_the_reads_of_lane_of_and_nothing_else():
+    reads = [Op.range("a"), Op.range("a", serializable=True), Op.range("a", prefix=True)]
+    for read in reads:
+        assert read_lane_of(read) is lane_of(read)
+    for other in (Op.put("a", "v"), Op.delete_range("a"), etcd.Txn().Then(Op.range("a"))):
+        assert read_lane_of(other) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "mode"),
+    [(None, "reads"), ("reads", "reads"), ("auto", "auto"), (True, True), (False, False)],
+)
+def test_the_coalescing_modes_and_the_default(given, mode):
+    client = etcd.Client() if given is None else etcd.Client(coalesce=given)
+    assert client._config.coalesce == mode
+    assert (client._coalescer is None) is (mode is False)
+    if client._coalescer is not None:
+        assert (client._coalescer.lane_of(Op.put("k", "v")) is None) is (mode == "reads")
+        assert client._coalescer.lane_of(Op.range("k")) is Lane.READS
+    client.close()
+
+
+@pytest.mark.parametrize("given", ["always", "READS", 1, None])
+def test_an_unknown_coalescing_mode_is_refused_before_anything_is_sent(given):
+    with pytest.raises(etcd.EtcdTypeError, match="coalesce must be 'reads', 'auto', True or False"):
+        etcd.Client(coalesce=given)
 
 
 def fill(queue):

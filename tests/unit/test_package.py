@@ -37,8 +37,7 @@ def test_the_clients_leave_the_rarely_used_modules_unimported():
         "etcd._sync.namespace",
         "etcd._sync.lease_keeper",
         "etcd._core.lease",
-        "etcd._sync.coalescing",
-        "etcd._core.coalescing",
+        "etcd._core.events",
         "etcd._core.watch",
         "etcd._sync.watch_stream",
         "etcd._async.watch_stream",
@@ -50,6 +49,12 @@ def test_the_clients_leave_the_rarely_used_modules_unimported():
         "ipaddress",
     )
     assert loaded_after("import etcd; etcd.Client(); etcd.AsyncClient", later) == []
+
+
+def test_only_a_client_that_coalesces_loads_the_coalescing_modules():
+    modules = ("etcd._core.coalescing", "etcd._sync.coalescing")
+    assert loaded_after("import etcd; etcd.Client(coalesce=False)", modules) == []
+    assert loaded_after("import etcd; etcd.Client()", modules) == list(modules)
 
 
 def test_plain_reads_and_writes_leave_comparisons_tls_and_the_environment_unimported():

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
+from .. import _core
 from .._core import exceptions as exc
 from .._core.coalescing import (
     Lane,
@@ -18,11 +20,11 @@ from .._core.coalescing import (
     distribute,
     earliest_deadline,
     lane_of,
+    read_lane_of,
     refused,
     timed_out,
 )
 from .._core.deadline import deadline_after, time_left
-from .._core.events import CoalescedBatch
 from .._core.kv import Op
 from .._core.log_fields import log_fields
 from .._wire import methods
@@ -34,22 +36,29 @@ log = logging.getLogger("etcd.coalescing")
 
 class AsyncCoalescer:
     def __init__(
-        self, transport: AsyncTransport, *, max_ops: int, max_bytes: int, adaptive: bool = False
+        self,
+        transport: AsyncTransport,
+        *,
+        max_ops: int,
+        max_bytes: int,
+        adaptive: bool = False,
+        writes: bool = True,
     ) -> None:
         self._transport = transport
         self._lock = Lock()
+        #: The lane an operation goes in, or ``None`` when it is always sent alone (here so
+        #: that the client need not import the coalescing module when it does not
+        #: coalesce).
+        self.lane_of: Callable[[Op], Lane | None] = lane_of if writes else read_lane_of
         self._queues = {
             lane: Queue(lane, max_ops=max_ops, max_bytes=max_bytes, adaptive=adaptive)
             for lane in Lane
+            if writes or lane is not Lane.WRITES
         }
         # Batches whose leader was cancelled, still being sent in the background.
         # asyncio: held here until they end, as the event loop keeps only a weak reference
         # to a task.
         self._orphans: set[Any] = set()
-
-    #: The lane an operation goes in, or ``None`` when it is always sent alone (here so
-    #: that the client need not import the coalescing module when it does not coalesce).
-    lane_of = staticmethod(lane_of)
 
     async def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
         """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
@@ -204,7 +213,10 @@ class AsyncCoalescer:
             return
         mutation = batch[0].op.is_mutation
         if self._transport.events.active:
-            self._transport.events.emit(CoalescedBatch("put" if mutation else "get", len(batch)))
+            # _core.events is imported by the first listener: a client without one never
+            # builds the event classes.
+            kind = "put" if mutation else "get"
+            self._transport.events.emit(_core.events.CoalescedBatch(kind, len(batch)))
         try:
             response = await self._transport.unary(
                 methods.KV_TXN, batch_request(batch), timeout=timeout, mutation=mutation

@@ -79,6 +79,13 @@ def lane_of(op: Op) -> Lane | None:
     return None
 
 
+def read_lane_of(op: Op) -> Lane | None:
+    """:func:`lane_of` for a client that coalesces only reads (``coalesce="reads"``)."""
+    if type(op) is RangeOp and not op.range_end:
+        return Lane.SERIALIZABLE_READS if op.serializable else Lane.READS
+    return None
+
+
 class Signal(Protocol):
     """What wakes a waiting call (an asyncio or a threading event)."""
 

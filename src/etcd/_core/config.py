@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 from .._version import __version__
 from . import validation as check
@@ -34,6 +34,10 @@ DEFAULT_KEEPALIVE_TIME: Final = 10.0
 DEFAULT_KEEPALIVE_TIMEOUT: Final = 5.0
 
 USER_AGENT: Final = f"etcd-client-python/{__version__}"
+
+#: ``coalesce=``: ``"reads"`` (the default) and ``"auto"`` coalesce only under load, reads
+#: alone or reads and small writes; ``True`` whenever two requests of a kind are out.
+CoalesceMode: TypeAlias = bool | Literal["auto", "reads"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +172,7 @@ class ClientConfig:
     max_txn_ops: int = check.DEFAULT_MAX_TXN_OPS
     keepalive_time: float = DEFAULT_KEEPALIVE_TIME
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
-    coalesce: bool | Literal["auto"] = False
+    coalesce: CoalesceMode = "reads"
     # gRPC client interceptors, applied to every channel; checked by the I/O layer, which
     # knows gRPC's interceptor classes.
     interceptors: tuple[Any, ...] = ()
@@ -225,7 +229,7 @@ def build_config(
     server_name: str | None = None,
     token: str | None = None,
     insecure: object = False,
-    coalesce: object = False,
+    coalesce: object = "reads",
     interceptors: object = (),
 ) -> ClientConfig:
     """Check the constructor's arguments and decide the configuration."""
@@ -273,16 +277,16 @@ def build_config(
     )
 
 
-def coalesce_mode(value: object) -> bool | Literal["auto"]:
-    """``False``, ``True`` or ``"auto"`` (see :mod:`etcd._core.coalescing`)."""
-    if value == "auto" and isinstance(value, str):
-        return "auto"
+def coalesce_mode(value: object) -> CoalesceMode:
+    """``False``, ``True``, ``"auto"`` or ``"reads"`` (see :mod:`etcd._core.coalescing`)."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, str) and value in ("auto", "reads"):
+        return "auto" if value == "auto" else "reads"
     raise EtcdTypeError(
-        f"coalesce must be True, False or 'auto', not {value!r}"
+        f"coalesce must be 'reads', 'auto', True or False, not {value!r}"
         if isinstance(value, str)
-        else f"coalesce must be True, False or 'auto', not {type(value).__name__}"
+        else f"coalesce must be 'reads', 'auto', True or False, not {type(value).__name__}"
     )
 
 

@@ -92,11 +92,13 @@ class Client(
             this many seconds (:meth:`start_auto_sync`), as Go's ``AutoSyncInterval``.
         insecure: allow credentials to travel without TLS to a host other than this
             machine (refused otherwise, and logged as a warning when allowed).
-        coalesce: send concurrent reads of one key, and concurrent small writes, as one
-            transaction each, while two requests of their kind are in flight; every call
-            keeps its own result, error and linearizability (see "Coalescing" in the docs).
-            ``"auto"`` lets more calls out alone while the batches would be too small to
-            pay for the wait, and coalesces as ``True`` does under load.
+        coalesce: under load, send concurrent reads of one key as one transaction; every
+            call keeps its own result, error and linearizability (see "Coalescing" in the
+            docs). ``"reads"`` (the default) sends each call as itself while fewer than
+            eight reads of its kind are under way, and coalesces past that; ``"auto"``
+            does the same for small writes too, which then share a revision; ``True``
+            coalesces both whenever two requests of a kind are in flight; ``False``
+            never.
         interceptors: gRPC client interceptors (``grpc.aio`` ones for
             :class:`etcd.Client`, grpcio's for :class:`etcd.Client`), applied in order
             to every channel the client makes, including channels to members it moves to
@@ -129,7 +131,8 @@ class Client(
 
             self._coalescer = Coalescer(
                 self._transport,
-                adaptive=self._config.coalesce == "auto",
+                adaptive=self._config.coalesce in ("auto", "reads"),
+                writes=self._config.coalesce != "reads",
                 max_ops=self._config.max_txn_ops,
                 # Half the request limit: room for the transaction's own encoding.
                 max_bytes=self._config.max_request_bytes // 2,
