@@ -29,6 +29,24 @@ def handled(server, method: str) -> int:
     return sum(int(count) for count in re.findall(pattern, text))
 
 
+def overlapping(server, call):
+    """``call(i)`` for ``i`` in ``range(CALLS)``, all at once, their answers in order. The
+    member answers nothing until every call has reached the client, so that the calls
+    overlap however slowly the machine starts them."""
+
+    def one(i):
+        if i == 0:
+            sleep(0.5)
+            server.resume()
+        return call(i)
+
+    server.pause()
+    try:
+        return map_concurrently(one, list(range(CALLS)), name="caller")
+    finally:
+        server.resume()
+
+
 def coalescing_client(server):
     return etcd.Client(endpoints=[server.endpoint], coalesce=True, timeout=20)
 
@@ -218,20 +236,7 @@ def test_the_adaptive_mode_coalesces_under_load_and_keeps_every_answer(etcd_serv
         etcd_client.put(f"/co/auto/{i}", f"value {i}")
     txns = handled(etcd_server, "Txn")
     with etcd.Client(endpoints=[etcd_server.endpoint], coalesce="auto", timeout=20) as client:
-
-        def read(i):
-            if i == 0:
-                # The member answers nothing until every call has reached the client, so
-                # that the calls overlap however slowly the machine starts them.
-                sleep(0.5)
-                etcd_server.resume()
-            return client.range(f"/co/auto/{i}")
-
-        etcd_server.pause()
-        try:
-            answers = map_concurrently(read, list(range(CALLS)), name="reader")
-        finally:
-            etcd_server.resume()
+        answers = overlapping(etcd_server, lambda i: client.range(f"/co/auto/{i}"))
         # One call at a time is never held back: the adaptive lane sends it as itself.
         before = handled(etcd_server, "Txn")
         for i in range(5):
@@ -248,32 +253,10 @@ def test_by_default_reads_coalesce_under_load_and_writes_never_share_a_revision(
 ):
     txns = handled(etcd_server, "Txn")
     with etcd.Client(endpoints=[etcd_server.endpoint], timeout=20) as client:
-
-        def write(i):
-            if i == 0:
-                sleep(0.5)  # every write reaches the client before the member answers
-                etcd_server.resume()
-            return client.put(f"/co/default/{i}", f"value {i}")
-
-        etcd_server.pause()
-        try:
-            written = map_concurrently(write, list(range(CALLS)), name="writer")
-        finally:
-            etcd_server.resume()
+        written = overlapping(etcd_server, lambda i: client.put(f"/co/default/{i}", f"value {i}"))
         assert handled(etcd_server, "Txn") == txns, "a write was coalesced"
         assert len({answer.header.revision for answer in written}) == CALLS
-
-        def read(i):
-            if i == 0:
-                sleep(0.5)
-                etcd_server.resume()
-            return client.range(f"/co/default/{i}")
-
-        etcd_server.pause()
-        try:
-            answers = map_concurrently(read, list(range(CALLS)), name="reader")
-        finally:
-            etcd_server.resume()
+        answers = overlapping(etcd_server, lambda i: client.range(f"/co/default/{i}"))
     assert [answer.kvs[0].value for answer in answers] == [
         f"value {i}".encode() for i in range(CALLS)
     ]
