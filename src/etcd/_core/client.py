@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from .. import _core
 from . import defaults
@@ -14,7 +14,7 @@ from .retry import DEFAULT_RETRY_POLICY, RetryPolicy
 
 if TYPE_CHECKING:
     from . import srv
-    from .config import ClientConfig, CoalesceMode, Endpoint
+    from .config import ClientConfig, Endpoint
     from .kv import Op
 
 _Self = TypeVar("_Self", bound="BaseClient")
@@ -50,7 +50,7 @@ class BaseClient:
         tls_server_name: str | None = None,
         insecure: bool = False,
         auto_sync_interval: float | None = None,
-        coalesce: CoalesceMode = "reads",
+        coalesce: bool | Literal["auto", "reads"] = "reads",
         lock_prefix: str | None = None,
         interceptors: Sequence[Any] = (),
         discovery_srv: str | None = None,
