@@ -67,20 +67,15 @@ class Lane(enum.Enum):
 
 def lane_of(op: Op) -> Lane | None:
     """The lane ``op`` can be coalesced in, or ``None`` when it is always sent alone."""
-    kind = type(op)
-    if kind is RangeOp:
-        if op.range_end:  # type: ignore[attr-defined]
-            # A scan may be large or slow; in a lane, reads of single keys would wait
-            # behind it.
-            return None
-        return Lane.SERIALIZABLE_READS if op.serializable else Lane.READS  # type: ignore[attr-defined]
-    if kind is PutOp and len(op.key) + len(op.value) <= SMALL_OP_BYTES:  # type: ignore[attr-defined]
+    if type(op) is PutOp and len(op.key) + len(op.value) <= SMALL_OP_BYTES:
         return Lane.WRITES
-    return None
+    return read_lane_of(op)
 
 
 def read_lane_of(op: Op) -> Lane | None:
     """:func:`lane_of` for a client that coalesces only reads (``coalesce="reads"``)."""
+    # Not a scan (range_end set): it may be large or slow, and in a lane the reads of
+    # single keys would wait behind it.
     if type(op) is RangeOp and not op.range_end:
         return Lane.SERIALIZABLE_READS if op.serializable else Lane.READS
     return None
