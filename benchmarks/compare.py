@@ -434,16 +434,7 @@ def run_rounds(
             for workload, _, _ in WORKLOADS:
                 if args.workloads is not None and workload not in args.workloads:
                     continue
-                if workload == "import":
-                    measure_imports(runners, order, endpoint, params, results)
-                    continue
-                for client in order:
-                    runner = runners[client]
-                    if runner.adapter in COALESCING and workload not in CONCURRENT_WORKLOADS:
-                        skipped = {"unsupported": "only overlapping calls"}
-                        results.setdefault((workload, client), []).append(skipped)
-                        continue
-                    result = measure(runner, workload, endpoint, params)
+                for client, result in measure_round(runners, order, workload, endpoint, params):
                     results.setdefault((workload, client), []).append(result)
                     if "error" in result:
                         print(f"  {client} / {workload}: {result['error']}", flush=True)
@@ -452,41 +443,40 @@ def run_rounds(
     return results, time.monotonic() - began, server_version
 
 
-def measure_imports(
+def measure_round(
     runners: dict[str, Runner],
     order: list[str],
+    workload: str,
     endpoint: str,
     params: dict[str, Any],
-    results: Results,
-) -> None:
-    """One round of the import row: each client's median of ``IMPORT_SAMPLES`` fresh
-    processes, the clients taking turns. An import takes a tenth of a second and one
-    process of it moves by 10-20% on a busy machine; a single sample per round made the
-    row the noisiest of the table."""
-    samples: dict[str, list[dict[str, Any]]] = {}
-    for sample in range(IMPORT_SAMPLES):
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each client's figure for ``workload`` in one round, the clients taking turns."""
+    measured: dict[str, list[dict[str, Any]]] = {}
+    for sample in range(IMPORT_SAMPLES if workload == "import" else 1):
         for client in order:
             runner = runners[client]
-            if runner.adapter in COALESCING:
-                if sample == 0:
-                    skipped = {"unsupported": "only overlapping calls"}
-                    results.setdefault(("import", client), []).append(skipped)
-                continue
-            if runner.native and sample > 0:
-                continue  # a compiled program has no import to time: it says so once
-            samples.setdefault(client, []).append(measure(runner, "import", endpoint, params))
-    for client, measured in samples.items():
-        timed = sorted(
-            (result for result in measured if "import_ms" in result),
-            key=lambda result: float(result["import_ms"]),
-        )
-        if len(timed) < len(measured):
-            untimed = next(result for result in measured if "import_ms" not in result)
-            if "error" in untimed:
-                print(f"  {client} / import: {untimed['error']}", flush=True)
-            results.setdefault(("import", client), []).append(untimed)
-            continue
-        results.setdefault(("import", client), []).append(timed[len(timed) // 2])
+            if runner.adapter in COALESCING and workload not in CONCURRENT_WORKLOADS:
+                measured[client] = [{"unsupported": "only overlapping calls"}]
+            elif sample == 0 or all("import_ms" in r for r in measured[client]):
+                # An error or "unsupported" stands for every sample: not asked again.
+                measured.setdefault(client, []).append(measure(runner, workload, endpoint, params))
+    for client, samples in measured.items():
+        yield client, round_figure(samples)
+
+
+def round_figure(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """A client's figure for one round: its one measurement, or for the import row the
+    median of its ``IMPORT_SAMPLES`` fresh processes (the clients take turns). An import
+    takes a tenth of a second and one process of it moves by 10-20% on a busy machine; a
+    single sample per round made the row the noisiest of the table. A measurement without
+    a time (an error, or "unsupported") stands for the round."""
+    timed = sorted(
+        (result for result in samples if "import_ms" in result),
+        key=lambda result: float(result["import_ms"]),
+    )
+    if len(timed) < len(samples):
+        return next(result for result in samples if "import_ms" not in result)
+    return timed[len(timed) // 2]
 
 
 def server_version_of(endpoint: str) -> str:
