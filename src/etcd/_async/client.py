@@ -16,6 +16,7 @@ from .._core.client import AsyncContainsMixin, BaseClient
 from . import io
 from .auth import AsyncAuthCalls
 from .classic import AsyncClassicCalls
+from .classic_cluster import AsyncClassicClusterCalls
 from .cluster import AsyncClusterCalls
 from .factories import AsyncFactories
 from .kv import AsyncKVCalls
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 class AsyncClient(
     BaseClient,
     AsyncClassicCalls,
+    AsyncClassicClusterCalls,
     AsyncFactories,
     AsyncKVCalls,
     AsyncWatchCalls,

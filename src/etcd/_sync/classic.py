@@ -5,7 +5,8 @@ over etcd v3.
 
 Each call checks its arguments and builds its transaction in the pure half,
 :mod:`etcd._core.classic`, then sends it with the v3 calls of the parts this one is
-built on: KV, leases (for TTLs), watches, cluster and maintenance.
+built on: KV, leases (for TTLs) and watches. What python-etcd showed of the connection and
+the cluster (``machines``, ``leader``, ``stats``) is in :mod:`.classic_cluster`.
 """
 
 from __future__ import annotations
@@ -20,21 +21,19 @@ from .._core import validation as check
 from .._core.deadline import deadline_after, deadline_passed, time_left
 from .._core.log_fields import log_fields
 from .._core.validation import Timeout
-from .cluster import ClusterCalls
 from .kv import KVCalls
 from .lease import LeaseCalls
-from .maintenance import MaintenanceCalls
 from .watch import WatchCalls
 
 if TYPE_CHECKING:
-    from .._core.classic import EtcdResult, Member
+    from .._core.classic import EtcdResult
     from .._core.responses import ResponseHeader
     from .._core.watch import Event
 
 log = logging.getLogger("etcd.classic")
 
 
-class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCalls):
+class ClassicCalls(KVCalls, WatchCalls, LeaseCalls):
     """The client's python-etcd part (``import etcd; etcd.Client().write(...)``)."""
 
     # The cluster the python-etcd reads expect; learned from the first one unless set.
@@ -74,41 +73,6 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
             )
 
     # --- keys and directories -------------------------------------------------------------
-
-    @property
-    def base_uri(self) -> str:
-        """The URL of the member in use (python-etcd's ``base_uri``)."""
-        return self._transport.current_endpoint.url
-
-    @property
-    def host(self) -> str:
-        """The host of the member in use."""
-        return self._transport.current_endpoint.host
-
-    @property
-    def port(self) -> int:
-        """The client port of the member in use."""
-        return self._transport.current_endpoint.port
-
-    @property
-    def protocol(self) -> str:
-        """``"https"`` or ``"http"``: how the member in use is reached."""
-        return "https" if self._transport.current_endpoint.secure else "http"
-
-    @property
-    def read_timeout(self) -> float | None:
-        """The default per-call deadline in seconds (``None``: none), python-etcd's name."""
-        return self._config.timeout
-
-    @property
-    def allow_redirect(self) -> bool:
-        """``False`` when every request requires a member with a leader."""
-        return not self._config.require_leader
-
-    @property
-    def allow_reconnect(self) -> bool:
-        """``True`` when the client also learns the other members' URLs from the cluster."""
-        return self._config.allow_reconnect
 
     @property
     def expected_cluster_id(self) -> str | None:
@@ -602,95 +566,4 @@ class ClassicCalls(KVCalls, WatchCalls, LeaseCalls, ClusterCalls, MaintenanceCal
         lease = event.prev_kv.lease
         return bool(lease) and lease not in self._lease_ttls(
             [lease], self._call_timeout(check.UNSET)
-        )
-
-    # --- the cluster, as python-etcd showed it ----------------------------------------------
-
-    def _member_list(self) -> list[Member]:
-        return self.member_list().members
-
-    @property
-    def machines(self) -> list[str]:
-        """The client URLs of every member of the cluster."""
-        return [url for member in self._member_list() for url in member.client_urls]
-
-    @property
-    def members(self) -> dict[str, Member]:
-        """The members, by ID in hex as etcd v2 wrote it."""
-        return {f"{member.id:x}": member for member in self._member_list()}
-
-    @property
-    def leader(self) -> Member:
-        """The cluster's leader, as the member in use sees it.
-
-        Raises :class:`etcd.EtcdNoLeader` while the cluster has none (an election, or a
-        member cut off from the majority).
-        """
-        status = self.status()
-        for member in self._member_list():
-            if member.id == status.leader:
-                return member
-        raise exc.EtcdNoLeader(
-            f"{self._transport.current_endpoint} knows no leader right now",
-            endpoint=str(self._transport.current_endpoint),
-        )
-
-    @property
-    def version(self) -> str:
-        """The etcd version of the member in use."""
-        return str(self.status().version)
-
-    @property
-    def stats(self) -> dict[str, Any]:
-        """The member in use, as python-etcd's ``stats`` (from the v3 status call)."""
-        status = self.status()
-        members = self._member_list()
-        own = next((m for m in members if m.id == status.header.member_id), None)
-        return {
-            "id": f"{status.header.member_id:x}",
-            "name": own.name if own else "",
-            "state": "StateLeader" if status.leader == status.header.member_id else "StateFollower",
-            "leaderInfo": {"leader": f"{status.leader:x}"},
-            "version": status.version,
-            "dbSize": status.db_size,
-            "raftIndex": status.raft_index,
-            "raftTerm": status.raft_term,
-        }
-
-    @property
-    def leader_stats(self) -> dict[str, Any]:
-        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
-
-        etcd v2's leader statistics (each follower's latency and message counts) have no
-        v3 API; etcd exports them as Prometheus metrics on ``/metrics`` instead.
-        """
-        raise exc.EtcdNotSupported(
-            "leader_stats: etcd v3 has no API for the leader's statistics of its followers; "
-            "read the etcd_network_peer_* metrics on the members' /metrics URL instead"
-        )
-
-    @property
-    def store_stats(self) -> dict[str, Any]:
-        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
-
-        etcd v2 counted the operations of its store; v3 has no API for such counters (its
-        ``/metrics`` URL has the etcd_mvcc_* ones). :attr:`etcd.Client.stats` has the size and
-        indexes.
-        """
-        raise exc.EtcdNotSupported(
-            "store_stats: etcd v3 has no API for store operation counters; client.stats has "
-            "the database size and raft indexes, the members' /metrics URL the etcd_mvcc_* "
-            "counters"
-        )
-
-    @property
-    def cluster_version(self) -> str:
-        """Always raises :class:`etcd.EtcdNotSupported`, for want of a v3 equivalent.
-
-        The cluster version came from the v2 ``/version`` URL; etcd v3's status call only
-        gives each member's own version, which :attr:`etcd.Client.version` returns.
-        """
-        raise exc.EtcdNotSupported(
-            "cluster_version: etcd v3's API does not report the cluster version; "
-            "client.version gives the version of the member in use"
         )

@@ -18,6 +18,7 @@ from .._core.client import BaseClient, ContainsMixin
 from . import io
 from .auth import AuthCalls
 from .classic import ClassicCalls
+from .classic_cluster import ClassicClusterCalls
 from .cluster import ClusterCalls
 from .factories import Factories
 from .kv import KVCalls
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 class Client(
     BaseClient,
     ClassicCalls,
+    ClassicClusterCalls,
     Factories,
     KVCalls,
     WatchCalls,
