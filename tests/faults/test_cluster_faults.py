@@ -32,6 +32,7 @@ from .workload import (
     Workload,
     check_common,
     ready,
+    recognise_diverged_members,
     recognise_stale_reads_after_resume,
 )
 
@@ -52,8 +53,31 @@ def proxies(etcd_cluster: EtcdCluster) -> Iterator[list[FaultProxy]]:
         ]
 
 
+def test_every_member_gives_the_history_the_watcher_saw(
+    etcd_cluster: EtcdCluster, prefix: str
+) -> None:
+    """Without a fault, each member's own history of the prefix (what the recogniser of
+    diverged members reads) is the watcher's, and nothing is excused."""
+    workload = Workload(etcd_cluster.endpoints, prefix)
+    workload.start()
+    time.sleep(1.0)
+    report = workload.finish(ready(etcd_cluster))
+    check_common(report, "no fault", workload.started)
+    histories, version = workload.member_histories()
+    assert sorted(histories) == sorted(etcd_cluster.endpoints)
+    for endpoint, history in histories.items():
+        assert history == report.watched, f"{endpoint}'s history differs from the watcher's"
+    assert report.known_bug is None
+    assert recognise_diverged_members(report.watched, report.acks, histories, version) is None
+
+
 def test_leader_killed_and_restarted(etcd_cluster: EtcdCluster, prefix: str) -> None:
-    """kill -9 the leader, restart it a second later; three rounds, ~2 s apart."""
+    """kill -9 the leader, restart it a second later; three rounds, ~2 s apart.
+
+    A member killed and restarted by etcd 3.5 before 3.5.3 can apply its last writes
+    again, so that its revisions no longer match the others'; watch problems that
+    ``recognise_diverged_members`` explains as that known bug are an expected failure.
+    """
     workload = Workload(etcd_cluster.endpoints, prefix)
     workload.start()
     kills: list[float] = []
