@@ -50,6 +50,7 @@ class BaseClient:
         tls_server_name: str | None = None,
         insecure: bool = False,
         auto_sync_interval: float | None = None,
+        # config.CoalesceMode spelled out: the documented signature must name the modes.
         coalesce: bool | Literal["auto", "reads"] = "reads",
         lock_prefix: str | None = None,
         interceptors: Sequence[Any] = (),
