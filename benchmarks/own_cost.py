@@ -8,6 +8,15 @@ arguments, building the request, the deadline, the retry loop, and decoding the 
 The same stub called directly is the floor that is subtracted.
 
     python benchmarks/own_cost.py --calls 20000 --rounds 5 [--write]
+
+Timings on a shared machine scatter by a microsecond or more from run to run. An
+instruction counter does not: ``--only CALL`` makes only that call, ``--calls`` times,
+untimed, so that two runs under valgrind's callgrind with different ``--calls`` give the
+instructions one call executes (their difference, divided by the difference of calls;
+with ``PYTHONHASHSEED`` fixed, as the layout of dictionaries moves it a little):
+
+    valgrind --tool=callgrind python benchmarks/own_cost.py --only etcd.Client.range \
+        --calls 1000
 """
 
 from __future__ import annotations
@@ -26,6 +35,14 @@ import etcd
 from etcd.testing import EtcdServer
 
 VALUE = b"v" * 100
+#: The same read from a client made with ``coalesce=False``: the difference to ``range``
+#: is what the default coalescing's count costs a read on a quiet lane.
+PLAIN_READ = "range (coalesce=False)"
+ROW_NAMES = [
+    f"etcd.{client}.{row}"
+    for client in ("Client", "AsyncClient")
+    for row in ("range", "put", PLAIN_READ)
+]
 
 
 def sync_rows(client: etcd.Client) -> dict[str, Callable[[], object]]:
@@ -114,29 +131,56 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--only",
+        metavar="CALL",
+        help="make only CALL (a row, such as etcd.Client.range) --calls times, untimed, and "
+        "print nothing: for an instruction counter",
+    )
     args = parser.parse_args()
+    if args.only is not None and args.only not in ROW_NAMES:
+        parser.error(f"--only takes one of {', '.join(ROW_NAMES)}")
     own: dict[str, list[float]] = {}
     with EtcdServer() as server:
-        with etcd.Client(endpoints=[server.endpoint], timeout=30) as client:
+        endpoints = [server.endpoint]
+        with (
+            etcd.Client(endpoints=endpoints, timeout=30) as client,
+            etcd.Client(endpoints=endpoints, timeout=30, coalesce=False) as plain,
+        ):
             floor = stub_sync(client)
-            for _ in range(args.rounds):
+            stub_sync(plain)
+            rows = {**sync_rows(client), PLAIN_READ: sync_rows(plain)["range"]}
+            named = {f"etcd.Client.{name}": call for name, call in rows.items()}
+            if args.only in named:
+                for _ in range(args.calls):
+                    named[args.only]()
+            for _ in range(0 if args.only else args.rounds):
                 base = cpu_per_call(floor, args.calls)
-                for name, call in sync_rows(client).items():
-                    own.setdefault(f"etcd.Client.{name}", []).append(
-                        cpu_per_call(call, args.calls) - base
-                    )
+                for name, call in named.items():
+                    own.setdefault(name, []).append(cpu_per_call(call, args.calls) - base)
 
         async def asynchronous() -> None:
-            async with etcd.AsyncClient(endpoints=[server.endpoint], timeout=30) as client:
+            async with (
+                etcd.AsyncClient(endpoints=endpoints, timeout=30) as client,
+                etcd.AsyncClient(endpoints=endpoints, timeout=30, coalesce=False) as plain,
+            ):
                 floor = await stub_async(client)
-                for _ in range(args.rounds):
+                await stub_async(plain)
+                rows = {**async_rows(client), PLAIN_READ: async_rows(plain)["range"]}
+                named = {f"etcd.AsyncClient.{name}": call for name, call in rows.items()}
+                if args.only in named:
+                    for _ in range(args.calls):
+                        await named[args.only]()
+                for _ in range(0 if args.only else args.rounds):
                     base = await cpu_per_async_call(floor, args.calls)
-                    for name, call in async_rows(client).items():
-                        own.setdefault(f"etcd.AsyncClient.{name}", []).append(
+                    for name, call in named.items():
+                        own.setdefault(name, []).append(
                             await cpu_per_async_call(call, args.calls) - base
                         )
 
         asyncio.run(asynchronous())
+    if args.only:
+        return
     lines = [
         "## The client's own Python per call",
         "",

@@ -60,17 +60,28 @@ class AsyncCoalescer:
         # to a task.
         self._orphans: set[Any] = set()
 
-    async def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
-        """Run ``op`` (its ``request`` already built and checked), with others if any wait."""
+    def enter_alone(self, lane: Lane) -> bool:
+        """Whether a call of ``lane`` is sent as itself, the lane being quiet (``adaptive``).
+
+        If so, the caller sends it like any plain call and then calls :meth:`exit_alone`:
+        the lane only counts it. Otherwise the call goes through :meth:`call`.
+        """
         queue = self._queues[lane]
         with self._lock:
-            alone = queue.enter_alone()
-        if alone:
-            try:
-                return await self._send_one(op, request, timeout)
-            finally:
-                with self._lock:
-                    queue.exit()
+            return queue.enter_alone()
+
+    def exit_alone(self, lane: Lane) -> None:
+        """A call that :meth:`enter_alone` let go as itself has its answer or its error."""
+        queue = self._queues[lane]
+        with self._lock:
+            queue.exit()
+
+    async def call(self, lane: Lane, op: Op, request: Any, timeout: float | None) -> Any:
+        """Run ``op`` (its ``request`` already built and checked), with others if any wait.
+
+        For a call that :meth:`enter_alone` did not let go as itself.
+        """
+        queue = self._queues[lane]
         deadline = deadline_after(timeout)
         with self._lock:
             own_timer = queue.enter(deadline)

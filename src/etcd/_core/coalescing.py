@@ -64,6 +64,10 @@ class Lane(enum.Enum):
     SERIALIZABLE_READS = "serializable reads"
     WRITES = "writes"
 
+    # Every coalescing client's read looks its lane up: Enum hashes in Python, by name;
+    # a member is one object, so its identity serves and hashes in C.
+    __hash__ = object.__hash__
+
 
 def lane_of(op: Op) -> Lane | None:
     """The lane ``op`` can be coalesced in, or ``None`` when it is always sent alone."""

@@ -200,13 +200,23 @@ class KVCalls(KVMethods, ClientPart):
     def do(self, op: Op, *, timeout: Timeout = check.UNSET) -> Any:
         """Run one operation built with :class:`etcd.Op` and return its typed result."""
         request = self._prepare(op)
-        if self._coalescer is not None:
-            lane = self._coalescer.lane_of(op)
-            if lane is not None:
-                return self._coalescer.call(lane, op, request, self._call_timeout(timeout))
-        response = self._transport.unary(
-            op.method, request, timeout=self._call_timeout(timeout), mutation=op.is_mutation
-        )
+        seconds = self._call_timeout(timeout)
+        coalescer = self._coalescer
+        if coalescer is None or (lane := coalescer.lane_of(op)) is None:
+            response = self._transport.unary(
+                op.method, request, timeout=seconds, mutation=op.is_mutation
+            )
+            return op.decode(response)
+        if not coalescer.enter_alone(lane):
+            return coalescer.call(lane, op, request, seconds)
+        # A quiet lane: sent here like a plain call, and only counted (every read of a
+        # client left as it comes takes this path, so it adds no call of its own).
+        try:
+            response = self._transport.unary(
+                op.method, request, timeout=seconds, mutation=op.is_mutation
+            )
+        finally:
+            coalescer.exit_alone(lane)
         return op.decode(response)
 
     def range_stream(
