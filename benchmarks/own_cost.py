@@ -12,11 +12,13 @@ The same stub called directly is the floor that is subtracted.
 Timings on a shared machine scatter by a microsecond or more from run to run. An
 instruction counter does not: ``--only CALL`` makes only that call, ``--calls`` times,
 untimed, so that two runs under valgrind's callgrind with different ``--calls`` give the
-instructions one call executes (their difference, divided by the difference of calls;
-with ``PYTHONHASHSEED`` fixed, as the layout of dictionaries moves it a little):
+instructions one call executes: their difference, divided by the difference of calls.
+Starting the server moves a run's count by a few million instructions, so the calls
+should number in the tens of thousands; fix ``PYTHONHASHSEED`` too, as the layout of
+dictionaries moves the count a little:
 
-    valgrind --tool=callgrind python benchmarks/own_cost.py --only etcd.Client.range \
-        --calls 1000
+    PYTHONHASHSEED=0 valgrind --tool=callgrind python benchmarks/own_cost.py \
+        --only etcd.Client.range --calls 2000    # then --calls 20000
 """
 
 from __future__ import annotations
