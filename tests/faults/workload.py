@@ -696,8 +696,8 @@ def recognise_diverged_members(
     rising = all(a.revision < b.revision for a, b in itertools.pairwise(watched))
     relayed = all(event in recorded for event in watched)
     complete = set(revisions) <= {(event.key, event.value, event.type) for event in watched}
-    acknowledged = {(event.revision, event.key, event.value) for event in recorded}
-    acks_stand = all((ack.revision, ack.key, ack.value) in acknowledged for ack in acks)
+    recorded_writes = {(event.revision, event.key, event.value) for event in recorded}
+    acks_stand = all((ack.revision, ack.key, ack.value) in recorded_writes for ack in acks)
     if not (rising and relayed and complete and acks_stand):
         return None
     (key, value, _), at = diverged[0]
